@@ -1,0 +1,16 @@
+//! SeaORM entities of the ipcp database: one module per table, no logic.
+//! The enums stored as text live in `enums`; the API layer maps them to GraphQL enums.
+
+pub mod activity;
+pub mod audit_event;
+pub mod cooperation_area;
+pub mod course;
+pub mod course_iteration;
+pub mod enrollment;
+pub mod enums;
+pub mod iteration_objective;
+pub mod objective;
+pub mod officer;
+pub mod partner;
+pub mod partnership_milestone;
+pub mod programme_cycle;

@@ -1,0 +1,17 @@
+//! Schema migrations. They never import the `entity` crate: an applied migration must not change
+//! when an entity does.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_create_programme_schema;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(
+            m20261128_000001_create_programme_schema::Migration,
+        )]
+    }
+}

@@ -1,0 +1,289 @@
+//! Nominations and enrollments.
+
+use async_graphql::{Context, InputObject, Object, ID};
+use chrono::{DateTime, Utc};
+use entity::enrollment;
+
+use super::{
+    actor, connection, db, enums::EnrollmentStatus, iteration::CourseIteration, officer::Officer,
+    page_request, parse_id, Conn,
+};
+use crate::{
+    error::Result,
+    service::{self, enrollment::Action},
+};
+
+/// An officer's place in a course iteration, from nomination to outcome.
+pub struct Enrollment(pub enrollment::Model);
+
+#[Object]
+impl Enrollment {
+    /// Opaque identifier.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// Lifecycle status.
+    async fn status(&self) -> EnrollmentStatus {
+        self.0.status.into()
+    }
+    /// Place in the FIFO waitlist (lower goes first); null unless WAITLISTED.
+    async fn waitlist_position(&self) -> Option<i32> {
+        self.0.waitlist_position
+    }
+    /// When the officer was nominated.
+    async fn nominated_at(&self) -> DateTime<Utc> {
+        self.0.nominated_at
+    }
+    /// When the nomination was waitlisted.
+    async fn waitlisted_at(&self) -> Option<DateTime<Utc>> {
+        self.0.waitlisted_at
+    }
+    /// When a seat was confirmed.
+    async fn confirmed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.confirmed_at
+    }
+    /// When attendance was recorded.
+    async fn attended_at(&self) -> Option<DateTime<Utc>> {
+        self.0.attended_at
+    }
+    /// When the outcome (completed, failed, no-show) was recorded.
+    async fn outcome_at(&self) -> Option<DateTime<Utc>> {
+        self.0.outcome_at
+    }
+    /// When it was declined, withdrawn or cancelled.
+    async fn ended_at(&self) -> Option<DateTime<Utc>> {
+        self.0.ended_at
+    }
+    /// Who took the last decision.
+    async fn decided_by(&self) -> Option<&str> {
+        self.0.decided_by.as_deref()
+    }
+    /// Evaluation score (0-100) recorded with the outcome.
+    async fn evaluation_score(&self) -> Option<f64> {
+        self.0.evaluation_score
+    }
+    /// Version for optimistic concurrency.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// The iteration.
+    async fn iteration(&self, ctx: &Context<'_>) -> Result<CourseIteration> {
+        Ok(CourseIteration(
+            service::iteration::get(&db(ctx)?.conn, self.0.iteration_id).await?,
+        ))
+    }
+    /// The officer.
+    async fn officer(&self, ctx: &Context<'_>) -> Result<Officer> {
+        Ok(Officer(
+            service::officer::get(&db(ctx)?.conn, self.0.officer_id).await?,
+        ))
+    }
+}
+
+/// A nomination of an officer to an iteration.
+#[derive(InputObject)]
+pub struct NominateOfficerInput {
+    /// The iteration.
+    pub iteration_id: ID,
+    /// The officer.
+    pub officer_id: ID,
+    /// Seat the officer at once if a seat is free, else waitlist (default). False leaves the
+    /// nomination NOMINATED for the course to confirm or decline.
+    #[graphql(default = true)]
+    pub place: bool,
+}
+
+/// A lifecycle step on an enrollment.
+#[derive(InputObject)]
+pub struct EnrollmentRefInput {
+    /// The enrollment.
+    pub id: ID,
+    /// The version you read.
+    pub version: i32,
+}
+
+/// The outcome of an attended course.
+#[derive(InputObject)]
+pub struct EnrollmentOutcomeInput {
+    /// The enrollment.
+    pub id: ID,
+    /// The version you read.
+    pub version: i32,
+    /// Evaluation score, 0 to 100.
+    pub evaluation_score: Option<f64>,
+}
+
+#[derive(Default)]
+pub struct EnrollmentQuery;
+
+#[Object]
+impl EnrollmentQuery {
+    /// One enrollment.
+    async fn enrollment(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Its id.")] id: ID,
+    ) -> Result<Enrollment> {
+        let id = parse_id("enrollment", &id)?;
+        Ok(Enrollment(
+            service::enrollment::get(&db(ctx)?.conn, id).await?,
+        ))
+    }
+
+    /// Enrollments, in nomination order.
+    #[allow(clippy::too_many_arguments)]
+    async fn enrollments(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only in this iteration.")] iteration_id: Option<ID>,
+        #[graphql(desc = "Only this officer's.")] officer_id: Option<ID>,
+        #[graphql(desc = "Only this partner's officers.")] partner_id: Option<ID>,
+        #[graphql(desc = "Only in this status.")] status: Option<EnrollmentStatus>,
+        #[graphql(desc = "Page size, at most 100.")] first: Option<i32>,
+        #[graphql(desc = "Cursor to start after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end, at most 100.")] last: Option<i32>,
+        #[graphql(desc = "Cursor to end before.")] before: Option<String>,
+    ) -> Result<Conn<Enrollment>> {
+        let req = page_request(ctx, first, after, last, before)?;
+        let filter = service::enrollment::EnrollmentFilter {
+            iteration_id: iteration_id
+                .as_ref()
+                .map(|id| parse_id("course iteration", id))
+                .transpose()?,
+            officer_id: officer_id
+                .as_ref()
+                .map(|id| parse_id("officer", id))
+                .transpose()?,
+            partner_id: partner_id
+                .as_ref()
+                .map(|id| parse_id("partner", id))
+                .transpose()?,
+            status: status.map(Into::into),
+        };
+        let page = service::enrollment::list(&db(ctx)?.conn, filter, &req).await?;
+        Ok(connection(page, |m| m.id, Enrollment))
+    }
+}
+
+async fn act(
+    ctx: &Context<'_>,
+    id: &ID,
+    version: i32,
+    action: Action,
+    score: Option<f64>,
+) -> Result<Enrollment> {
+    let id = parse_id("enrollment", id)?;
+    Ok(Enrollment(
+        service::enrollment::act(db(ctx)?, id, version, action, score, actor(ctx)).await?,
+    ))
+}
+
+#[derive(Default)]
+pub struct EnrollmentMutation;
+
+#[Object]
+impl EnrollmentMutation {
+    /// Nominates an officer to an iteration. With `place` (the default) the officer gets a seat if
+    /// one is free within capacity and the partner's quota, else joins the waitlist (not an error).
+    async fn nominate_officer(
+        &self,
+        ctx: &Context<'_>,
+        input: NominateOfficerInput,
+    ) -> Result<Enrollment> {
+        let nomination = service::enrollment::Nomination {
+            iteration_id: parse_id("course iteration", &input.iteration_id)?,
+            officer_id: parse_id("officer", &input.officer_id)?,
+            place: input.place,
+        };
+        Ok(Enrollment(
+            service::enrollment::nominate(db(ctx)?, nomination, actor(ctx)).await?,
+        ))
+    }
+
+    /// NOMINATED or WAITLISTED -> CONFIRMED when a seat is free (a nomination is waitlisted otherwise).
+    async fn confirm_enrollment(
+        &self,
+        ctx: &Context<'_>,
+        input: EnrollmentRefInput,
+    ) -> Result<Enrollment> {
+        act(ctx, &input.id, input.version, Action::Confirm, None).await
+    }
+
+    /// NOMINATED -> WAITLISTED at the end of the queue.
+    async fn waitlist_enrollment(
+        &self,
+        ctx: &Context<'_>,
+        input: EnrollmentRefInput,
+    ) -> Result<Enrollment> {
+        act(ctx, &input.id, input.version, Action::Waitlist, None).await
+    }
+
+    /// NOMINATED -> DECLINED.
+    async fn decline_enrollment(
+        &self,
+        ctx: &Context<'_>,
+        input: EnrollmentRefInput,
+    ) -> Result<Enrollment> {
+        act(ctx, &input.id, input.version, Action::Decline, None).await
+    }
+
+    /// WAITLISTED or CONFIRMED -> WITHDRAWN (a confirmed officer only before the start); a freed seat
+    /// goes to the first waitlisted.
+    async fn withdraw_enrollment(
+        &self,
+        ctx: &Context<'_>,
+        input: EnrollmentRefInput,
+    ) -> Result<Enrollment> {
+        act(ctx, &input.id, input.version, Action::Withdraw, None).await
+    }
+
+    /// CONFIRMED -> ATTENDED, once the iteration has started.
+    async fn record_attendance(
+        &self,
+        ctx: &Context<'_>,
+        input: EnrollmentRefInput,
+    ) -> Result<Enrollment> {
+        act(ctx, &input.id, input.version, Action::Attend, None).await
+    }
+
+    /// CONFIRMED -> NO_SHOW, once the iteration has started.
+    async fn record_no_show(
+        &self,
+        ctx: &Context<'_>,
+        input: EnrollmentRefInput,
+    ) -> Result<Enrollment> {
+        act(ctx, &input.id, input.version, Action::NoShow, None).await
+    }
+
+    /// ATTENDED -> COMPLETED.
+    async fn record_completion(
+        &self,
+        ctx: &Context<'_>,
+        input: EnrollmentOutcomeInput,
+    ) -> Result<Enrollment> {
+        act(
+            ctx,
+            &input.id,
+            input.version,
+            Action::Complete,
+            input.evaluation_score,
+        )
+        .await
+    }
+
+    /// ATTENDED -> FAILED.
+    async fn record_failure(
+        &self,
+        ctx: &Context<'_>,
+        input: EnrollmentOutcomeInput,
+    ) -> Result<Enrollment> {
+        act(
+            ctx,
+            &input.id,
+            input.version,
+            Action::Fail,
+            input.evaluation_score,
+        )
+        .await
+    }
+}

@@ -1,0 +1,267 @@
+//! Course iterations.
+
+use async_graphql::{Context, InputObject, MaybeUndefined, Object, ID};
+use chrono::NaiveDate;
+use entity::course_iteration;
+
+use super::{
+    connection,
+    course::Course,
+    db,
+    enrollment::Enrollment,
+    enums::{EnrollmentStatus, IterationStatus},
+    objective::Objective,
+    page_request, parse_id, patch, Conn,
+};
+use crate::{error::Result, service};
+
+/// A dated run of a course, with its seats.
+pub struct CourseIteration(pub course_iteration::Model);
+
+#[Object]
+impl CourseIteration {
+    /// Opaque identifier.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// First day.
+    async fn start_date(&self) -> NaiveDate {
+        self.0.start_date
+    }
+    /// Last day.
+    async fn end_date(&self) -> NaiveDate {
+        self.0.end_date
+    }
+    /// Where it takes place.
+    async fn location(&self) -> &str {
+        &self.0.location
+    }
+    /// Seat capacity.
+    async fn capacity(&self) -> i32 {
+        self.0.capacity
+    }
+    /// Seats one partner may hold at most.
+    async fn partner_quota(&self) -> Option<i32> {
+        self.0.partner_quota
+    }
+    /// Seats held (CONFIRMED, ATTENDED, COMPLETED, FAILED).
+    async fn seats_held(&self) -> i32 {
+        self.0.seats_held
+    }
+    /// Seats still free.
+    async fn open_seats(&self) -> i32 {
+        (self.0.capacity - self.0.seats_held).max(0)
+    }
+    /// Status.
+    async fn status(&self) -> IterationStatus {
+        self.0.status.into()
+    }
+    /// Version for optimistic concurrency.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// The course.
+    async fn course(&self, ctx: &Context<'_>) -> Result<Course> {
+        Ok(Course(
+            service::course::get(&db(ctx)?.conn, self.0.course_id).await?,
+        ))
+    }
+    /// Objectives this iteration serves.
+    async fn objectives(&self, ctx: &Context<'_>) -> Result<Vec<Objective>> {
+        let conn = &db(ctx)?.conn;
+        let mut out = Vec::new();
+        for id in service::iteration::objective_ids(conn, self.0.id).await? {
+            out.push(Objective(service::objective::get(conn, id).await?));
+        }
+        Ok(out)
+    }
+    /// Enrollments in this iteration.
+    async fn enrollments(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only in this status.")] status: Option<EnrollmentStatus>,
+        #[graphql(desc = "Page size, at most 100.")] first: Option<i32>,
+        #[graphql(desc = "Cursor to start after.")] after: Option<String>,
+    ) -> Result<Conn<Enrollment>> {
+        let req = page_request(ctx, first, after, None, None)?;
+        let filter = service::enrollment::EnrollmentFilter {
+            iteration_id: Some(self.0.id),
+            status: status.map(Into::into),
+            ..Default::default()
+        };
+        let page = service::enrollment::list(&db(ctx)?.conn, filter, &req).await?;
+        Ok(connection(page, |m| m.id, Enrollment))
+    }
+}
+
+/// A new iteration of a course.
+#[derive(InputObject)]
+pub struct CreateCourseIterationInput {
+    /// The course.
+    pub course_id: ID,
+    /// First day.
+    pub start_date: NaiveDate,
+    /// Last day (not before the first).
+    pub end_date: NaiveDate,
+    /// Where.
+    pub location: String,
+    /// Seat capacity (0 or more).
+    pub capacity: i32,
+    /// Seats one partner may hold at most.
+    pub partner_quota: Option<i32>,
+    /// PLANNED (default) or OPEN.
+    pub status: Option<IterationStatus>,
+}
+
+/// Changes to an iteration (cancel it with cancelCourseIteration).
+#[derive(InputObject)]
+pub struct UpdateCourseIterationInput {
+    /// The iteration.
+    pub id: ID,
+    /// The version you read.
+    pub version: i32,
+    /// New first day.
+    pub start_date: Option<NaiveDate>,
+    /// New last day.
+    pub end_date: Option<NaiveDate>,
+    /// New location.
+    pub location: Option<String>,
+    /// New capacity (not below the seats held; a larger one promotes the waitlist).
+    pub capacity: Option<i32>,
+    /// New partner quota (null removes it).
+    pub partner_quota: MaybeUndefined<i32>,
+    /// New status: PLANNED -> OPEN -> CLOSED -> HELD.
+    pub status: Option<IterationStatus>,
+}
+
+/// A reference to an iteration at a known version.
+#[derive(InputObject)]
+pub struct CourseIterationRefInput {
+    /// The iteration.
+    pub id: ID,
+    /// The version you read.
+    pub version: i32,
+}
+
+#[derive(Default)]
+pub struct IterationQuery;
+
+#[Object]
+impl IterationQuery {
+    /// One iteration.
+    async fn course_iteration(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Its id.")] id: ID,
+    ) -> Result<CourseIteration> {
+        let id = parse_id("course iteration", &id)?;
+        Ok(CourseIteration(
+            service::iteration::get(&db(ctx)?.conn, id).await?,
+        ))
+    }
+
+    /// Iterations, in creation order.
+    #[allow(clippy::too_many_arguments)]
+    async fn course_iterations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only this course's.")] course_id: Option<ID>,
+        #[graphql(desc = "Only in this status.")] status: Option<IterationStatus>,
+        #[graphql(desc = "Only iterations ending on or after this day.")] from: Option<NaiveDate>,
+        #[graphql(desc = "Only iterations starting on or before this day.")] to: Option<NaiveDate>,
+        #[graphql(desc = "Only iterations serving this objective.")] objective_id: Option<ID>,
+        #[graphql(desc = "Page size, at most 100.")] first: Option<i32>,
+        #[graphql(desc = "Cursor to start after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end, at most 100.")] last: Option<i32>,
+        #[graphql(desc = "Cursor to end before.")] before: Option<String>,
+    ) -> Result<Conn<CourseIteration>> {
+        let req = page_request(ctx, first, after, last, before)?;
+        let filter = service::iteration::IterationFilter {
+            course_id: course_id
+                .as_ref()
+                .map(|id| parse_id("course", id))
+                .transpose()?,
+            status: status.map(Into::into),
+            from,
+            to,
+            objective_id: objective_id
+                .as_ref()
+                .map(|id| parse_id("objective", id))
+                .transpose()?,
+        };
+        let page = service::iteration::list(&db(ctx)?.conn, filter, &req).await?;
+        Ok(connection(page, |m| m.id, CourseIteration))
+    }
+}
+
+#[derive(Default)]
+pub struct IterationMutation;
+
+#[Object]
+impl IterationMutation {
+    /// Schedules an iteration of a course.
+    async fn create_course_iteration(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateCourseIterationInput,
+    ) -> Result<CourseIteration> {
+        let new = service::iteration::NewIteration {
+            course_id: parse_id("course", &input.course_id)?,
+            start_date: input.start_date,
+            end_date: input.end_date,
+            location: input.location,
+            capacity: input.capacity,
+            partner_quota: input.partner_quota,
+            status: input.status.map(Into::into),
+        };
+        Ok(CourseIteration(
+            service::iteration::create(&db(ctx)?.conn, new).await?,
+        ))
+    }
+
+    /// Changes an iteration.
+    async fn update_course_iteration(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateCourseIterationInput,
+    ) -> Result<CourseIteration> {
+        let id = parse_id("course iteration", &input.id)?;
+        let changes = service::iteration::IterationChanges {
+            start_date: input.start_date,
+            end_date: input.end_date,
+            location: input.location,
+            capacity: input.capacity,
+            partner_quota: patch(input.partner_quota),
+            status: input.status.map(Into::into),
+        };
+        Ok(CourseIteration(
+            service::iteration::update(db(ctx)?, id, input.version, changes).await?,
+        ))
+    }
+
+    /// Cancels an iteration: its live enrollments become CANCELLED.
+    async fn cancel_course_iteration(
+        &self,
+        ctx: &Context<'_>,
+        input: CourseIterationRefInput,
+    ) -> Result<CourseIteration> {
+        let id = parse_id("course iteration", &input.id)?;
+        Ok(CourseIteration(
+            service::iteration::cancel(db(ctx)?, id, input.version).await?,
+        ))
+    }
+
+    /// Records that an iteration serves an objective (idempotent).
+    async fn link_iteration_objective(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The iteration.")] iteration_id: ID,
+        #[graphql(desc = "The objective it serves.")] objective_id: ID,
+    ) -> Result<CourseIteration> {
+        let iteration_id = parse_id("course iteration", &iteration_id)?;
+        let objective_id = parse_id("objective", &objective_id)?;
+        Ok(CourseIteration(
+            service::iteration::serve_objective(&db(ctx)?.conn, iteration_id, objective_id).await?,
+        ))
+    }
+}

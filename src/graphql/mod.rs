@@ -1,0 +1,157 @@
+//! The GraphQL API: one module per resource (its object type, inputs, queries and mutations), merged
+//! here. Resolvers are thin: they turn arguments into a service call and the result into an API type.
+
+pub mod activity;
+pub mod area;
+pub mod course;
+pub mod cycle;
+pub mod enrollment;
+pub mod enums;
+pub mod iteration;
+pub mod objective;
+pub mod officer;
+pub mod partner;
+
+use async_graphql::{
+    connection::{Connection, Edge},
+    Context, EmptySubscription, MaybeUndefined, MergedObject, OutputType, Schema, SimpleObject, ID,
+};
+
+use crate::{
+    config::ServeArgs,
+    db::Db,
+    error::{AppError, Result},
+    service::{Page, PageRequest},
+};
+
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(
+    partner::PartnerQuery,
+    area::AreaQuery,
+    cycle::CycleQuery,
+    objective::ObjectiveQuery,
+    course::CourseQuery,
+    iteration::IterationQuery,
+    officer::OfficerQuery,
+    enrollment::EnrollmentQuery,
+    activity::ActivityQuery,
+);
+
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(
+    partner::PartnerMutation,
+    area::AreaMutation,
+    cycle::CycleMutation,
+    objective::ObjectiveMutation,
+    course::CourseMutation,
+    iteration::IterationMutation,
+    officer::OfficerMutation,
+    enrollment::EnrollmentMutation,
+    activity::ActivityMutation,
+);
+
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+pub fn build_schema(db: Option<Db>, serve: &ServeArgs) -> AppSchema {
+    let mut builder = Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .limit_depth(serve.max_depth)
+    .limit_complexity(serve.max_complexity);
+    if !serve.introspection {
+        builder = builder.disable_introspection();
+    }
+    if let Some(db) = db {
+        builder = builder.data(db);
+    }
+    builder.finish()
+}
+
+/// The SDL of the schema, as `ipcp schema` prints it and `schema.graphql` holds it.
+pub fn sdl() -> String {
+    build_schema(None, &ServeArgs::default()).sdl()
+}
+
+pub(crate) fn db<'a>(ctx: &Context<'a>) -> Result<&'a Db> {
+    ctx.data::<Db>()
+        .map_err(|_| AppError::Internal("database missing from schema data".into()))
+}
+
+/// The acting caller, recorded as `decided_by` on enrollments (tokens come with access control).
+pub(crate) fn actor(_ctx: &Context<'_>) -> &'static str {
+    "api"
+}
+
+pub(crate) fn parse_id(entity: &'static str, id: &ID) -> Result<i32> {
+    id.parse::<i32>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| AppError::not_found(entity, id.as_str()))
+}
+
+fn parse_cursor(field: &str, cursor: Option<String>) -> Result<Option<i32>> {
+    cursor
+        .map(|c| {
+            c.parse::<i32>().map_err(|_| {
+                AppError::invalid(field, format!("'{c}' is not a cursor of this list"))
+            })
+        })
+        .transpose()
+}
+
+/// Paging arguments common to every list (Relay: first/after or last/before, at most 100 a page).
+pub(crate) fn page_request(
+    ctx: &Context<'_>,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> Result<PageRequest> {
+    Ok(PageRequest {
+        first,
+        after: parse_cursor("after", after)?,
+        last,
+        before: parse_cursor("before", before)?,
+        with_total: ctx.look_ahead().field("totalCount").exists(),
+    })
+}
+
+/// Fields every connection has besides Relay's.
+#[derive(SimpleObject)]
+pub struct ConnectionFields {
+    /// Number of items matching the filters across all pages (null unless asked for).
+    pub total_count: Option<i64>,
+}
+
+pub(crate) type Conn<N> = Connection<String, N, ConnectionFields>;
+
+pub(crate) fn connection<M, N: OutputType>(
+    page: Page<M>,
+    id: impl Fn(&M) -> i32,
+    wrap: impl Fn(M) -> N,
+) -> Conn<N> {
+    let mut conn = Connection::with_additional_fields(
+        page.has_previous,
+        page.has_next,
+        ConnectionFields {
+            total_count: page.total.map(|t| t as i64),
+        },
+    );
+    conn.edges.extend(
+        page.items
+            .into_iter()
+            .map(|m| Edge::new(id(&m).to_string(), wrap(m))),
+    );
+    conn
+}
+
+/// An optional input field: absent leaves the value, null clears it, a value sets it.
+pub(crate) fn patch<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
+    match value {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(v) => Some(Some(v)),
+    }
+}

@@ -1,0 +1,297 @@
+//! Partners and their partnership milestones.
+
+use async_graphql::{Context, InputObject, MaybeUndefined, Object, ID};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{partner as partner_entity, partnership_milestone};
+
+use super::{
+    connection, cycle::ProgrammeCycle, db, enums::Framework, officer::Officer, page_request,
+    parse_id, patch, Conn,
+};
+use crate::{error::Result, service};
+
+/// A partner nation (not an Ally) cooperating with NATO.
+pub struct Partner(pub partner_entity::Model);
+
+#[Object]
+impl Partner {
+    /// Opaque identifier.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// ISO 3166 alpha-3 code, e.g. TKM.
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    /// Name of the nation.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// Notes, e.g. a policy of permanent neutrality.
+    async fn notes(&self) -> Option<&str> {
+        self.0.notes.as_deref()
+    }
+    /// Version for optimistic concurrency: pass it back when updating.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// When the record was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When the record last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// Milestones of the relationship, oldest first.
+    async fn milestones(&self, ctx: &Context<'_>) -> Result<Vec<PartnershipMilestone>> {
+        let rows = service::milestone::for_partner(&db(ctx)?.conn, self.0.id).await?;
+        Ok(rows.into_iter().map(PartnershipMilestone).collect())
+    }
+    /// Programme cycles, oldest first.
+    async fn cycles(&self, ctx: &Context<'_>) -> Result<Vec<ProgrammeCycle>> {
+        let rows = service::programme_cycle::for_partner(&db(ctx)?.conn, self.0.id).await?;
+        Ok(rows.into_iter().map(ProgrammeCycle).collect())
+    }
+    /// The ACTIVE cycle, if any.
+    async fn active_cycle(&self, ctx: &Context<'_>) -> Result<Option<ProgrammeCycle>> {
+        Ok(
+            service::programme_cycle::active_for_partner(&db(ctx)?.conn, self.0.id)
+                .await?
+                .map(ProgrammeCycle),
+        )
+    }
+    /// The partner's officers.
+    async fn officers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, at most 100.")] first: Option<i32>,
+        #[graphql(desc = "Cursor to start after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end, at most 100.")] last: Option<i32>,
+        #[graphql(desc = "Cursor to end before.")] before: Option<String>,
+    ) -> Result<Conn<Officer>> {
+        let req = page_request(ctx, first, after, last, before)?;
+        let filter = service::officer::OfficerFilter {
+            partner_id: Some(self.0.id),
+            ..Default::default()
+        };
+        let page = service::officer::list(&db(ctx)?.conn, filter, &req).await?;
+        Ok(connection(page, |m| m.id, Officer))
+    }
+}
+
+/// A dated step of a partner's relations with NATO (joined NACC, PfP, SPS, ...).
+pub struct PartnershipMilestone(pub partnership_milestone::Model);
+
+#[Object]
+impl PartnershipMilestone {
+    /// Opaque identifier.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// Framework the step belongs to.
+    async fn framework(&self) -> Framework {
+        self.0.framework.into()
+    }
+    /// Day it happened.
+    async fn occurred_on(&self) -> NaiveDate {
+        self.0.occurred_on
+    }
+    /// What happened.
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    /// Version for optimistic concurrency.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// The partner.
+    async fn partner(&self, ctx: &Context<'_>) -> Result<Partner> {
+        Ok(Partner(
+            service::partner::get(&db(ctx)?.conn, self.0.partner_id).await?,
+        ))
+    }
+}
+
+/// A new partner.
+#[derive(InputObject)]
+pub struct CreatePartnerInput {
+    /// ISO 3166 alpha-3 code (three letters, unique).
+    pub code: String,
+    /// Name of the nation.
+    pub name: String,
+    /// Free notes.
+    pub notes: Option<String>,
+}
+
+/// Changes to a partner; absent fields stay as they are.
+#[derive(InputObject)]
+pub struct UpdatePartnerInput {
+    /// The partner.
+    pub id: ID,
+    /// The version you read (STALE_VERSION if it changed since).
+    pub version: i32,
+    /// New name.
+    pub name: Option<String>,
+    /// New notes (null clears them).
+    pub notes: MaybeUndefined<String>,
+}
+
+/// A new milestone.
+#[derive(InputObject)]
+pub struct CreatePartnershipMilestoneInput {
+    /// The partner.
+    pub partner_id: ID,
+    /// Framework.
+    pub framework: Framework,
+    /// Day it happened (YYYY-MM-DD).
+    pub occurred_on: NaiveDate,
+    /// What happened.
+    pub description: String,
+}
+
+/// Changes to a milestone.
+#[derive(InputObject)]
+pub struct UpdatePartnershipMilestoneInput {
+    /// The milestone.
+    pub id: ID,
+    /// The version you read.
+    pub version: i32,
+    /// New framework.
+    pub framework: Option<Framework>,
+    /// New day.
+    pub occurred_on: Option<NaiveDate>,
+    /// New description.
+    pub description: Option<String>,
+}
+
+#[derive(Default)]
+pub struct PartnerQuery;
+
+#[Object]
+impl PartnerQuery {
+    /// One partner, by id or by ISO code.
+    async fn partner(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The partner's id.")] id: Option<ID>,
+        #[graphql(desc = "The partner's ISO 3166 alpha-3 code.")] code: Option<String>,
+    ) -> Result<Partner> {
+        let conn = &db(ctx)?.conn;
+        let model = match (id, code) {
+            (Some(id), None) => service::partner::get(conn, parse_id("partner", &id)?).await?,
+            (None, Some(code)) => service::partner::by_code(conn, &code).await?,
+            _ => {
+                return Err(crate::error::AppError::invalid(
+                    "id",
+                    "give either id or code",
+                ))
+            }
+        };
+        Ok(Partner(model))
+    }
+
+    /// Partners, in creation order.
+    async fn partners(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Search in names and codes.")] search: Option<String>,
+        #[graphql(desc = "Page size, at most 100.")] first: Option<i32>,
+        #[graphql(desc = "Cursor to start after.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end, at most 100.")] last: Option<i32>,
+        #[graphql(desc = "Cursor to end before.")] before: Option<String>,
+    ) -> Result<Conn<Partner>> {
+        let req = page_request(ctx, first, after, last, before)?;
+        let page = service::partner::list(
+            &db(ctx)?.conn,
+            service::partner::PartnerFilter { search },
+            &req,
+        )
+        .await?;
+        Ok(connection(page, |m| m.id, Partner))
+    }
+
+    /// One milestone.
+    async fn partnership_milestone(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Its id.")] id: ID,
+    ) -> Result<PartnershipMilestone> {
+        let id = parse_id("partnership milestone", &id)?;
+        Ok(PartnershipMilestone(
+            service::milestone::get(&db(ctx)?.conn, id).await?,
+        ))
+    }
+}
+
+#[derive(Default)]
+pub struct PartnerMutation;
+
+#[Object]
+impl PartnerMutation {
+    /// Records a partner nation.
+    async fn create_partner(
+        &self,
+        ctx: &Context<'_>,
+        input: CreatePartnerInput,
+    ) -> Result<Partner> {
+        let new = service::partner::NewPartner {
+            code: input.code,
+            name: input.name,
+            notes: input.notes,
+        };
+        Ok(Partner(
+            service::partner::create(&db(ctx)?.conn, new).await?,
+        ))
+    }
+
+    /// Changes a partner.
+    async fn update_partner(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdatePartnerInput,
+    ) -> Result<Partner> {
+        let id = parse_id("partner", &input.id)?;
+        let changes = service::partner::PartnerChanges {
+            name: input.name,
+            notes: patch(input.notes),
+        };
+        Ok(Partner(
+            service::partner::update(&db(ctx)?.conn, id, input.version, changes).await?,
+        ))
+    }
+
+    /// Records a milestone of a partner's relations.
+    async fn create_partnership_milestone(
+        &self,
+        ctx: &Context<'_>,
+        input: CreatePartnershipMilestoneInput,
+    ) -> Result<PartnershipMilestone> {
+        let new = service::milestone::NewMilestone {
+            partner_id: parse_id("partner", &input.partner_id)?,
+            framework: input.framework.into(),
+            occurred_on: input.occurred_on,
+            description: input.description,
+        };
+        Ok(PartnershipMilestone(
+            service::milestone::create(&db(ctx)?.conn, new).await?,
+        ))
+    }
+
+    /// Changes a milestone.
+    async fn update_partnership_milestone(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdatePartnershipMilestoneInput,
+    ) -> Result<PartnershipMilestone> {
+        let id = parse_id("partnership milestone", &input.id)?;
+        let changes = service::milestone::MilestoneChanges {
+            framework: input.framework.map(Into::into),
+            occurred_on: input.occurred_on,
+            description: input.description,
+        };
+        Ok(PartnershipMilestone(
+            service::milestone::update(&db(ctx)?.conn, id, input.version, changes).await?,
+        ))
+    }
+}

@@ -1,0 +1,10 @@
+//! ipcp: a GraphQL service for NATO partnership cooperation programmes.
+
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod service;
+pub mod startup;
+pub mod telemetry;

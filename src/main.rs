@@ -1,0 +1,74 @@
+//! The `ipcp` command: parse the command line, set up logging, dispatch.
+
+use clap::Parser;
+use ipcp::{
+    config::{Cli, Command, MigrateAction, SeedDataset, Settings},
+    db::Db,
+    error::AppError,
+    service, startup,
+};
+use migration::{Migrator, MigratorTrait};
+
+#[tokio::main]
+async fn main() {
+    let mut cli = Cli::parse();
+    if cli.command.is_none() {
+        // No command means `serve`, with every flag and environment variable it reads.
+        let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+        args.insert(1.min(args.len()), "serve".into());
+        cli = Cli::parse_from(args);
+    }
+    ipcp::telemetry::init(cli.log_format);
+    if let Err(err) = run(cli).await {
+        match &err {
+            AppError::Internal(cause) => eprintln!("error: {cause}"),
+            other => eprintln!("error: {}", other.message()),
+        }
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), AppError> {
+    let Some(command) = cli.command else {
+        return Err(AppError::Internal("no command".into()));
+    };
+    match command {
+        Command::Serve(serve) => {
+            let app = startup::Application::build(Settings {
+                database: cli.database,
+                serve,
+            })
+            .await?;
+            tracing::info!(address = %app.local_addr()?, "ipcp listening; GraphQL at /graphql");
+            app.run_until_stopped().await
+        }
+        Command::Schema => {
+            print!("{}", ipcp::graphql::sdl());
+            Ok(())
+        }
+        Command::Migrate { action } => {
+            let db = Db::connect(&cli.database).await?;
+            let conn = &db.conn;
+            match action {
+                MigrateAction::Up => startup::migrate(&db).await?,
+                MigrateAction::Down { steps } => Migrator::down(conn, steps).await?,
+                MigrateAction::Status => {
+                    for m in Migrator::get_migration_with_status(conn).await? {
+                        println!("{}\t{}", m.name(), m.status());
+                    }
+                }
+                MigrateAction::Fresh => Migrator::fresh(conn).await?,
+            }
+            Ok(())
+        }
+        Command::Seed {
+            dataset: SeedDataset::Demo,
+        } => {
+            let db = Db::connect(&cli.database).await?;
+            startup::migrate(&db).await?;
+            let created = service::seed::demo(&db).await?;
+            println!("demo data loaded: {created} records created");
+            Ok(())
+        }
+    }
+}

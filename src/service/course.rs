@@ -1,0 +1,142 @@
+//! The course catalogue (ETOC entries).
+
+use entity::{
+    course::{self, ActiveModel, Column, Entity},
+    enums::{CourseTopic, Delivery},
+};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+use super::{find, now, paging, slp, update_versioned, validate, Page, PageRequest};
+use crate::error::{AppError, Result};
+
+const ENTITY: &str = "course";
+
+pub struct NewCourse {
+    pub code: String,
+    pub title: String,
+    pub topic: CourseTopic,
+    pub organiser: String,
+    pub delivery: Delivery,
+    pub duration_days: i32,
+    pub min_slp: Option<String>,
+}
+
+#[derive(Default)]
+pub struct CourseChanges {
+    pub title: Option<String>,
+    pub topic: Option<CourseTopic>,
+    pub organiser: Option<String>,
+    pub delivery: Option<Delivery>,
+    pub duration_days: Option<i32>,
+    pub min_slp: Option<Option<String>>,
+}
+
+#[derive(Default)]
+pub struct CourseFilter {
+    pub topic: Option<CourseTopic>,
+    pub organiser: Option<String>,
+    pub delivery: Option<Delivery>,
+    /// Case-insensitive search in the title and code.
+    pub search: Option<String>,
+}
+
+pub async fn get<C: ConnectionTrait>(conn: &C, id: i32) -> Result<course::Model> {
+    find::<Entity, _>(conn, ENTITY, Column::Id, id).await
+}
+
+pub async fn list<C: ConnectionTrait>(
+    conn: &C,
+    filter: CourseFilter,
+    req: &PageRequest,
+) -> Result<Page<course::Model>> {
+    let mut q = Entity::find();
+    if let Some(t) = filter.topic {
+        q = q.filter(Column::Topic.eq(t));
+    }
+    if let Some(d) = filter.delivery {
+        q = q.filter(Column::Delivery.eq(d));
+    }
+    if let Some(o) = filter.organiser {
+        q = q.filter(Column::Organiser.eq(o));
+    }
+    if let Some(s) = filter.search.filter(|s| !s.trim().is_empty()) {
+        let pattern = format!("%{}%", s.trim());
+        q = q.filter(
+            sea_orm::Condition::any()
+                .add(Column::Title.like(pattern.clone()))
+                .add(Column::Code.like(pattern)),
+        );
+    }
+    paging::page(conn, q, Column::Id, req).await
+}
+
+fn duration(days: i32) -> Result<i32> {
+    if !(1..=3650).contains(&days) {
+        return Err(AppError::invalid(
+            "durationDays",
+            "must be between 1 and 3650 days",
+        ));
+    }
+    Ok(days)
+}
+
+fn min_slp(value: Option<String>) -> Result<Option<String>> {
+    value
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| slp::normalise("minSlp", &s))
+        .transpose()
+}
+
+pub async fn create<C: ConnectionTrait>(conn: &C, input: NewCourse) -> Result<course::Model> {
+    let at = now();
+    let model = ActiveModel {
+        code: Set(validate::code("code", &input.code, 32)?),
+        title: Set(validate::text("title", &input.title, 300)?),
+        topic: Set(input.topic),
+        organiser: Set(validate::text("organiser", &input.organiser, 200)?),
+        delivery: Set(input.delivery),
+        duration_days: Set(duration(input.duration_days)?),
+        min_slp: Set(min_slp(input.min_slp)?),
+        version: Set(1),
+        created_at: Set(at),
+        updated_at: Set(at),
+        ..Default::default()
+    };
+    Ok(Entity::insert(model).exec_with_returning(conn).await?)
+}
+
+pub async fn update<C: ConnectionTrait>(
+    conn: &C,
+    id: i32,
+    version: i32,
+    changes: CourseChanges,
+) -> Result<course::Model> {
+    let mut am = ActiveModel::default();
+    if let Some(t) = changes.title {
+        am.title = Set(validate::text("title", &t, 300)?);
+    }
+    if let Some(t) = changes.topic {
+        am.topic = Set(t);
+    }
+    if let Some(o) = changes.organiser {
+        am.organiser = Set(validate::text("organiser", &o, 200)?);
+    }
+    if let Some(d) = changes.delivery {
+        am.delivery = Set(d);
+    }
+    if let Some(d) = changes.duration_days {
+        am.duration_days = Set(duration(d)?);
+    }
+    if let Some(s) = changes.min_slp {
+        am.min_slp = Set(min_slp(s)?);
+    }
+    update_versioned::<Entity, _>(
+        conn,
+        ENTITY,
+        (Column::Id, Column::Version, Column::UpdatedAt),
+        id,
+        version,
+        am,
+    )
+    .await
+}

@@ -1,0 +1,595 @@
+//! Nominations and enrollments: the lifecycle of invariant 6, seats and waitlist (invariant 4), one
+//! live enrollment per officer and iteration and no overlapping seats (invariant 5).
+//!
+//! Every change runs in one write transaction that first locks the iteration row (and the officer's
+//! row when a seat is taken), so concurrent nominations into one iteration are serialised; the seat
+//! counter is also bounded by a CHECK in the database. A freed seat promotes the first waitlisted
+//! enrollment (FIFO by waitlist position) whose officer has no overlapping seat.
+
+use chrono::{NaiveDate, Utc};
+use entity::{
+    course_iteration, enrollment,
+    enrollment::{ActiveModel, Column, Entity},
+    enums::{EnrollmentStatus, IterationStatus},
+    officer,
+};
+use sea_orm::{
+    sea_query::{Expr, ExprTrait},
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, RelationTrait,
+};
+
+use super::{course, find, iteration, now, paging, slp::Slp, update_versioned, Page, PageRequest};
+use crate::{
+    db::Db,
+    error::{AppError, Result},
+};
+
+const ENTITY: &str = "enrollment";
+const COLS: (Column, Column, Column) = (Column::Id, Column::Version, Column::UpdatedAt);
+
+/// Statuses that hold a seat of the iteration.
+pub const SEAT_HOLDING: [EnrollmentStatus; 4] = [
+    EnrollmentStatus::Confirmed,
+    EnrollmentStatus::Attended,
+    EnrollmentStatus::Completed,
+    EnrollmentStatus::Failed,
+];
+/// Statuses that are not final: cancelling the iteration cancels them.
+pub const LIVE: [EnrollmentStatus; 4] = [
+    EnrollmentStatus::Nominated,
+    EnrollmentStatus::Waitlisted,
+    EnrollmentStatus::Confirmed,
+    EnrollmentStatus::Attended,
+];
+
+/// What a programme officer or the course can do to an enrollment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Confirm,
+    Waitlist,
+    Decline,
+    Withdraw,
+    Attend,
+    NoShow,
+    Complete,
+    Fail,
+    Cancel,
+}
+
+/// Invariant 6, the whole lifecycle in one table: the status an action leads to, if allowed.
+pub fn next_status(from: EnrollmentStatus, action: Action) -> Option<EnrollmentStatus> {
+    use Action as A;
+    use EnrollmentStatus as S;
+    match (from, action) {
+        (S::Nominated, A::Confirm) => Some(S::Confirmed),
+        (S::Nominated, A::Waitlist) => Some(S::Waitlisted),
+        (S::Nominated, A::Decline) => Some(S::Declined),
+        (S::Waitlisted, A::Confirm) => Some(S::Confirmed),
+        (S::Waitlisted, A::Withdraw) => Some(S::Withdrawn),
+        (S::Confirmed, A::Attend) => Some(S::Attended),
+        (S::Confirmed, A::Withdraw) => Some(S::Withdrawn),
+        (S::Confirmed, A::NoShow) => Some(S::NoShow),
+        (S::Attended, A::Complete) => Some(S::Completed),
+        (S::Attended, A::Fail) => Some(S::Failed),
+        (s, A::Cancel) if LIVE.contains(&s) => Some(S::Cancelled),
+        _ => None,
+    }
+}
+
+pub fn status_name(s: EnrollmentStatus) -> &'static str {
+    use EnrollmentStatus as S;
+    match s {
+        S::Nominated => "NOMINATED",
+        S::Confirmed => "CONFIRMED",
+        S::Waitlisted => "WAITLISTED",
+        S::Declined => "DECLINED",
+        S::Withdrawn => "WITHDRAWN",
+        S::Attended => "ATTENDED",
+        S::NoShow => "NO_SHOW",
+        S::Completed => "COMPLETED",
+        S::Failed => "FAILED",
+        S::Cancelled => "CANCELLED",
+    }
+}
+
+pub struct Nomination {
+    pub iteration_id: i32,
+    pub officer_id: i32,
+    /// Place the nomination at once: CONFIRMED if a seat is free, else WAITLISTED. When false it stays
+    /// NOMINATED until the course confirms or declines it.
+    pub place: bool,
+}
+
+#[derive(Default)]
+pub struct EnrollmentFilter {
+    pub iteration_id: Option<i32>,
+    pub officer_id: Option<i32>,
+    pub partner_id: Option<i32>,
+    pub status: Option<EnrollmentStatus>,
+}
+
+pub async fn get<C: ConnectionTrait>(conn: &C, id: i32) -> Result<enrollment::Model> {
+    find::<Entity, _>(conn, ENTITY, Column::Id, id).await
+}
+
+pub async fn list<C: ConnectionTrait>(
+    conn: &C,
+    filter: EnrollmentFilter,
+    req: &PageRequest,
+) -> Result<Page<enrollment::Model>> {
+    let mut q = Entity::find();
+    if let Some(v) = filter.iteration_id {
+        q = q.filter(Column::IterationId.eq(v));
+    }
+    if let Some(v) = filter.officer_id {
+        q = q.filter(Column::OfficerId.eq(v));
+    }
+    if let Some(v) = filter.partner_id {
+        q = q.filter(Column::PartnerId.eq(v));
+    }
+    if let Some(v) = filter.status {
+        q = q.filter(Column::Status.eq(v));
+    }
+    paging::page(conn, q, Column::Id, req).await
+}
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+fn officer_name(id: i32) -> String {
+    format!("officer {id}")
+}
+
+/// Invariant 5: the officer holds no seat in another iteration whose dates overlap `it`'s.
+async fn schedule_clash<C: ConnectionTrait>(
+    conn: &C,
+    officer_id: i32,
+    it: &course_iteration::Model,
+) -> Result<Option<course_iteration::Model>> {
+    Ok(course_iteration::Entity::find()
+        .join_rev(
+            JoinType::InnerJoin,
+            enrollment::Relation::CourseIteration.def(),
+        )
+        .filter(Column::OfficerId.eq(officer_id))
+        .filter(Column::Status.is_in(SEAT_HOLDING))
+        .filter(course_iteration::Column::Id.ne(it.id))
+        .filter(course_iteration::Column::StartDate.lte(it.end_date))
+        .filter(course_iteration::Column::EndDate.gte(it.start_date))
+        .one(conn)
+        .await?)
+}
+
+fn clash_error(
+    officer_id: i32,
+    it: &course_iteration::Model,
+    other: &course_iteration::Model,
+) -> AppError {
+    AppError::rule(
+        "SCHEDULE_CONFLICT",
+        format!(
+            "{} already holds a seat in course iteration {} ({} to {}), which overlaps iteration {} ({} to {})",
+            officer_name(officer_id),
+            other.id,
+            other.start_date,
+            other.end_date,
+            it.id,
+            it.start_date,
+            it.end_date
+        ),
+    )
+}
+
+/// Whether a seat is free for the partner: under capacity and under the partner's quota.
+async fn seat_free<C: ConnectionTrait>(
+    conn: &C,
+    it: &course_iteration::Model,
+    partner_id: i32,
+) -> Result<bool> {
+    if it.seats_held >= it.capacity {
+        return Ok(false);
+    }
+    if let Some(quota) = it.partner_quota {
+        let held = Entity::find()
+            .filter(Column::IterationId.eq(it.id))
+            .filter(Column::PartnerId.eq(partner_id))
+            .filter(Column::Status.is_in(SEAT_HOLDING))
+            .count(conn)
+            .await?;
+        if held >= quota as u64 {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Takes one seat with a conditional update, so the counter can never pass the capacity.
+async fn take_seat<C: ConnectionTrait>(conn: &C, iteration_id: i32) -> Result<bool> {
+    let res = course_iteration::Entity::update_many()
+        .col_expr(
+            course_iteration::Column::SeatsHeld,
+            Expr::col(course_iteration::Column::SeatsHeld).add(1),
+        )
+        .filter(course_iteration::Column::Id.eq(iteration_id))
+        .filter(
+            Expr::col(course_iteration::Column::SeatsHeld)
+                .lt(Expr::col(course_iteration::Column::Capacity)),
+        )
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+async fn release_seat<C: ConnectionTrait>(conn: &C, iteration_id: i32) -> Result<()> {
+    course_iteration::Entity::update_many()
+        .col_expr(
+            course_iteration::Column::SeatsHeld,
+            Expr::col(course_iteration::Column::SeatsHeld).sub(1),
+        )
+        .filter(course_iteration::Column::Id.eq(iteration_id))
+        .filter(course_iteration::Column::SeatsHeld.gt(0))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+async fn next_waitlist_position<C: ConnectionTrait>(conn: &C, iteration_id: i32) -> Result<i32> {
+    let max: Option<Option<i32>> = Entity::find()
+        .select_only()
+        .column_as(Column::WaitlistPosition.max(), "max")
+        .filter(Column::IterationId.eq(iteration_id))
+        .into_tuple()
+        .one(conn)
+        .await?;
+    Ok(max.flatten().unwrap_or(0) + 1)
+}
+
+fn open_for_nominations(it: &course_iteration::Model) -> Result<()> {
+    if !matches!(it.status, IterationStatus::Planned | IterationStatus::Open) {
+        return Err(AppError::rule(
+            "ITERATION_NOT_OPEN",
+            format!(
+                "course iteration {} is {}; it takes no nominations",
+                it.id,
+                iteration::status_name(it.status)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Seats the enrollment if a seat is free, else waitlists it at the end of the queue.
+async fn place<C: ConnectionTrait>(
+    conn: &C,
+    it: &course_iteration::Model,
+    current: &enrollment::Model,
+    decided_by: &str,
+) -> Result<enrollment::Model> {
+    let at = now();
+    let mut am = ActiveModel {
+        decided_by: Set(Some(decided_by.to_owned())),
+        ..Default::default()
+    };
+    if seat_free(conn, it, current.partner_id).await? && take_seat(conn, it.id).await? {
+        am.status = Set(EnrollmentStatus::Confirmed);
+        am.confirmed_at = Set(Some(at));
+        am.waitlist_position = Set(None);
+    } else if current.status == EnrollmentStatus::Waitlisted {
+        return Err(AppError::rule(
+            "NO_SEAT_AVAILABLE",
+            format!(
+                "course iteration {} has no free seat for enrollment {}; it stays waitlisted",
+                it.id, current.id
+            ),
+        ));
+    } else {
+        am.status = Set(EnrollmentStatus::Waitlisted);
+        am.waitlisted_at = Set(Some(at));
+        am.waitlist_position = Set(Some(next_waitlist_position(conn, it.id).await?));
+    }
+    update_versioned::<Entity, _>(conn, ENTITY, COLS, current.id, current.version, am).await
+}
+
+/// Proposes an officer for an iteration (and, with `place`, seats or waitlists them at once).
+pub async fn nominate(db: &Db, input: Nomination, decided_by: &str) -> Result<enrollment::Model> {
+    let txn = db.begin_write().await?;
+    let it = iteration::get_locked(&*txn, input.iteration_id).await?;
+    open_for_nominations(&it)?;
+    let officer = officer::Entity::find()
+        .filter(officer::Column::Id.eq(input.officer_id))
+        .lock_exclusive()
+        .one(&*txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("officer", input.officer_id))?;
+    let course = course::get(&*txn, it.course_id).await?;
+    if let Some(required) = &course.min_slp {
+        let required = Slp::parse("minSlp", required)?;
+        let meets = match &officer.slp {
+            Some(have) => Slp::parse("slp", have)?.meets(&required),
+            None => false,
+        };
+        if !meets {
+            return Err(AppError::rule(
+                "LANGUAGE_REQUIREMENT",
+                format!(
+                    "{} has language profile {} but course {} requires at least {}",
+                    officer_name(officer.id),
+                    officer.slp.as_deref().unwrap_or("(none)"),
+                    course.code,
+                    course.min_slp.as_deref().unwrap_or_default()
+                ),
+            ));
+        }
+    }
+    let live = Entity::find()
+        .filter(Column::IterationId.eq(it.id))
+        .filter(Column::OfficerId.eq(officer.id))
+        .filter(Column::Status.is_not_in([
+            EnrollmentStatus::Declined,
+            EnrollmentStatus::Withdrawn,
+            EnrollmentStatus::Cancelled,
+        ]))
+        .one(&*txn)
+        .await?;
+    if let Some(existing) = live {
+        return Err(AppError::rule(
+            "ALREADY_NOMINATED",
+            format!(
+                "{} already has enrollment {} ({}) in course iteration {}",
+                officer_name(officer.id),
+                existing.id,
+                status_name(existing.status),
+                it.id
+            ),
+        ));
+    }
+    if let Some(other) = schedule_clash(&*txn, officer.id, &it).await? {
+        return Err(clash_error(officer.id, &it, &other));
+    }
+    let at = now();
+    let created = Entity::insert(ActiveModel {
+        iteration_id: Set(it.id),
+        officer_id: Set(officer.id),
+        partner_id: Set(officer.partner_id),
+        status: Set(EnrollmentStatus::Nominated),
+        waitlist_position: Set(None),
+        nominated_at: Set(at),
+        decided_by: Set(Some(decided_by.to_owned())),
+        version: Set(1),
+        updated_at: Set(at),
+        ..Default::default()
+    })
+    .exec_with_returning(&*txn)
+    .await?;
+    let result = if input.place {
+        place(&*txn, &it, &created, decided_by).await?
+    } else {
+        created
+    };
+    txn.commit().await?;
+    Ok(result)
+}
+
+/// Applies one lifecycle action to an enrollment, with its time gates and seat bookkeeping.
+pub async fn act(
+    db: &Db,
+    id: i32,
+    version: i32,
+    action: Action,
+    evaluation_score: Option<f64>,
+    decided_by: &str,
+) -> Result<enrollment::Model> {
+    let txn = db.begin_write().await?;
+    let current = get(&*txn, id).await?;
+    let it = iteration::get_locked(&*txn, current.iteration_id).await?;
+    let current = get(&*txn, id).await?;
+    if current.version != version {
+        return Err(AppError::StaleVersion {
+            entity: ENTITY,
+            id,
+            expected: version,
+            actual: current.version,
+        });
+    }
+    let Some(to) = next_status(current.status, action) else {
+        return Err(AppError::rule(
+            "INVALID_TRANSITION",
+            format!(
+                "enrollment {id} is {}; it cannot be {action:?}-ed",
+                status_name(current.status)
+            )
+            .replace("-ed", "ed"),
+        ));
+    };
+    let day = today();
+    let at = now();
+    let mut am = ActiveModel {
+        decided_by: Set(Some(decided_by.to_owned())),
+        ..Default::default()
+    };
+    let result = match action {
+        Action::Confirm => {
+            open_for_nominations(&it)?;
+            if let Some(other) = schedule_clash(&*txn, current.officer_id, &it).await? {
+                return Err(clash_error(current.officer_id, &it, &other));
+            }
+            place(&*txn, &it, &current, decided_by).await?
+        }
+        Action::Waitlist => {
+            am.status = Set(to);
+            am.waitlisted_at = Set(Some(at));
+            am.waitlist_position = Set(Some(next_waitlist_position(&*txn, it.id).await?));
+            update_versioned::<Entity, _>(&*txn, ENTITY, COLS, id, version, am).await?
+        }
+        Action::Decline | Action::Withdraw | Action::Cancel => {
+            if action == Action::Withdraw
+                && current.status == EnrollmentStatus::Confirmed
+                && day >= it.start_date
+            {
+                return Err(AppError::rule(
+                    "TOO_LATE_TO_WITHDRAW",
+                    format!("course iteration {} started on {}; a confirmed officer can withdraw only before the start", it.id, it.start_date),
+                ));
+            }
+            am.status = Set(to);
+            am.waitlist_position = Set(None);
+            am.ended_at = Set(Some(at));
+            let updated =
+                update_versioned::<Entity, _>(&*txn, ENTITY, COLS, id, version, am).await?;
+            if SEAT_HOLDING.contains(&current.status) {
+                release_seat(&*txn, it.id).await?;
+                let it = iteration::get(&*txn, it.id).await?;
+                promote_waitlisted(&*txn, &it).await?;
+            }
+            updated
+        }
+        Action::Attend | Action::NoShow => {
+            if day < it.start_date {
+                return Err(AppError::rule(
+                    "ITERATION_NOT_STARTED",
+                    format!("course iteration {} starts on {}; attendance is recorded once it has started", it.id, it.start_date),
+                ));
+            }
+            am.status = Set(to);
+            if action == Action::Attend {
+                am.attended_at = Set(Some(at));
+            } else {
+                am.outcome_at = Set(Some(at));
+            }
+            let updated =
+                update_versioned::<Entity, _>(&*txn, ENTITY, COLS, id, version, am).await?;
+            if action == Action::NoShow {
+                release_seat(&*txn, it.id).await?;
+            }
+            updated
+        }
+        Action::Complete | Action::Fail => {
+            if let Some(score) = evaluation_score {
+                if !(0.0..=100.0).contains(&score) {
+                    return Err(AppError::invalid(
+                        "evaluationScore",
+                        "must be between 0 and 100",
+                    ));
+                }
+            }
+            am.status = Set(to);
+            am.outcome_at = Set(Some(at));
+            am.evaluation_score = Set(evaluation_score);
+            update_versioned::<Entity, _>(&*txn, ENTITY, COLS, id, version, am).await?
+        }
+    };
+    txn.commit().await?;
+    Ok(result)
+}
+
+/// Fills free seats from the waitlist, first come first served, skipping officers who meanwhile hold
+/// an overlapping seat or whose partner's quota is full. Only before the iteration starts.
+pub async fn promote_waitlisted<C: ConnectionTrait>(
+    conn: &C,
+    it: &course_iteration::Model,
+) -> Result<()> {
+    if !matches!(it.status, IterationStatus::Planned | IterationStatus::Open)
+        || today() >= it.start_date
+    {
+        return Ok(());
+    }
+    let waiting = Entity::find()
+        .filter(Column::IterationId.eq(it.id))
+        .filter(Column::Status.eq(EnrollmentStatus::Waitlisted))
+        .order_by_asc(Column::WaitlistPosition)
+        .all(conn)
+        .await?;
+    for candidate in waiting {
+        let it = iteration::get(conn, it.id).await?;
+        if it.seats_held >= it.capacity {
+            break;
+        }
+        if !seat_free(conn, &it, candidate.partner_id).await?
+            || schedule_clash(conn, candidate.officer_id, &it)
+                .await?
+                .is_some()
+        {
+            continue;
+        }
+        if !take_seat(conn, it.id).await? {
+            break;
+        }
+        let am = ActiveModel {
+            status: Set(EnrollmentStatus::Confirmed),
+            confirmed_at: Set(Some(now())),
+            waitlist_position: Set(None),
+            decided_by: Set(Some("waitlist promotion".to_owned())),
+            ..Default::default()
+        };
+        update_versioned::<Entity, _>(conn, ENTITY, COLS, candidate.id, candidate.version, am)
+            .await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const ALL: [EnrollmentStatus; 10] = [
+        EnrollmentStatus::Nominated,
+        EnrollmentStatus::Confirmed,
+        EnrollmentStatus::Waitlisted,
+        EnrollmentStatus::Declined,
+        EnrollmentStatus::Withdrawn,
+        EnrollmentStatus::Attended,
+        EnrollmentStatus::NoShow,
+        EnrollmentStatus::Completed,
+        EnrollmentStatus::Failed,
+        EnrollmentStatus::Cancelled,
+    ];
+    const ACTIONS: [Action; 9] = [
+        Action::Confirm,
+        Action::Waitlist,
+        Action::Decline,
+        Action::Withdraw,
+        Action::Attend,
+        Action::NoShow,
+        Action::Complete,
+        Action::Fail,
+        Action::Cancel,
+    ];
+
+    /// The edges of DOMAIN.md invariant 6, written out independently of `next_status`.
+    fn allowed_by_domain(from: EnrollmentStatus, to: EnrollmentStatus) -> bool {
+        use EnrollmentStatus as S;
+        matches!(
+            (from, to),
+            (S::Nominated, S::Confirmed | S::Waitlisted | S::Declined)
+                | (S::Waitlisted, S::Confirmed | S::Withdrawn)
+                | (S::Confirmed, S::Attended | S::Withdrawn | S::NoShow)
+                | (S::Attended, S::Completed | S::Failed)
+        ) || (to == S::Cancelled && LIVE.contains(&from))
+    }
+
+    #[test]
+    fn final_statuses_have_no_way_out() {
+        for s in ALL.iter().filter(|s| !LIVE.contains(s)) {
+            for a in ACTIONS {
+                assert_eq!(next_status(*s, a), None, "{s:?} --{a:?}");
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn no_sequence_of_actions_leaves_the_lifecycle(actions in proptest::collection::vec(0usize..9, 0..30)) {
+            let mut status = EnrollmentStatus::Nominated;
+            for i in actions {
+                if let Some(next) = next_status(status, ACTIONS[i]) {
+                    prop_assert!(allowed_by_domain(status, next), "{status:?} -> {next:?}");
+                    status = next;
+                }
+            }
+        }
+    }
+}

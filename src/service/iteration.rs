@@ -1,0 +1,312 @@
+//! Course iterations: dated runs of a catalogue course, their seats and the objectives they serve.
+
+use chrono::NaiveDate;
+use entity::{
+    course_iteration::{self, ActiveModel, Column, Entity},
+    enrollment,
+    enums::{EnrollmentStatus, IterationStatus},
+    iteration_objective,
+};
+use sea_orm::{
+    sea_query::{Expr, ExprTrait},
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationTrait,
+};
+
+use super::{
+    course, enrollment as enrollments, find, now, objective, paging, update_versioned, validate,
+    Page, PageRequest,
+};
+use crate::{
+    db::Db,
+    error::{AppError, Result},
+};
+
+const ENTITY: &str = "course iteration";
+
+pub struct NewIteration {
+    pub course_id: i32,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    pub location: String,
+    pub capacity: i32,
+    pub partner_quota: Option<i32>,
+    pub status: Option<IterationStatus>,
+}
+
+#[derive(Default)]
+pub struct IterationChanges {
+    pub start_date: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+    pub location: Option<String>,
+    pub capacity: Option<i32>,
+    pub partner_quota: Option<Option<i32>>,
+    pub status: Option<IterationStatus>,
+}
+
+#[derive(Default)]
+pub struct IterationFilter {
+    pub course_id: Option<i32>,
+    pub status: Option<IterationStatus>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub objective_id: Option<i32>,
+}
+
+pub async fn get<C: ConnectionTrait>(conn: &C, id: i32) -> Result<course_iteration::Model> {
+    find::<Entity, _>(conn, ENTITY, Column::Id, id).await
+}
+
+/// Loads the iteration with a row lock (PostgreSQL; SQLite writers are already serialised).
+pub async fn get_locked<C: ConnectionTrait>(conn: &C, id: i32) -> Result<course_iteration::Model> {
+    Entity::find()
+        .filter(Column::Id.eq(id))
+        .lock_exclusive()
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found(ENTITY, id))
+}
+
+pub async fn list<C: ConnectionTrait>(
+    conn: &C,
+    filter: IterationFilter,
+    req: &PageRequest,
+) -> Result<Page<course_iteration::Model>> {
+    let mut q = Entity::find();
+    if let Some(v) = filter.course_id {
+        q = q.filter(Column::CourseId.eq(v));
+    }
+    if let Some(v) = filter.status {
+        q = q.filter(Column::Status.eq(v));
+    }
+    if let Some(v) = filter.from {
+        q = q.filter(Column::EndDate.gte(v));
+    }
+    if let Some(v) = filter.to {
+        q = q.filter(Column::StartDate.lte(v));
+    }
+    if let Some(v) = filter.objective_id {
+        q = q
+            .join_rev(
+                JoinType::InnerJoin,
+                iteration_objective::Relation::CourseIteration.def(),
+            )
+            .filter(iteration_objective::Column::ObjectiveId.eq(v));
+    }
+    paging::page(conn, q, Column::Id, req).await
+}
+
+fn quota(value: Option<i32>) -> Result<Option<i32>> {
+    value
+        .map(|q| validate::non_negative("partnerQuota", q))
+        .transpose()
+}
+
+pub async fn create<C: ConnectionTrait>(
+    conn: &C,
+    input: NewIteration,
+) -> Result<course_iteration::Model> {
+    course::get(conn, input.course_id).await?;
+    validate::date_order(input.start_date, input.end_date)?;
+    let status = input.status.unwrap_or(IterationStatus::Planned);
+    if !matches!(status, IterationStatus::Planned | IterationStatus::Open) {
+        return Err(AppError::invalid(
+            "status",
+            "a new iteration is PLANNED or OPEN",
+        ));
+    }
+    let at = now();
+    let model = ActiveModel {
+        course_id: Set(input.course_id),
+        start_date: Set(input.start_date),
+        end_date: Set(input.end_date),
+        location: Set(validate::text("location", &input.location, 200)?),
+        capacity: Set(validate::non_negative("capacity", input.capacity)?),
+        partner_quota: Set(quota(input.partner_quota)?),
+        seats_held: Set(0),
+        status: Set(status),
+        version: Set(1),
+        created_at: Set(at),
+        updated_at: Set(at),
+        ..Default::default()
+    };
+    Ok(Entity::insert(model).exec_with_returning(conn).await?)
+}
+
+pub fn status_name(s: IterationStatus) -> &'static str {
+    match s {
+        IterationStatus::Planned => "PLANNED",
+        IterationStatus::Open => "OPEN",
+        IterationStatus::Closed => "CLOSED",
+        IterationStatus::Held => "HELD",
+        IterationStatus::Cancelled => "CANCELLED",
+    }
+}
+
+/// PLANNED -> OPEN -> CLOSED -> HELD (OPEN -> HELD too); CANCELLED only through `cancel`.
+fn status_change_allowed(from: IterationStatus, to: IterationStatus) -> bool {
+    use IterationStatus::*;
+    from == to
+        || matches!(
+            (from, to),
+            (Planned, Open) | (Open, Closed) | (Open, Held) | (Closed, Held) | (Closed, Open)
+        )
+}
+
+pub async fn update(
+    db: &Db,
+    id: i32,
+    version: i32,
+    changes: IterationChanges,
+) -> Result<course_iteration::Model> {
+    let txn = db.begin_write().await?;
+    let current = get_locked(&*txn, id).await?;
+    let mut am = ActiveModel::default();
+    if changes.start_date.is_some() || changes.end_date.is_some() {
+        let start = changes.start_date.unwrap_or(current.start_date);
+        let end = changes.end_date.unwrap_or(current.end_date);
+        validate::date_order(start, end)?;
+        am.start_date = Set(start);
+        am.end_date = Set(end);
+    }
+    if let Some(l) = changes.location {
+        am.location = Set(validate::text("location", &l, 200)?);
+    }
+    if let Some(c) = changes.capacity {
+        let c = validate::non_negative("capacity", c)?;
+        if c < current.seats_held {
+            return Err(AppError::rule(
+                "CAPACITY_BELOW_SEATS_HELD",
+                format!(
+                    "course iteration {id} has {} seats held; capacity cannot drop to {c}",
+                    current.seats_held
+                ),
+            ));
+        }
+        am.capacity = Set(c);
+    }
+    if let Some(q) = changes.partner_quota {
+        am.partner_quota = Set(quota(q)?);
+    }
+    if let Some(s) = changes.status {
+        if s == IterationStatus::Cancelled {
+            return Err(AppError::invalid(
+                "status",
+                "use cancelCourseIteration to cancel an iteration",
+            ));
+        }
+        if !status_change_allowed(current.status, s) {
+            return Err(AppError::rule(
+                "INVALID_TRANSITION",
+                format!(
+                    "course iteration {id} cannot go from {} to {}",
+                    status_name(current.status),
+                    status_name(s)
+                ),
+            ));
+        }
+        am.status = Set(s);
+    }
+    let updated = update_versioned::<Entity, _>(
+        &*txn,
+        ENTITY,
+        (Column::Id, Column::Version, Column::UpdatedAt),
+        id,
+        version,
+        am,
+    )
+    .await?;
+    // A larger capacity frees seats: the waitlist moves up, first come first served.
+    enrollments::promote_waitlisted(&*txn, &updated).await?;
+    let updated = get(&*txn, id).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Cancels the iteration; its live enrollments become CANCELLED and no seat stays held.
+pub async fn cancel(db: &Db, id: i32, version: i32) -> Result<course_iteration::Model> {
+    let txn = db.begin_write().await?;
+    let current = get_locked(&*txn, id).await?;
+    if matches!(
+        current.status,
+        IterationStatus::Cancelled | IterationStatus::Held
+    ) {
+        return Err(AppError::rule(
+            "INVALID_TRANSITION",
+            format!(
+                "course iteration {id} is {} and cannot be cancelled",
+                status_name(current.status)
+            ),
+        ));
+    }
+    let at = now();
+    enrollment::Entity::update_many()
+        .col_expr(
+            enrollment::Column::Status,
+            Expr::value(EnrollmentStatus::Cancelled),
+        )
+        .col_expr(
+            enrollment::Column::WaitlistPosition,
+            Expr::value(Option::<i32>::None),
+        )
+        .col_expr(enrollment::Column::EndedAt, Expr::value(at))
+        .col_expr(enrollment::Column::UpdatedAt, Expr::value(at))
+        .col_expr(
+            enrollment::Column::Version,
+            Expr::col(enrollment::Column::Version).add(1),
+        )
+        .filter(enrollment::Column::IterationId.eq(id))
+        .filter(enrollment::Column::Status.is_in(enrollments::LIVE))
+        .exec(&*txn)
+        .await?;
+    let am = ActiveModel {
+        status: Set(IterationStatus::Cancelled),
+        seats_held: Set(0),
+        ..Default::default()
+    };
+    let updated = update_versioned::<Entity, _>(
+        &*txn,
+        ENTITY,
+        (Column::Id, Column::Version, Column::UpdatedAt),
+        id,
+        version,
+        am,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Records that the iteration serves an objective (idempotent).
+pub async fn serve_objective<C: ConnectionTrait>(
+    conn: &C,
+    iteration_id: i32,
+    objective_id: i32,
+) -> Result<course_iteration::Model> {
+    let iteration = get(conn, iteration_id).await?;
+    objective::get(conn, objective_id).await?;
+    let exists = iteration_objective::Entity::find()
+        .filter(iteration_objective::Column::IterationId.eq(iteration_id))
+        .filter(iteration_objective::Column::ObjectiveId.eq(objective_id))
+        .one(conn)
+        .await?;
+    if exists.is_none() {
+        iteration_objective::Entity::insert(iteration_objective::ActiveModel {
+            iteration_id: Set(iteration_id),
+            objective_id: Set(objective_id),
+        })
+        .exec_without_returning(conn)
+        .await?;
+    }
+    Ok(iteration)
+}
+
+pub async fn objective_ids<C: ConnectionTrait>(conn: &C, iteration_id: i32) -> Result<Vec<i32>> {
+    Ok(iteration_objective::Entity::find()
+        .filter(iteration_objective::Column::IterationId.eq(iteration_id))
+        .select_only()
+        .column(iteration_objective::Column::ObjectiveId)
+        .into_tuple::<i32>()
+        .all(conn)
+        .await?)
+}

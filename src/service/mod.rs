@@ -1,0 +1,89 @@
+//! Domain rules and persistence, one module per aggregate. Nothing here knows about GraphQL or HTTP:
+//! every rule can be exercised with a database connection alone.
+
+pub mod activity;
+pub mod cooperation_area;
+pub mod course;
+pub mod dates;
+pub mod enrollment;
+pub mod iteration;
+pub mod milestone;
+pub mod objective;
+pub mod officer;
+pub mod paging;
+pub mod partner;
+pub mod programme_cycle;
+pub mod seed;
+pub mod slp;
+pub mod validate;
+
+pub use paging::{Page, PageRequest};
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    sea_query::{Expr, ExprTrait},
+    ColumnTrait, ConnectionTrait, EntityTrait, ModelTrait, QueryFilter, Value,
+};
+
+use crate::error::{AppError, Result};
+
+pub fn now() -> DateTime<Utc> {
+    Utc::now()
+}
+
+/// Loads one record by id or fails with NOT_FOUND naming the entity.
+pub async fn find<E, C>(
+    conn: &C,
+    entity: &'static str,
+    id_col: E::Column,
+    id: i32,
+) -> Result<E::Model>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    E::find()
+        .filter(id_col.eq(id))
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found(entity, id))
+}
+
+/// Optimistic concurrency: applies `changes` only if the row still has `version`, bumping it.
+/// A stale version gets STALE_VERSION and changes nothing.
+pub async fn update_versioned<E, C>(
+    conn: &C,
+    entity: &'static str,
+    cols: (E::Column, E::Column, E::Column),
+    id: i32,
+    version: i32,
+    changes: E::ActiveModel,
+) -> Result<E::Model>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    let (id_col, version_col, updated_col) = cols;
+    let res = E::update_many()
+        .set(changes)
+        .col_expr(version_col, Expr::col(version_col).add(1))
+        .col_expr(updated_col, Expr::value(now()))
+        .filter(id_col.eq(id))
+        .filter(version_col.eq(version))
+        .exec(conn)
+        .await?;
+    let current = find::<E, C>(conn, entity, id_col, id).await?;
+    if res.rows_affected == 0 {
+        let actual = match current.get(version_col) {
+            Value::Int(Some(v)) => v,
+            _ => -1,
+        };
+        return Err(AppError::StaleVersion {
+            entity,
+            id,
+            expected: version,
+            actual,
+        });
+    }
+    Ok(current)
+}

@@ -1,0 +1,178 @@
+//! Objectives of a cycle: what the partner and NATO agreed to achieve in one cooperation area.
+//! The indicator's actual value is computed from what was recorded, never typed in.
+
+use entity::{
+    enrollment,
+    enums::{CycleStatus, EnrollmentStatus, ObjectiveStatus},
+    iteration_objective,
+    objective::{self, ActiveModel, Column, Entity},
+};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait,
+};
+
+use super::{
+    cooperation_area, find, now, paging, programme_cycle, update_versioned, validate, Page,
+    PageRequest,
+};
+use crate::error::{AppError, Result};
+
+const ENTITY: &str = "objective";
+
+pub struct NewObjective {
+    pub cycle_id: i32,
+    pub area_id: i32,
+    pub title: String,
+    pub indicator: String,
+    pub baseline: Option<String>,
+    pub target: Option<f64>,
+}
+
+#[derive(Default)]
+pub struct ObjectiveChanges {
+    pub area_id: Option<i32>,
+    pub title: Option<String>,
+    pub indicator: Option<String>,
+    pub baseline: Option<Option<String>>,
+    pub target: Option<Option<f64>>,
+    pub status: Option<ObjectiveStatus>,
+}
+
+#[derive(Default)]
+pub struct ObjectiveFilter {
+    pub cycle_id: Option<i32>,
+    pub area_id: Option<i32>,
+    pub status: Option<ObjectiveStatus>,
+}
+
+pub async fn get<C: ConnectionTrait>(conn: &C, id: i32) -> Result<objective::Model> {
+    find::<Entity, _>(conn, ENTITY, Column::Id, id).await
+}
+
+pub async fn list<C: ConnectionTrait>(
+    conn: &C,
+    filter: ObjectiveFilter,
+    req: &PageRequest,
+) -> Result<Page<objective::Model>> {
+    let mut q = Entity::find();
+    if let Some(c) = filter.cycle_id {
+        q = q.filter(Column::CycleId.eq(c));
+    }
+    if let Some(a) = filter.area_id {
+        q = q.filter(Column::AreaId.eq(a));
+    }
+    if let Some(s) = filter.status {
+        q = q.filter(Column::Status.eq(s));
+    }
+    paging::page(conn, q, Column::Id, req).await
+}
+
+pub async fn for_cycle<C: ConnectionTrait>(
+    conn: &C,
+    cycle_id: i32,
+) -> Result<Vec<objective::Model>> {
+    Ok(Entity::find()
+        .filter(Column::CycleId.eq(cycle_id))
+        .order_by_asc(Column::Id)
+        .all(conn)
+        .await?)
+}
+
+fn target(value: Option<f64>) -> Result<Option<f64>> {
+    match value {
+        Some(t) if !t.is_finite() || t < 0.0 => {
+            Err(AppError::invalid("target", "must be a non-negative number"))
+        }
+        other => Ok(other),
+    }
+}
+
+pub async fn create<C: ConnectionTrait>(conn: &C, input: NewObjective) -> Result<objective::Model> {
+    let cycle = programme_cycle::get(conn, input.cycle_id).await?;
+    if matches!(cycle.status, CycleStatus::Closed | CycleStatus::Superseded) {
+        return Err(AppError::rule(
+            "CYCLE_CLOSED",
+            format!(
+                "programme cycle {} is {}; objectives cannot be added",
+                cycle.id,
+                programme_cycle::status_name(cycle.status)
+            ),
+        ));
+    }
+    cooperation_area::get(conn, input.area_id).await?;
+    let at = now();
+    let model = ActiveModel {
+        cycle_id: Set(input.cycle_id),
+        area_id: Set(input.area_id),
+        title: Set(validate::text("title", &input.title, 300)?),
+        indicator: Set(validate::text("indicator", &input.indicator, 2000)?),
+        baseline: Set(validate::optional_text("baseline", input.baseline, 2000)?),
+        target: Set(target(input.target)?),
+        status: Set(ObjectiveStatus::Planned),
+        carried_over_from_id: Set(None),
+        version: Set(1),
+        created_at: Set(at),
+        updated_at: Set(at),
+        ..Default::default()
+    };
+    Ok(Entity::insert(model).exec_with_returning(conn).await?)
+}
+
+pub async fn update<C: ConnectionTrait>(
+    conn: &C,
+    id: i32,
+    version: i32,
+    changes: ObjectiveChanges,
+) -> Result<objective::Model> {
+    let mut am = ActiveModel::default();
+    if let Some(area) = changes.area_id {
+        cooperation_area::get(conn, area).await?;
+        am.area_id = Set(area);
+    }
+    if let Some(t) = changes.title {
+        am.title = Set(validate::text("title", &t, 300)?);
+    }
+    if let Some(i) = changes.indicator {
+        am.indicator = Set(validate::text("indicator", &i, 2000)?);
+    }
+    if let Some(b) = changes.baseline {
+        am.baseline = Set(validate::optional_text("baseline", b, 2000)?);
+    }
+    if let Some(t) = changes.target {
+        am.target = Set(target(t)?);
+    }
+    if let Some(s) = changes.status {
+        am.status = Set(s);
+    }
+    update_versioned::<Entity, _>(
+        conn,
+        ENTITY,
+        (Column::Id, Column::Version, Column::UpdatedAt),
+        id,
+        version,
+        am,
+    )
+    .await
+}
+
+/// Indicator actual: distinct officers who COMPLETED an iteration that serves the objective.
+pub async fn officers_completed<C: ConnectionTrait>(conn: &C, objective_id: i32) -> Result<u64> {
+    let n = enrollment::Entity::find()
+        .select_only()
+        .column(enrollment::Column::OfficerId)
+        .distinct()
+        .join(
+            JoinType::InnerJoin,
+            enrollment::Relation::CourseIteration.def(),
+        )
+        .join_rev(
+            JoinType::InnerJoin,
+            iteration_objective::Relation::CourseIteration.def(),
+        )
+        .filter(iteration_objective::Column::ObjectiveId.eq(objective_id))
+        .filter(enrollment::Column::Status.eq(EnrollmentStatus::Completed))
+        .count(conn)
+        .await?;
+    Ok(n)
+}

@@ -1,0 +1,95 @@
+//! Partner nations.
+
+use entity::partner::{self, ActiveModel, Column, Entity};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+};
+
+use super::{find, now, paging, update_versioned, validate, Page, PageRequest};
+use crate::error::Result;
+
+pub struct NewPartner {
+    pub code: String,
+    pub name: String,
+    pub notes: Option<String>,
+}
+
+#[derive(Default)]
+pub struct PartnerChanges {
+    pub name: Option<String>,
+    pub notes: Option<Option<String>>,
+}
+
+#[derive(Default)]
+pub struct PartnerFilter {
+    /// Case-insensitive search in name and code.
+    pub search: Option<String>,
+}
+
+pub async fn get<C: ConnectionTrait>(conn: &C, id: i32) -> Result<partner::Model> {
+    find::<Entity, _>(conn, "partner", Column::Id, id).await
+}
+
+pub async fn by_code<C: ConnectionTrait>(conn: &C, code: &str) -> Result<partner::Model> {
+    let code = validate::iso_alpha3("code", code)?;
+    Entity::find()
+        .filter(Column::Code.eq(code.clone()))
+        .one(conn)
+        .await?
+        .ok_or_else(|| crate::error::AppError::not_found("partner", code))
+}
+
+pub async fn list<C: ConnectionTrait>(
+    conn: &C,
+    filter: PartnerFilter,
+    req: &PageRequest,
+) -> Result<Page<partner::Model>> {
+    let mut q = Entity::find();
+    if let Some(s) = filter.search.filter(|s| !s.trim().is_empty()) {
+        let pattern = format!("%{}%", s.trim());
+        q = q.filter(
+            Condition::any()
+                .add(Column::Name.like(pattern.clone()))
+                .add(Column::Code.like(pattern.to_uppercase())),
+        );
+    }
+    paging::page(conn, q, Column::Id, req).await
+}
+
+pub async fn create<C: ConnectionTrait>(conn: &C, input: NewPartner) -> Result<partner::Model> {
+    let at = now();
+    let model = ActiveModel {
+        code: Set(validate::iso_alpha3("code", &input.code)?),
+        name: Set(validate::text("name", &input.name, 200)?),
+        notes: Set(validate::optional_text("notes", input.notes, 4000)?),
+        version: Set(1),
+        created_at: Set(at),
+        updated_at: Set(at),
+        ..Default::default()
+    };
+    Ok(Entity::insert(model).exec_with_returning(conn).await?)
+}
+
+pub async fn update<C: ConnectionTrait>(
+    conn: &C,
+    id: i32,
+    version: i32,
+    changes: PartnerChanges,
+) -> Result<partner::Model> {
+    let mut am = ActiveModel::default();
+    if let Some(name) = changes.name {
+        am.name = Set(validate::text("name", &name, 200)?);
+    }
+    if let Some(notes) = changes.notes {
+        am.notes = Set(validate::optional_text("notes", notes, 4000)?);
+    }
+    update_versioned::<Entity, _>(
+        conn,
+        "partner",
+        (Column::Id, Column::Version, Column::UpdatedAt),
+        id,
+        version,
+        am,
+    )
+    .await
+}
