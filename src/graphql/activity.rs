@@ -1,12 +1,11 @@
 //! Recorded cooperation activities.
 
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, ID};
-use chrono::NaiveDate;
 use entity::activity;
 
 use super::{
     area::CooperationArea, connection, cycle::ProgrammeCycle, db, enums::ActivityKind,
-    objective::Objective, page_request, parse_id, patch, Conn,
+    objective::Objective, page_request, parse_id, patch, scalars::Date, Conn,
 };
 use crate::{error::Result, service};
 
@@ -32,12 +31,12 @@ impl Activity {
         &self.0.description
     }
     /// First day.
-    async fn start_date(&self) -> NaiveDate {
-        self.0.start_date
+    async fn start_date(&self) -> Date {
+        self.0.start_date.into()
     }
     /// Last day.
-    async fn end_date(&self) -> NaiveDate {
-        self.0.end_date
+    async fn end_date(&self) -> Date {
+        self.0.end_date.into()
     }
     /// Outcome.
     async fn outcome(&self) -> Option<&str> {
@@ -86,9 +85,9 @@ pub struct RecordActivityInput {
     /// Description.
     pub description: String,
     /// First day.
-    pub start_date: NaiveDate,
+    pub start_date: Date,
     /// Last day.
-    pub end_date: NaiveDate,
+    pub end_date: Date,
     /// Outcome.
     pub outcome: Option<String>,
 }
@@ -107,9 +106,9 @@ pub struct UpdateActivityInput {
     /// New description.
     pub description: Option<String>,
     /// New first day.
-    pub start_date: Option<NaiveDate>,
+    pub start_date: Option<Date>,
     /// New last day.
-    pub end_date: Option<NaiveDate>,
+    pub end_date: Option<Date>,
     /// New outcome (null clears it).
     pub outcome: MaybeUndefined<String>,
 }
@@ -137,8 +136,8 @@ impl ActivityQuery {
         #[graphql(desc = "Only this cycle's.")] cycle_id: Option<ID>,
         #[graphql(desc = "Only this area's.")] area_id: Option<ID>,
         #[graphql(desc = "Only this kind.")] kind: Option<ActivityKind>,
-        #[graphql(desc = "Only activities ending on or after this day.")] from: Option<NaiveDate>,
-        #[graphql(desc = "Only activities starting on or before this day.")] to: Option<NaiveDate>,
+        #[graphql(desc = "Only activities ending on or after this day.")] from: Option<Date>,
+        #[graphql(desc = "Only activities starting on or before this day.")] to: Option<Date>,
         #[graphql(desc = "Page size, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Cursor to start after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end, at most 100.")] last: Option<i32>,
@@ -155,8 +154,8 @@ impl ActivityQuery {
                 .map(|id| parse_id("cooperation area", id))
                 .transpose()?,
             kind: kind.map(Into::into),
-            from,
-            to,
+            from: from.map(Into::into),
+            to: to.map(Into::into),
         };
         let page = service::activity::list(&db(ctx)?.conn, filter, &req).await?;
         Ok(connection(page, |m| m.id, Activity))
@@ -185,8 +184,8 @@ impl ActivityMutation {
             kind: input.kind.into(),
             title: input.title,
             description: input.description,
-            start_date: input.start_date,
-            end_date: input.end_date,
+            start_date: input.start_date.into(),
+            end_date: input.end_date.into(),
             outcome: input.outcome,
         };
         Ok(Activity(
@@ -205,8 +204,8 @@ impl ActivityMutation {
             kind: input.kind.map(Into::into),
             title: input.title,
             description: input.description,
-            start_date: input.start_date,
-            end_date: input.end_date,
+            start_date: input.start_date.map(Into::into),
+            end_date: input.end_date.map(Into::into),
             outcome: patch(input.outcome),
         };
         Ok(Activity(

@@ -1,7 +1,7 @@
 //! Programme cycles: the two-year IPCP periods (or other kinds) and their lifecycle.
 
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, ID};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use entity::{enums::CycleStatus as DbCycleStatus, programme_cycle};
 
 use super::{
@@ -11,7 +11,9 @@ use super::{
     objective::Objective,
     page_request, parse_id,
     partner::Partner,
-    patch, Conn,
+    patch,
+    scalars::Date,
+    Conn,
 };
 use crate::{error::Result, service};
 
@@ -29,24 +31,24 @@ impl ProgrammeCycle {
         self.0.kind.into()
     }
     /// First day (inclusive).
-    async fn start_date(&self) -> NaiveDate {
-        self.0.start_date
+    async fn start_date(&self) -> Date {
+        self.0.start_date.into()
     }
     /// Last day (inclusive).
-    async fn end_date(&self) -> NaiveDate {
-        self.0.end_date
+    async fn end_date(&self) -> Date {
+        self.0.end_date.into()
     }
     /// Lifecycle status.
     async fn status(&self) -> CycleStatus {
         self.0.status.into()
     }
     /// Day the North Atlantic Council approved it.
-    async fn nac_approved_on(&self) -> Option<NaiveDate> {
-        self.0.nac_approved_on
+    async fn nac_approved_on(&self) -> Option<Date> {
+        self.0.nac_approved_on.map(Date)
     }
     /// Day the partner approved it.
-    async fn partner_approved_on(&self) -> Option<NaiveDate> {
-        self.0.partner_approved_on
+    async fn partner_approved_on(&self) -> Option<Date> {
+        self.0.partner_approved_on.map(Date)
     }
     /// Version for optimistic concurrency.
     async fn version(&self) -> i32 {
@@ -118,9 +120,9 @@ pub struct CreateProgrammeCycleInput {
     /// Kind of programme: decides the length (IPCP/IPAP two years, IPP three, ITPP as agreed).
     pub kind: ProgrammeKind,
     /// First day.
-    pub start_date: NaiveDate,
+    pub start_date: Date,
     /// Last day: required for ITPP; for other kinds computed, and refused if it disagrees.
-    pub end_date: Option<NaiveDate>,
+    pub end_date: Option<Date>,
 }
 
 /// Changes to a cycle; kind and dates only while it is a DRAFT.
@@ -133,13 +135,13 @@ pub struct UpdateProgrammeCycleInput {
     /// New kind.
     pub kind: Option<ProgrammeKind>,
     /// New first day.
-    pub start_date: Option<NaiveDate>,
+    pub start_date: Option<Date>,
     /// New last day (ITPP).
-    pub end_date: Option<NaiveDate>,
+    pub end_date: Option<Date>,
     /// NAC approval day (null clears it on a draft).
-    pub nac_approved_on: MaybeUndefined<NaiveDate>,
+    pub nac_approved_on: MaybeUndefined<Date>,
     /// Partner approval day (null clears it on a draft).
-    pub partner_approved_on: MaybeUndefined<NaiveDate>,
+    pub partner_approved_on: MaybeUndefined<Date>,
 }
 
 /// Approval of a draft cycle.
@@ -150,9 +152,9 @@ pub struct ApproveProgrammeCycleInput {
     /// The version you read.
     pub version: i32,
     /// Day the North Atlantic Council approved it (needed unless already recorded).
-    pub nac_approved_on: Option<NaiveDate>,
+    pub nac_approved_on: Option<Date>,
     /// Day the partner approved it (needed unless already recorded).
-    pub partner_approved_on: Option<NaiveDate>,
+    pub partner_approved_on: Option<Date>,
 }
 
 /// A status change of a cycle that needs no other data.
@@ -172,7 +174,7 @@ pub struct RenewProgrammeCycleInput {
     /// The version you read.
     pub version: i32,
     /// Last day of the successor: ITPP only (defaults to the same length).
-    pub end_date: Option<NaiveDate>,
+    pub end_date: Option<Date>,
 }
 
 #[derive(Default)]
@@ -200,7 +202,7 @@ impl CycleQuery {
         #[graphql(desc = "Only this partner's.")] partner_id: Option<ID>,
         #[graphql(desc = "Only cycles in this status.")] status: Option<CycleStatus>,
         #[graphql(desc = "Only cycles of this kind.")] kind: Option<ProgrammeKind>,
-        #[graphql(desc = "Only cycles that include this day.")] on: Option<NaiveDate>,
+        #[graphql(desc = "Only cycles that include this day.")] on: Option<Date>,
         #[graphql(desc = "Page size, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Cursor to start after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end, at most 100.")] last: Option<i32>,
@@ -214,7 +216,7 @@ impl CycleQuery {
                 .transpose()?,
             status: status.map(Into::into),
             kind: kind.map(Into::into),
-            on,
+            on: on.map(Into::into),
         };
         let page = service::programme_cycle::list(&db(ctx)?.conn, filter, &req).await?;
         Ok(connection(page, |m| m.id, ProgrammeCycle))
@@ -235,8 +237,8 @@ impl CycleMutation {
         let new = service::programme_cycle::NewCycle {
             partner_id: parse_id("partner", &input.partner_id)?,
             kind: input.kind.into(),
-            start_date: input.start_date,
-            end_date: input.end_date,
+            start_date: input.start_date.into(),
+            end_date: input.end_date.map(Into::into),
         };
         Ok(ProgrammeCycle(
             service::programme_cycle::create(&db(ctx)?.conn, new).await?,
@@ -252,8 +254,8 @@ impl CycleMutation {
         let id = parse_id("programme cycle", &input.id)?;
         let changes = service::programme_cycle::CycleChanges {
             kind: input.kind.map(Into::into),
-            start_date: input.start_date,
-            end_date: input.end_date,
+            start_date: input.start_date.map(Into::into),
+            end_date: input.end_date.map(Into::into),
             nac_approved_on: patch(input.nac_approved_on),
             partner_approved_on: patch(input.partner_approved_on),
         };
@@ -274,8 +276,8 @@ impl CycleMutation {
             db(ctx)?,
             id,
             input.version,
-            input.nac_approved_on,
-            input.partner_approved_on,
+            input.nac_approved_on.map(Into::into),
+            input.partner_approved_on.map(Into::into),
         )
         .await?;
         Ok(ProgrammeCycle(cycle))
@@ -314,7 +316,13 @@ impl CycleMutation {
     ) -> Result<ProgrammeCycle> {
         let id = parse_id("programme cycle", &input.id)?;
         Ok(ProgrammeCycle(
-            service::programme_cycle::renew(db(ctx)?, id, input.version, input.end_date).await?,
+            service::programme_cycle::renew(
+                db(ctx)?,
+                id,
+                input.version,
+                input.end_date.map(Into::into),
+            )
+            .await?,
         ))
     }
 }

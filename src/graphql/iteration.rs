@@ -1,7 +1,6 @@
 //! Course iterations.
 
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, ID};
-use chrono::NaiveDate;
 use entity::course_iteration;
 
 use super::{
@@ -11,7 +10,9 @@ use super::{
     enrollment::Enrollment,
     enums::{EnrollmentStatus, IterationStatus},
     objective::Objective,
-    page_request, parse_id, patch, Conn,
+    page_request, parse_id, patch,
+    scalars::Date,
+    Conn,
 };
 use crate::{error::Result, service};
 
@@ -25,12 +26,12 @@ impl CourseIteration {
         ID(self.0.id.to_string())
     }
     /// First day.
-    async fn start_date(&self) -> NaiveDate {
-        self.0.start_date
+    async fn start_date(&self) -> Date {
+        self.0.start_date.into()
     }
     /// Last day.
-    async fn end_date(&self) -> NaiveDate {
-        self.0.end_date
+    async fn end_date(&self) -> Date {
+        self.0.end_date.into()
     }
     /// Where it takes place.
     async fn location(&self) -> &str {
@@ -100,9 +101,9 @@ pub struct CreateCourseIterationInput {
     /// The course.
     pub course_id: ID,
     /// First day.
-    pub start_date: NaiveDate,
+    pub start_date: Date,
     /// Last day (not before the first).
-    pub end_date: NaiveDate,
+    pub end_date: Date,
     /// Where.
     pub location: String,
     /// Seat capacity (0 or more).
@@ -121,9 +122,9 @@ pub struct UpdateCourseIterationInput {
     /// The version you read.
     pub version: i32,
     /// New first day.
-    pub start_date: Option<NaiveDate>,
+    pub start_date: Option<Date>,
     /// New last day.
-    pub end_date: Option<NaiveDate>,
+    pub end_date: Option<Date>,
     /// New location.
     pub location: Option<String>,
     /// New capacity (not below the seats held; a larger one promotes the waitlist).
@@ -167,8 +168,8 @@ impl IterationQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "Only this course's.")] course_id: Option<ID>,
         #[graphql(desc = "Only in this status.")] status: Option<IterationStatus>,
-        #[graphql(desc = "Only iterations ending on or after this day.")] from: Option<NaiveDate>,
-        #[graphql(desc = "Only iterations starting on or before this day.")] to: Option<NaiveDate>,
+        #[graphql(desc = "Only iterations ending on or after this day.")] from: Option<Date>,
+        #[graphql(desc = "Only iterations starting on or before this day.")] to: Option<Date>,
         #[graphql(desc = "Only iterations serving this objective.")] objective_id: Option<ID>,
         #[graphql(desc = "Page size, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Cursor to start after.")] after: Option<String>,
@@ -182,8 +183,8 @@ impl IterationQuery {
                 .map(|id| parse_id("course", id))
                 .transpose()?,
             status: status.map(Into::into),
-            from,
-            to,
+            from: from.map(Into::into),
+            to: to.map(Into::into),
             objective_id: objective_id
                 .as_ref()
                 .map(|id| parse_id("objective", id))
@@ -207,8 +208,8 @@ impl IterationMutation {
     ) -> Result<CourseIteration> {
         let new = service::iteration::NewIteration {
             course_id: parse_id("course", &input.course_id)?,
-            start_date: input.start_date,
-            end_date: input.end_date,
+            start_date: input.start_date.into(),
+            end_date: input.end_date.into(),
             location: input.location,
             capacity: input.capacity,
             partner_quota: input.partner_quota,
@@ -227,8 +228,8 @@ impl IterationMutation {
     ) -> Result<CourseIteration> {
         let id = parse_id("course iteration", &input.id)?;
         let changes = service::iteration::IterationChanges {
-            start_date: input.start_date,
-            end_date: input.end_date,
+            start_date: input.start_date.map(Into::into),
+            end_date: input.end_date.map(Into::into),
             location: input.location,
             capacity: input.capacity,
             partner_quota: patch(input.partner_quota),

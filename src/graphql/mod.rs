@@ -11,6 +11,7 @@ pub mod iteration;
 pub mod objective;
 pub mod officer;
 pub mod partner;
+pub mod scalars;
 
 use async_graphql::{
     connection::{Connection, Edge},
@@ -148,10 +149,10 @@ pub(crate) fn connection<M, N: OutputType>(
 }
 
 /// An optional input field: absent leaves the value, null clears it, a value sets it.
-pub(crate) fn patch<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
+pub(crate) fn patch<T, U: From<T>>(value: MaybeUndefined<T>) -> Option<Option<U>> {
     match value {
         MaybeUndefined::Undefined => None,
         MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(v) => Some(Some(v)),
+        MaybeUndefined::Value(v) => Some(Some(v.into())),
     }
 }

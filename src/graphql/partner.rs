@@ -1,12 +1,12 @@
 //! Partners and their partnership milestones.
 
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, ID};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use entity::{partner as partner_entity, partnership_milestone};
 
 use super::{
     connection, cycle::ProgrammeCycle, db, enums::Framework, officer::Officer, page_request,
-    parse_id, patch, Conn,
+    parse_id, patch, scalars::Date, Conn,
 };
 use crate::{error::Result, service};
 
@@ -94,8 +94,8 @@ impl PartnershipMilestone {
         self.0.framework.into()
     }
     /// Day it happened.
-    async fn occurred_on(&self) -> NaiveDate {
-        self.0.occurred_on
+    async fn occurred_on(&self) -> Date {
+        self.0.occurred_on.into()
     }
     /// What happened.
     async fn description(&self) -> &str {
@@ -145,7 +145,7 @@ pub struct CreatePartnershipMilestoneInput {
     /// Framework.
     pub framework: Framework,
     /// Day it happened (YYYY-MM-DD).
-    pub occurred_on: NaiveDate,
+    pub occurred_on: Date,
     /// What happened.
     pub description: String,
 }
@@ -160,7 +160,7 @@ pub struct UpdatePartnershipMilestoneInput {
     /// New framework.
     pub framework: Option<Framework>,
     /// New day.
-    pub occurred_on: Option<NaiveDate>,
+    pub occurred_on: Option<Date>,
     /// New description.
     pub description: Option<String>,
 }
@@ -270,7 +270,7 @@ impl PartnerMutation {
         let new = service::milestone::NewMilestone {
             partner_id: parse_id("partner", &input.partner_id)?,
             framework: input.framework.into(),
-            occurred_on: input.occurred_on,
+            occurred_on: input.occurred_on.into(),
             description: input.description,
         };
         Ok(PartnershipMilestone(
@@ -287,7 +287,7 @@ impl PartnerMutation {
         let id = parse_id("partnership milestone", &input.id)?;
         let changes = service::milestone::MilestoneChanges {
             framework: input.framework.map(Into::into),
-            occurred_on: input.occurred_on,
+            occurred_on: input.occurred_on.map(Into::into),
             description: input.description,
         };
         Ok(PartnershipMilestone(

@@ -185,11 +185,14 @@ async fn execute(
     if let Some(name) = operation_name {
         request = request.operation_name(name);
     }
-    let response = state.schema.execute(request).await;
+    let mut response = state.schema.execute(request).await;
     // Errors without a path happened before execution (syntax, validation): a request error.
     let request_failed = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
+    for error in &mut response.errors {
+        add_code(error);
+    }
     let status = if media == GRAPHQL_RESPONSE && request_failed {
         StatusCode::BAD_REQUEST
     } else {
@@ -207,4 +210,35 @@ async fn execute(
         body,
     )
         .into_response()
+}
+
+/// Gives a stable code to the errors async-graphql raises itself (syntax, validation, input
+/// coercion, limits); the service's own errors already carry one.
+fn add_code(error: &mut async_graphql::ServerError) {
+    let has_code = error
+        .extensions
+        .as_ref()
+        .is_some_and(|e| e.get("code").is_some());
+    if has_code {
+        return;
+    }
+    let m = error.message.as_str();
+    let code =
+        if m.contains("too complex") || m.contains("nested too deep") || m.contains("too many") {
+            "QUERY_TOO_COMPLEX"
+        } else if m.starts_with(" --> ")
+            || m.contains("expected") && error.path.is_empty() && m.contains("-->")
+        {
+            "GRAPHQL_PARSE_FAILED"
+        } else if m.contains("Invalid value") || m.contains("Failed to parse") {
+            "BAD_USER_INPUT"
+        } else if error.path.is_empty() {
+            "GRAPHQL_VALIDATION_FAILED"
+        } else {
+            "INTERNAL_SERVER_ERROR"
+        };
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code);
 }

@@ -1,0 +1,292 @@
+//! Spawning the application against a fresh database, and a small GraphQL client.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use ipcp::{
+    config::{DatabaseArgs, ServeArgs, Settings},
+    startup::Application,
+};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each named `async fn(TestApp)` once per backend, as `sqlite::NAME` and `postgres::NAME`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await;
+                    super::$name(app).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await;
+                    super::$name(app).await
+                }
+            )*
+        }
+    };
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// PostgreSQL server the tests create their databases on (the machine's own by default).
+pub fn postgres_base_url() -> String {
+    std::env::var("IPCP_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+/// A fresh, empty database of the given backend; dropped with the value.
+pub struct TestDatabase {
+    pub backend: Backend,
+    pub url: String,
+    name: String,
+}
+
+impl TestDatabase {
+    pub async fn create(backend: Backend) -> TestDatabase {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let name = format!("ipcp_test_{}_{n}_{nanos}", std::process::id());
+        match backend {
+            Backend::Sqlite => {
+                let path = std::env::temp_dir().join(format!("{name}.db"));
+                TestDatabase {
+                    backend,
+                    url: format!("sqlite://{}?mode=rwc", path.display()),
+                    name: path.display().to_string(),
+                }
+            }
+            Backend::Postgres => {
+                let base = postgres_base_url();
+                let admin = Database::connect(format!("{base}/postgres"))
+                    .await
+                    .unwrap_or_else(|e| {
+                        panic!("PostgreSQL must run at {base} for the tests (see README): {e}")
+                    });
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create test database");
+                admin.close().await.ok();
+                TestDatabase {
+                    backend,
+                    url: format!("{base}/{name}"),
+                    name,
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        match self.backend {
+            Backend::Sqlite => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", self.name));
+                }
+            }
+            Backend::Postgres => {
+                let name = self.name.clone();
+                // Drop runs inside the test's runtime: do the async clean-up on a thread of its own.
+                let _ = std::thread::spawn(move || {
+                    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    else {
+                        return;
+                    };
+                    rt.block_on(async move {
+                        if let Ok(admin) =
+                            Database::connect(format!("{}/postgres", postgres_base_url())).await
+                        {
+                            let _ = admin
+                                .execute_unprepared(&format!(
+                                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                                ))
+                                .await;
+                            let _ = admin.close().await;
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub database: TestDatabase,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, ServeArgs::default()).await
+    }
+
+    pub async fn spawn_with(backend: Backend, mut serve: ServeArgs) -> TestApp {
+        let database = TestDatabase::create(backend).await;
+        serve.listen = "127.0.0.1:0".parse().expect("address");
+        let settings = Settings {
+            database: DatabaseArgs::new(database.url.clone()),
+            serve,
+        };
+        let app = Application::build(settings)
+            .await
+            .unwrap_or_else(|e| panic!("app failed to start: {e:?}"));
+        let address = format!("http://{}", app.local_addr().expect("bound address"));
+        tokio::spawn(app.run_until_stopped());
+        TestApp {
+            address,
+            client: reqwest::Client::new(),
+            database,
+        }
+    }
+
+    /// POSTs a GraphQL request and returns the JSON body.
+    pub async fn gql(&self, query: &str, variables: Value) -> Value {
+        self.client
+            .post(format!("{}/graphql", self.address))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request sent")
+            .json()
+            .await
+            .expect("JSON body")
+    }
+
+    /// Runs a request that must succeed and returns its `data`.
+    pub async fn ok(&self, query: &str, variables: Value) -> Value {
+        let body = self.gql(query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+        body["data"].clone()
+    }
+
+    /// Runs a request that must fail and returns the first error's `extensions.code`.
+    pub async fn error_code(&self, query: &str, variables: Value) -> String {
+        let body = self.gql(query, variables).await;
+        let code = body["errors"][0]["extensions"]["code"].as_str();
+        code.unwrap_or_else(|| panic!("expected an error with a code, got {body:#}"))
+            .to_owned()
+    }
+
+    /// Runs a SQL query straight against the test database (checks that nothing changed).
+    pub async fn sql_count(&self, sql: &str) -> i64 {
+        let conn = Database::connect(&self.database.url)
+            .await
+            .expect("connect");
+        let row = conn
+            .query_one_raw(sea_orm::Statement::from_string(
+                conn.get_database_backend(),
+                sql.to_owned(),
+            ))
+            .await
+            .expect("query")
+            .expect("one row");
+        let n: i64 = row.try_get_by_index(0).expect("a count");
+        conn.close().await.ok();
+        n
+    }
+}
+
+/// Builders for the records most tests need.
+pub mod fixtures {
+    use super::*;
+
+    pub async fn partner(app: &TestApp, code: &str) -> String {
+        let data = app
+            .ok(
+                "mutation($code: String!) { createPartner(input: {code: $code, name: \"Partner\"}) { id } }",
+                json!({ "code": code }),
+            )
+            .await;
+        data["createPartner"]["id"].as_str().expect("id").to_owned()
+    }
+
+    pub async fn area(app: &TestApp, code: &str) -> String {
+        let data = app
+            .ok(
+                "mutation($code: String!) { createCooperationArea(input: {code: $code, name: \"Area\", description: \"d\"}) { id } }",
+                json!({ "code": code }),
+            )
+            .await;
+        data["createCooperationArea"]["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
+    }
+
+    /// A DRAFT cycle; returns (id, version).
+    pub async fn cycle(app: &TestApp, partner_id: &str, kind: &str, start: &str) -> (String, i64) {
+        let data = app
+            .ok(
+                "mutation($p: ID!, $k: ProgrammeKind!, $s: Date!) { createProgrammeCycle(input: {partnerId: $p, kind: $k, startDate: $s}) { id version } }",
+                json!({ "p": partner_id, "k": kind, "s": start }),
+            )
+            .await;
+        let c = &data["createProgrammeCycle"];
+        (
+            c["id"].as_str().expect("id").to_owned(),
+            c["version"].as_i64().expect("version"),
+        )
+    }
+
+    pub async fn course(app: &TestApp, code: &str, min_slp: Option<&str>) -> String {
+        let data = app
+            .ok(
+                "mutation($code: String!, $slp: String) { createCourse(input: {code: $code, title: \"Course\", topic: BORDER_SECURITY, organiser: \"NATO School Oberammergau\", delivery: RESIDENTIAL, durationDays: 5, minSlp: $slp}) { id } }",
+                json!({ "code": code, "slp": min_slp }),
+            )
+            .await;
+        data["createCourse"]["id"].as_str().expect("id").to_owned()
+    }
+
+    pub async fn iteration(
+        app: &TestApp,
+        course_id: &str,
+        start: &str,
+        end: &str,
+        capacity: i64,
+        quota: Option<i64>,
+    ) -> String {
+        let data = app
+            .ok(
+                "mutation($c: ID!, $s: Date!, $e: Date!, $cap: Int!, $q: Int) { createCourseIteration(input: {courseId: $c, startDate: $s, endDate: $e, location: \"Oberammergau\", capacity: $cap, partnerQuota: $q, status: OPEN}) { id } }",
+                json!({ "c": course_id, "s": start, "e": end, "cap": capacity, "q": quota }),
+            )
+            .await;
+        data["createCourseIteration"]["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
+    }
+
+    pub async fn officer(app: &TestApp, partner_id: &str, slp: Option<&str>) -> String {
+        let data = app
+            .ok(
+                "mutation($p: ID!, $slp: String) { createOfficer(input: {partnerId: $p, familyName: \"Officer\", givenName: \"Test\", rank: \"Captain\", service: ARMY, slp: $slp}) { id } }",
+                json!({ "p": partner_id, "slp": slp }),
+            )
+            .await;
+        data["createOfficer"]["id"].as_str().expect("id").to_owned()
+    }
+}

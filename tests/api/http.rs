@@ -1,0 +1,169 @@
+//! GraphQL over HTTP: media types, status codes, probes.
+
+use reqwest::{header, StatusCode};
+use serde_json::{json, Value};
+
+use crate::helpers::TestApp;
+
+async fn a_mutation_over_get_is_refused_with_405_and_does_not_run(app: TestApp) {
+    let res = app
+        .client
+        .get(format!("{}/graphql", app.address))
+        .query(&[(
+            "query",
+            "mutation { createPartner(input: {code: \"TKM\", name: \"T\"}) { id } }",
+        )])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        res.headers()
+            .get(header::ALLOW)
+            .and_then(|v| v.to_str().ok()),
+        Some("POST")
+    );
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM partner").await, 0);
+}
+
+async fn a_query_over_get_runs(app: TestApp) {
+    let res = app
+        .client
+        .get(format!("{}/graphql", app.address))
+        .query(&[("query", "{ partners(first: 1) { totalCount } }")])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["data"]["partners"]["totalCount"], 0);
+}
+
+async fn a_post_that_is_not_json_gets_415(app: TestApp) {
+    for content_type in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+    ] {
+        let res = app
+            .client
+            .post(format!("{}/graphql", app.address))
+            .header(header::CONTENT_TYPE, content_type)
+            .body("{\"query\":\"mutation { createPartner(input: {code: \\\"TKM\\\", name: \\\"T\\\"}) { id } }\"}")
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(
+            res.status(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{content_type}"
+        );
+    }
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM partner").await, 0);
+}
+
+async fn a_body_over_the_limit_gets_413(app: TestApp) {
+    let padding = "x".repeat(2 * 1024 * 1024);
+    let res = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .json(&json!({ "query": format!("# {padding}\n{{ partners {{ totalCount }} }}") }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+async fn a_malformed_body_gets_400_with_a_coded_error(app: TestApp) {
+    for body in [
+        "{not json",
+        "[{\"query\": \"{ __typename }\"}]",
+        "{\"variables\": {}}",
+    ] {
+        let res = app
+            .client
+            .post(format!("{}/graphql", app.address))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{body}");
+        let json: Value = res.json().await.expect("json");
+        assert_eq!(json["errors"][0]["extensions"]["code"], "BAD_REQUEST");
+    }
+}
+
+async fn graphql_response_json_gets_400_for_a_request_error_and_200_for_a_field_error(
+    app: TestApp,
+) {
+    let send = |query: &'static str| {
+        app.client
+            .post(format!("{}/graphql", app.address))
+            .header(header::ACCEPT, "application/graphql-response+json")
+            .json(&json!({ "query": query }))
+            .send()
+    };
+    let res = send("{ partners { nope } }").await.expect("sent");
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        res.headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+        Some("application/graphql-response+json")
+    );
+    let body: Value = res.json().await.expect("json");
+    assert!(body.get("data").is_none());
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"],
+        "GRAPHQL_VALIDATION_FAILED"
+    );
+    let res = send("{ partner(id: \"9\") { id } }").await.expect("sent");
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "NOT_FOUND");
+    // Plain application/json: 200 for a request the server understood.
+    let body = app.gql("{ partners { nope } }", json!({})).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"],
+        "GRAPHQL_VALIDATION_FAILED"
+    );
+}
+
+async fn a_syntax_error_gets_a_parse_code(app: TestApp) {
+    let body = app.gql("{ partners { ", json!({})).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "GRAPHQL_PARSE_FAILED",
+        "{body}"
+    );
+}
+
+async fn health_and_readiness_answer(app: TestApp) {
+    for path in ["/healthz", "/readyz"] {
+        let res = app
+            .client
+            .get(format!("{}{path}", app.address))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+    }
+    let res = app
+        .client
+        .get(format!("{}/", app.address))
+        .send()
+        .await
+        .expect("sent");
+    assert!(res.text().await.unwrap_or_default().contains("graphiql"));
+}
+
+crate::on_both_backends!(
+    a_mutation_over_get_is_refused_with_405_and_does_not_run,
+    a_query_over_get_runs,
+    a_post_that_is_not_json_gets_415,
+    a_body_over_the_limit_gets_413,
+    a_malformed_body_gets_400_with_a_coded_error,
+    graphql_response_json_gets_400_for_a_request_error_and_200_for_a_field_error,
+    a_syntax_error_gets_a_parse_code,
+    health_and_readiness_answer,
+);

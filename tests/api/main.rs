@@ -1,0 +1,8 @@
+//! Black-box tests: each starts the real application on port 0 against a fresh database and talks
+//! HTTP to it. Every test runs twice, on SQLite and on PostgreSQL (`on_both_backends!`).
+
+mod helpers;
+
+mod foundation;
+mod http;
+mod migrations;
