@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use entity::enums::Role;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -19,6 +20,13 @@ pub struct Cli {
     /// Log format: human-readable text or one JSON object per line.
     #[arg(long, env = "IPCP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum IntrospectionMode {
+    Admin,
+    On,
+    Off,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -43,6 +51,40 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum TokenAction {
+    /// Create a token; its secret is printed alone on the last line of standard output, once.
+    Create {
+        /// Unique name, recorded as the actor in the audit log.
+        #[arg(long)]
+        name: String,
+        /// ADMIN, PROGRAMME_OFFICER, ANALYST or REPORTER.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// Days until the token expires (none: until revoked).
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by id or name.
+    Revoke {
+        /// The token's id or name.
+        token: String,
+    },
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    crate::service::auth::parse_role(text).ok_or_else(|| {
+        format!("'{text}' is not a role: ADMIN, PROGRAMME_OFFICER, ANALYST or REPORTER")
+    })
 }
 
 #[derive(Debug, Clone, Copy, Subcommand)]
@@ -110,9 +152,25 @@ pub struct ServeArgs {
     /// Serve the GraphiQL IDE at `/`.
     #[arg(long, env = "IPCP_GRAPHIQL", default_value_t = true, action = clap::ArgAction::Set)]
     pub graphiql: bool,
-    /// Allow schema introspection (GraphiQL needs it).
-    #[arg(long, env = "IPCP_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
-    pub introspection: bool,
+    /// Who may introspect the schema: `admin` (ADMIN tokens only), `on` (every authenticated
+    /// caller; for development) or `off`.
+    #[arg(long, env = "IPCP_INTROSPECTION", value_enum, default_value_t = IntrospectionMode::Admin)]
+    pub introspection: IntrospectionMode,
+    /// "Did you mean ...?" hints in validation errors (they reveal the schema; development only).
+    #[arg(long, env = "IPCP_SUGGESTIONS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub suggestions: bool,
+    /// Requests per second each token may make (0: no limit); HTTP 429 with Retry-After beyond.
+    #[arg(long, env = "IPCP_RATE_LIMIT_PER_SECOND", default_value_t = 50)]
+    pub rate_limit_per_second: u32,
+    /// Requests a token may make at once above its per-second rate.
+    #[arg(long, env = "IPCP_RATE_LIMIT_BURST", default_value_t = 200)]
+    pub rate_limit_burst: u32,
+    /// Most aliases accepted in one GraphQL request.
+    #[arg(long, env = "IPCP_MAX_ALIASES", default_value_t = 30)]
+    pub max_aliases: usize,
+    /// Most directives accepted on one field.
+    #[arg(long, env = "IPCP_MAX_DIRECTIVES", default_value_t = 5)]
+    pub max_directives: usize,
     /// Largest accepted request body, in bytes (HTTP 413 beyond).
     #[arg(long, env = "IPCP_MAX_BODY_BYTES", default_value_t = 1_048_576)]
     pub max_body_bytes: usize,
@@ -132,7 +190,12 @@ impl Default for ServeArgs {
         ServeArgs {
             listen: SocketAddr::from(([127, 0, 0, 1], 8000)),
             graphiql: true,
-            introspection: true,
+            introspection: IntrospectionMode::Admin,
+            suggestions: false,
+            rate_limit_per_second: 50,
+            rate_limit_burst: 200,
+            max_aliases: 30,
+            max_directives: 5,
             max_body_bytes: 1_048_576,
             request_timeout_ms: 30_000,
             max_depth: 12,

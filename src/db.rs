@@ -4,7 +4,7 @@
 //! that read-then-write transactions never meet SQLITE_BUSY, and the connection runs in WAL mode with
 //! foreign keys on and a busy timeout. PostgreSQL transactions rely on row locks instead.
 
-use std::{ops::Deref, sync::Arc, time::Duration};
+use std::{future::Future, ops::Deref, sync::Arc, time::Duration};
 
 use sea_orm::{
     ConnectOptions, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
@@ -12,7 +12,15 @@ use sea_orm::{
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-use crate::{config::DatabaseArgs, error::Result};
+use crate::{
+    config::DatabaseArgs,
+    error::{AppError, Result},
+};
+
+tokio::task_local! {
+    /// The transaction of the mutation being run, if any: writes inside it nest as savepoints.
+    static OUTER: Arc<DatabaseTransaction>;
+}
 
 #[derive(Clone)]
 pub struct Db {
@@ -75,7 +83,14 @@ impl Db {
         self.backend() == DatabaseBackend::Postgres
     }
 
+    /// Begins a write transaction; inside `in_transaction` it is a savepoint of the outer one.
     pub async fn begin_write(&self) -> Result<WriteTxn> {
+        if let Ok(outer) = OUTER.try_with(Arc::clone) {
+            return Ok(WriteTxn {
+                txn: outer.begin().await?,
+                _writer: None,
+            });
+        }
         let writer = if self.backend() == DatabaseBackend::Sqlite {
             Some(self.sqlite_writer.clone().lock_owned().await)
         } else {
@@ -86,6 +101,34 @@ impl Db {
             txn,
             _writer: writer,
         })
+    }
+
+    /// Runs `work` in one write transaction that commits only if it succeeds. Service calls inside
+    /// that open their own write transaction get a savepoint of this one, so a mutation and its audit
+    /// event commit or roll back together.
+    pub async fn in_transaction<T, F, Fut>(&self, work: F) -> Result<T>
+    where
+        F: FnOnce(Arc<DatabaseTransaction>) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let writer = if self.backend() == DatabaseBackend::Sqlite {
+            Some(self.sqlite_writer.clone().lock_owned().await)
+        } else {
+            None
+        };
+        let txn = Arc::new(self.conn.begin().await?);
+        let outcome = OUTER.scope(txn.clone(), work(txn.clone())).await;
+        let txn = Arc::try_unwrap(txn)
+            .map_err(|_| AppError::Internal("a transaction outlived its mutation".into()))?;
+        let result = match outcome {
+            Ok(value) => txn.commit().await.map(|_| value).map_err(AppError::from),
+            Err(err) => {
+                txn.rollback().await?;
+                Err(err)
+            }
+        };
+        drop(writer);
+        result
     }
 
     pub async fn ping(&self) -> bool {

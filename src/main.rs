@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use ipcp::{
-    config::{Cli, Command, MigrateAction, SeedDataset, Settings},
+    config::{Cli, Command, MigrateAction, SeedDataset, Settings, TokenAction},
     db::Db,
     error::AppError,
     service, startup,
@@ -39,6 +39,15 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                 serve,
             })
             .await?;
+            if let Some(created) = service::token::bootstrap(&app.db.conn).await? {
+                // Shown once, on standard output only: secrets never go to the logs.
+                println!(
+                    "No API token existed, so an ADMIN token named 'bootstrap-admin' was created."
+                );
+                println!("Send it as `Authorization: Bearer <token>` (in GraphiQL: Headers).");
+                println!("It is shown this once; create others with `ipcp token create`:");
+                println!("{}", created.secret);
+            }
             tracing::info!(address = %app.local_addr()?, "ipcp listening; GraphQL at /graphql");
             app.run_until_stopped().await
         }
@@ -68,6 +77,51 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             startup::migrate(&db).await?;
             let created = service::seed::demo(&db).await?;
             println!("demo data loaded: {created} records created");
+            Ok(())
+        }
+        Command::Token { action } => {
+            let db = Db::connect(&cli.database).await?;
+            startup::migrate(&db).await?;
+            match action {
+                TokenAction::Create {
+                    name,
+                    role,
+                    expires_in_days,
+                } => {
+                    let expires_at = expires_in_days
+                        .map(|d| chrono::Utc::now() + chrono::Duration::days(i64::from(d)));
+                    let created = service::token::create(&db.conn, &name, role, expires_at).await?;
+                    println!(
+                        "created {} token '{}' (shown once):",
+                        service::auth::role_name(created.token.role),
+                        created.token.name
+                    );
+                    println!("{}", created.secret);
+                }
+                TokenAction::List => {
+                    println!("id\tname\trole\tprefix\tcreated\texpires\tlast used\trevoked");
+                    let show = |t: Option<chrono::DateTime<chrono::Utc>>| {
+                        t.map_or("-".to_owned(), |t| t.to_rfc3339())
+                    };
+                    for t in service::token::list(&db.conn).await? {
+                        println!(
+                            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                            t.id,
+                            t.name,
+                            service::auth::role_name(t.role),
+                            t.prefix,
+                            t.created_at.to_rfc3339(),
+                            show(t.expires_at),
+                            show(t.last_used_at),
+                            show(t.revoked_at)
+                        );
+                    }
+                }
+                TokenAction::Revoke { token } => {
+                    let t = service::token::revoke(&db.conn, &token).await?;
+                    println!("revoked token '{}'", t.name);
+                }
+            }
             Ok(())
         }
     }

@@ -11,7 +11,7 @@ use crate::{
     db::Db,
     error::{AppError, Result},
     graphql::build_schema,
-    http::{router, AppState},
+    http::{rate_limit::RateLimit, router, AppState},
 };
 
 pub struct Application {
@@ -39,13 +39,17 @@ impl Application {
         let db = Db::connect(&settings.database).await?;
         migrate(&db).await?;
         let schema = build_schema(Some(db.clone()), &settings.serve);
-        let router = router(
-            AppState {
-                db: db.clone(),
-                schema,
-            },
-            &settings.serve,
-        );
+        let state = AppState {
+            db: db.clone(),
+            schema,
+            rate_limit: RateLimit::new(
+                settings.serve.rate_limit_per_second,
+                settings.serve.rate_limit_burst,
+            ),
+            introspection: settings.serve.introspection,
+            max_aliases: settings.serve.max_aliases,
+        };
+        let router = router(state, &settings.serve);
         let listener = TcpListener::bind(settings.serve.listen)
             .await
             .map_err(|e| {

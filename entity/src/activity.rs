@@ -1,7 +1,7 @@
 use crate::enums::ActivityKind;
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "activity")]
 pub struct Model {
     #[sea_orm(primary_key)]

@@ -1,7 +1,7 @@
 use crate::enums::{CourseTopic, Delivery};
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "course")]
 pub struct Model {
     #[sea_orm(primary_key)]

@@ -205,3 +205,19 @@ pub enum ActivityKind {
     #[sea_orm(string_value = "OTHER")]
     Other,
 }
+
+/// What a caller may do (DOMAIN.md "Who uses it").
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(24))")]
+pub enum Role {
+    #[sea_orm(string_value = "ADMIN")]
+    Admin,
+    #[sea_orm(string_value = "PROGRAMME_OFFICER")]
+    ProgrammeOfficer,
+    #[sea_orm(string_value = "ANALYST")]
+    Analyst,
+    #[sea_orm(string_value = "REPORTER")]
+    Reporter,
+}

@@ -2,12 +2,14 @@
 //! The enums stored as text live in `enums`; the API layer maps them to GraphQL enums.
 
 pub mod activity;
+pub mod api_token;
 pub mod audit_event;
 pub mod cooperation_area;
 pub mod course;
 pub mod course_iteration;
 pub mod enrollment;
 pub mod enums;
+pub mod idempotency_key;
 pub mod iteration_objective;
 pub mod objective;
 pub mod officer;

@@ -2,7 +2,7 @@ use crate::enums::Service;
 use sea_orm::entity::prelude::*;
 
 /// Personal data: names and position are shown only to roles that need them.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "officer")]
 pub struct Model {
     #[sea_orm(primary_key)]

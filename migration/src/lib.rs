@@ -4,14 +4,16 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_create_programme_schema;
+mod m20261128_000002_create_api_token;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(
-            m20261128_000001_create_programme_schema::Migration,
-        )]
+        vec![
+            Box::new(m20261128_000001_create_programme_schema::Migration),
+            Box::new(m20261128_000002_create_api_token::Migration),
+        ]
     }
 }

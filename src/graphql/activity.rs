@@ -1,5 +1,7 @@
 //! Recorded cooperation activities.
 
+use super::auth::{write, Allow};
+use crate::service::auth::Access;
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, ID};
 use entity::activity;
 
@@ -119,6 +121,7 @@ pub struct ActivityQuery;
 #[Object]
 impl ActivityQuery {
     /// One activity.
+    #[graphql(guard = "Allow(Access::Read)")]
     async fn activity(
         &self,
         ctx: &Context<'_>,
@@ -130,6 +133,7 @@ impl ActivityQuery {
 
     /// Activities, in recording order.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(guard = "Allow(Access::Read)")]
     async fn activities(
         &self,
         ctx: &Context<'_>,
@@ -168,6 +172,7 @@ pub struct ActivityMutation;
 #[Object]
 impl ActivityMutation {
     /// Records an activity in a cycle (OUTSIDE_CYCLE if its dates leave the cycle's).
+    #[graphql(guard = "Allow(Access::Write)")]
     async fn record_activity(
         &self,
         ctx: &Context<'_>,
@@ -188,12 +193,15 @@ impl ActivityMutation {
             end_date: input.end_date.into(),
             outcome: input.outcome,
         };
-        Ok(Activity(
-            service::activity::create(&db(ctx)?.conn, new).await?,
-        ))
+        write(ctx, |txn| async move {
+            Ok((None, service::activity::create(&*txn, new).await?))
+        })
+        .await
+        .map(Activity)
     }
 
     /// Changes an activity.
+    #[graphql(guard = "Allow(Access::Write)")]
     async fn update_activity(
         &self,
         ctx: &Context<'_>,
@@ -208,8 +216,14 @@ impl ActivityMutation {
             end_date: input.end_date.map(Into::into),
             outcome: patch(input.outcome),
         };
-        Ok(Activity(
-            service::activity::update(&db(ctx)?.conn, id, input.version, changes).await?,
-        ))
+        write(ctx, |txn| async move {
+            let before = service::activity::get(&*txn, id).await?;
+            Ok((
+                Some(before),
+                service::activity::update(&*txn, id, input.version, changes).await?,
+            ))
+        })
+        .await
+        .map(Activity)
     }
 }

@@ -1,5 +1,7 @@
 //! Cooperation areas.
 
+use super::auth::{write, Allow};
+use crate::service::auth::Access;
 use async_graphql::{Context, InputObject, Object, ID};
 use entity::cooperation_area;
 
@@ -66,6 +68,7 @@ pub struct AreaQuery;
 #[Object]
 impl AreaQuery {
     /// One cooperation area, by id or code.
+    #[graphql(guard = "Allow(Access::Read)")]
     async fn cooperation_area(
         &self,
         ctx: &Context<'_>,
@@ -83,6 +86,7 @@ impl AreaQuery {
     }
 
     /// Cooperation areas, in creation order.
+    #[graphql(guard = "Allow(Access::Read)")]
     async fn cooperation_areas(
         &self,
         ctx: &Context<'_>,
@@ -103,6 +107,7 @@ pub struct AreaMutation;
 #[Object]
 impl AreaMutation {
     /// Adds a cooperation area.
+    #[graphql(guard = "Allow(Access::Write)")]
     async fn create_cooperation_area(
         &self,
         ctx: &Context<'_>,
@@ -113,12 +118,15 @@ impl AreaMutation {
             name: input.name,
             description: input.description,
         };
-        Ok(CooperationArea(
-            service::cooperation_area::create(&db(ctx)?.conn, new).await?,
-        ))
+        write(ctx, |txn| async move {
+            Ok((None, service::cooperation_area::create(&*txn, new).await?))
+        })
+        .await
+        .map(CooperationArea)
     }
 
     /// Changes a cooperation area.
+    #[graphql(guard = "Allow(Access::Write)")]
     async fn update_cooperation_area(
         &self,
         ctx: &Context<'_>,
@@ -129,8 +137,14 @@ impl AreaMutation {
             name: input.name,
             description: input.description,
         };
-        Ok(CooperationArea(
-            service::cooperation_area::update(&db(ctx)?.conn, id, input.version, changes).await?,
-        ))
+        write(ctx, |txn| async move {
+            let before = service::cooperation_area::get(&*txn, id).await?;
+            Ok((
+                Some(before),
+                service::cooperation_area::update(&*txn, id, input.version, changes).await?,
+            ))
+        })
+        .await
+        .map(CooperationArea)
     }
 }

@@ -1,5 +1,7 @@
 //! The course catalogue.
 
+use super::auth::{write, Allow};
+use crate::service::auth::Access;
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, ID};
 use entity::course;
 
@@ -115,6 +117,7 @@ pub struct CourseQuery;
 #[Object]
 impl CourseQuery {
     /// One course.
+    #[graphql(guard = "Allow(Access::Read)")]
     async fn course(
         &self,
         ctx: &Context<'_>,
@@ -126,6 +129,7 @@ impl CourseQuery {
 
     /// Courses of the catalogue, in creation order.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(guard = "Allow(Access::Read)")]
     async fn courses(
         &self,
         ctx: &Context<'_>,
@@ -156,6 +160,7 @@ pub struct CourseMutation;
 #[Object]
 impl CourseMutation {
     /// Adds a course to the catalogue.
+    #[graphql(guard = "Allow(Access::Write)")]
     async fn create_course(&self, ctx: &Context<'_>, input: CreateCourseInput) -> Result<Course> {
         let new = service::course::NewCourse {
             code: input.code,
@@ -166,10 +171,15 @@ impl CourseMutation {
             duration_days: input.duration_days,
             min_slp: input.min_slp,
         };
-        Ok(Course(service::course::create(&db(ctx)?.conn, new).await?))
+        write(ctx, |txn| async move {
+            Ok((None, service::course::create(&*txn, new).await?))
+        })
+        .await
+        .map(Course)
     }
 
     /// Changes a course.
+    #[graphql(guard = "Allow(Access::Write)")]
     async fn update_course(&self, ctx: &Context<'_>, input: UpdateCourseInput) -> Result<Course> {
         let id = parse_id("course", &input.id)?;
         let changes = service::course::CourseChanges {
@@ -180,8 +190,14 @@ impl CourseMutation {
             duration_days: input.duration_days,
             min_slp: patch(input.min_slp),
         };
-        Ok(Course(
-            service::course::update(&db(ctx)?.conn, id, input.version, changes).await?,
-        ))
+        write(ctx, |txn| async move {
+            let before = service::course::get(&*txn, id).await?;
+            Ok((
+                Some(before),
+                service::course::update(&*txn, id, input.version, changes).await?,
+            ))
+        })
+        .await
+        .map(Course)
     }
 }

@@ -1,5 +1,7 @@
 //! Programme cycles: the two-year IPCP periods (or other kinds) and their lifecycle.
 
+use super::auth::{write, Allow};
+use crate::service::auth::Access;
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, ID};
 use chrono::{DateTime, Utc};
 use entity::{enums::CycleStatus as DbCycleStatus, programme_cycle};
@@ -183,6 +185,7 @@ pub struct CycleQuery;
 #[Object]
 impl CycleQuery {
     /// One programme cycle.
+    #[graphql(guard = "Allow(Access::Read)")]
     async fn programme_cycle(
         &self,
         ctx: &Context<'_>,
@@ -196,6 +199,7 @@ impl CycleQuery {
 
     /// Programme cycles, in creation order.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(guard = "Allow(Access::Read)")]
     async fn programme_cycles(
         &self,
         ctx: &Context<'_>,
@@ -229,6 +233,7 @@ pub struct CycleMutation;
 #[Object]
 impl CycleMutation {
     /// Creates a DRAFT cycle; its end date follows from the kind.
+    #[graphql(guard = "Allow(Access::Write)")]
     async fn create_programme_cycle(
         &self,
         ctx: &Context<'_>,
@@ -240,12 +245,15 @@ impl CycleMutation {
             start_date: input.start_date.into(),
             end_date: input.end_date.map(Into::into),
         };
-        Ok(ProgrammeCycle(
-            service::programme_cycle::create(&db(ctx)?.conn, new).await?,
-        ))
+        write(ctx, |txn| async move {
+            Ok((None, service::programme_cycle::create(&*txn, new).await?))
+        })
+        .await
+        .map(ProgrammeCycle)
     }
 
     /// Changes a cycle.
+    #[graphql(guard = "Allow(Access::Write)")]
     async fn update_programme_cycle(
         &self,
         ctx: &Context<'_>,
@@ -259,70 +267,100 @@ impl CycleMutation {
             nac_approved_on: patch(input.nac_approved_on),
             partner_approved_on: patch(input.partner_approved_on),
         };
-        Ok(ProgrammeCycle(
-            service::programme_cycle::update(db(ctx)?, id, input.version, changes).await?,
-        ))
+        let db = db(ctx)?.clone();
+        write(ctx, |txn| async move {
+            let before = service::programme_cycle::get(&*txn, id).await?;
+            Ok((
+                Some(before),
+                service::programme_cycle::update(&db, id, input.version, changes).await?,
+            ))
+        })
+        .await
+        .map(ProgrammeCycle)
     }
 
     /// DRAFT -> APPROVED, once both the NAC and the partner approved it (CYCLE_OVERLAP if it overlaps
     /// another non-draft cycle of the partner).
+    #[graphql(guard = "Allow(Access::Write)")]
     async fn approve_programme_cycle(
         &self,
         ctx: &Context<'_>,
         input: ApproveProgrammeCycleInput,
     ) -> Result<ProgrammeCycle> {
         let id = parse_id("programme cycle", &input.id)?;
-        let cycle = service::programme_cycle::approve(
-            db(ctx)?,
-            id,
-            input.version,
+        let db = db(ctx)?.clone();
+        let (nac, partner) = (
             input.nac_approved_on.map(Into::into),
             input.partner_approved_on.map(Into::into),
-        )
-        .await?;
-        Ok(ProgrammeCycle(cycle))
+        );
+        write(ctx, |txn| async move {
+            let before = service::programme_cycle::get(&*txn, id).await?;
+            let after =
+                service::programme_cycle::approve(&db, id, input.version, nac, partner).await?;
+            Ok((Some(before), after))
+        })
+        .await
+        .map(ProgrammeCycle)
     }
 
     /// APPROVED -> ACTIVE; supersedes the cycle it renews.
+    #[graphql(guard = "Allow(Access::Write)")]
     async fn activate_programme_cycle(
         &self,
         ctx: &Context<'_>,
         input: ProgrammeCycleRefInput,
     ) -> Result<ProgrammeCycle> {
         let id = parse_id("programme cycle", &input.id)?;
-        Ok(ProgrammeCycle(
-            service::programme_cycle::activate(db(ctx)?, id, input.version).await?,
-        ))
+        let db = db(ctx)?.clone();
+        write(ctx, |txn| async move {
+            let before = service::programme_cycle::get(&*txn, id).await?;
+            Ok((
+                Some(before),
+                service::programme_cycle::activate(&db, id, input.version).await?,
+            ))
+        })
+        .await
+        .map(ProgrammeCycle)
     }
 
     /// ACTIVE -> CLOSED.
+    #[graphql(guard = "Allow(Access::Write)")]
     async fn close_programme_cycle(
         &self,
         ctx: &Context<'_>,
         input: ProgrammeCycleRefInput,
     ) -> Result<ProgrammeCycle> {
         let id = parse_id("programme cycle", &input.id)?;
-        Ok(ProgrammeCycle(
-            service::programme_cycle::close(db(ctx)?, id, input.version).await?,
-        ))
+        let db = db(ctx)?.clone();
+        write(ctx, |txn| async move {
+            let before = service::programme_cycle::get(&*txn, id).await?;
+            Ok((
+                Some(before),
+                service::programme_cycle::close(&db, id, input.version).await?,
+            ))
+        })
+        .await
+        .map(ProgrammeCycle)
     }
 
     /// Creates the successor DRAFT cycle starting the day after this one ends, carrying over the
     /// objectives not ACHIEVED or DROPPED. A cycle is renewed once (ALREADY_RENEWED).
+    #[graphql(guard = "Allow(Access::Write)")]
     async fn renew_programme_cycle(
         &self,
         ctx: &Context<'_>,
         input: RenewProgrammeCycleInput,
     ) -> Result<ProgrammeCycle> {
         let id = parse_id("programme cycle", &input.id)?;
-        Ok(ProgrammeCycle(
-            service::programme_cycle::renew(
-                db(ctx)?,
-                id,
-                input.version,
-                input.end_date.map(Into::into),
-            )
-            .await?,
-        ))
+        let db = db(ctx)?.clone();
+        let end_date = input.end_date.map(Into::into);
+        write(ctx, |_txn| async move {
+            Ok((
+                None,
+                service::programme_cycle::renew(&db, id, input.version, end_date).await?,
+            ))
+        })
+        .await
+        .map(ProgrammeCycle)
     }
 }

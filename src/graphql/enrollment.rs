@@ -1,11 +1,13 @@
 //! Nominations and enrollments.
 
+use super::auth::{caller, write, Allow};
+use crate::service::auth::Access;
 use async_graphql::{Context, InputObject, Object, ID};
 use chrono::{DateTime, Utc};
 use entity::enrollment;
 
 use super::{
-    actor, connection, db, enums::EnrollmentStatus, iteration::CourseIteration, officer::Officer,
+    connection, db, enums::EnrollmentStatus, iteration::CourseIteration, officer::Officer,
     page_request, parse_id, Conn,
 };
 use crate::{
@@ -119,6 +121,7 @@ pub struct EnrollmentQuery;
 #[Object]
 impl EnrollmentQuery {
     /// One enrollment.
+    #[graphql(guard = "Allow(Access::Read)")]
     async fn enrollment(
         &self,
         ctx: &Context<'_>,
@@ -132,6 +135,7 @@ impl EnrollmentQuery {
 
     /// Enrollments, in nomination order.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(guard = "Allow(Access::Read)")]
     async fn enrollments(
         &self,
         ctx: &Context<'_>,
@@ -173,9 +177,15 @@ async fn act(
     score: Option<f64>,
 ) -> Result<Enrollment> {
     let id = parse_id("enrollment", id)?;
-    Ok(Enrollment(
-        service::enrollment::act(db(ctx)?, id, version, action, score, actor(ctx)).await?,
-    ))
+    let db = db(ctx)?.clone();
+    let decided_by = caller(ctx).name;
+    write(ctx, |txn| async move {
+        let before = service::enrollment::get(&*txn, id).await?;
+        let after = service::enrollment::act(&db, id, version, action, score, &decided_by).await?;
+        Ok((Some(before), after))
+    })
+    .await
+    .map(Enrollment)
 }
 
 #[derive(Default)]
@@ -185,6 +195,7 @@ pub struct EnrollmentMutation;
 impl EnrollmentMutation {
     /// Nominates an officer to an iteration. With `place` (the default) the officer gets a seat if
     /// one is free within capacity and the partner's quota, else joins the waitlist (not an error).
+    #[graphql(guard = "Allow(Access::Write)")]
     async fn nominate_officer(
         &self,
         ctx: &Context<'_>,
@@ -195,12 +206,20 @@ impl EnrollmentMutation {
             officer_id: parse_id("officer", &input.officer_id)?,
             place: input.place,
         };
-        Ok(Enrollment(
-            service::enrollment::nominate(db(ctx)?, nomination, actor(ctx)).await?,
-        ))
+        let db = db(ctx)?.clone();
+        let decided_by = caller(ctx).name;
+        write(ctx, |_txn| async move {
+            Ok((
+                None,
+                service::enrollment::nominate(&db, nomination, &decided_by).await?,
+            ))
+        })
+        .await
+        .map(Enrollment)
     }
 
     /// NOMINATED or WAITLISTED -> CONFIRMED when a seat is free (a nomination is waitlisted otherwise).
+    #[graphql(guard = "Allow(Access::Write)")]
     async fn confirm_enrollment(
         &self,
         ctx: &Context<'_>,
@@ -210,6 +229,7 @@ impl EnrollmentMutation {
     }
 
     /// NOMINATED -> WAITLISTED at the end of the queue.
+    #[graphql(guard = "Allow(Access::Write)")]
     async fn waitlist_enrollment(
         &self,
         ctx: &Context<'_>,
@@ -219,6 +239,7 @@ impl EnrollmentMutation {
     }
 
     /// NOMINATED -> DECLINED.
+    #[graphql(guard = "Allow(Access::Write)")]
     async fn decline_enrollment(
         &self,
         ctx: &Context<'_>,
@@ -229,6 +250,7 @@ impl EnrollmentMutation {
 
     /// WAITLISTED or CONFIRMED -> WITHDRAWN (a confirmed officer only before the start); a freed seat
     /// goes to the first waitlisted.
+    #[graphql(guard = "Allow(Access::Write)")]
     async fn withdraw_enrollment(
         &self,
         ctx: &Context<'_>,
@@ -238,6 +260,7 @@ impl EnrollmentMutation {
     }
 
     /// CONFIRMED -> ATTENDED, once the iteration has started.
+    #[graphql(guard = "Allow(Access::Write)")]
     async fn record_attendance(
         &self,
         ctx: &Context<'_>,
@@ -247,6 +270,7 @@ impl EnrollmentMutation {
     }
 
     /// CONFIRMED -> NO_SHOW, once the iteration has started.
+    #[graphql(guard = "Allow(Access::Write)")]
     async fn record_no_show(
         &self,
         ctx: &Context<'_>,
@@ -256,6 +280,7 @@ impl EnrollmentMutation {
     }
 
     /// ATTENDED -> COMPLETED.
+    #[graphql(guard = "Allow(Access::Write)")]
     async fn record_completion(
         &self,
         ctx: &Context<'_>,
@@ -272,6 +297,7 @@ impl EnrollmentMutation {
     }
 
     /// ATTENDED -> FAILED.
+    #[graphql(guard = "Allow(Access::Write)")]
     async fn record_failure(
         &self,
         ctx: &Context<'_>,

@@ -191,3 +191,17 @@ pub enum ActivityKind {
     /// Anything else.
     Other,
 }
+
+/// What a token may do.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::enums::Role")]
+pub enum Role {
+    /// Everything, including tokens and the audit log.
+    Admin,
+    /// Reads (personal data included) and records programme data.
+    ProgrammeOfficer,
+    /// Reads programme records and reports, without personal data.
+    Analyst,
+    /// Reports and exports only (unattended jobs).
+    Reporter,
+}

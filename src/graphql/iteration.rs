@@ -1,5 +1,7 @@
 //! Course iterations.
 
+use super::auth::{write, Allow};
+use crate::service::auth::Access;
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, ID};
 use entity::course_iteration;
 
@@ -150,6 +152,7 @@ pub struct IterationQuery;
 #[Object]
 impl IterationQuery {
     /// One iteration.
+    #[graphql(guard = "Allow(Access::Read)")]
     async fn course_iteration(
         &self,
         ctx: &Context<'_>,
@@ -163,6 +166,7 @@ impl IterationQuery {
 
     /// Iterations, in creation order.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(guard = "Allow(Access::Read)")]
     async fn course_iterations(
         &self,
         ctx: &Context<'_>,
@@ -201,6 +205,7 @@ pub struct IterationMutation;
 #[Object]
 impl IterationMutation {
     /// Schedules an iteration of a course.
+    #[graphql(guard = "Allow(Access::Write)")]
     async fn create_course_iteration(
         &self,
         ctx: &Context<'_>,
@@ -215,12 +220,15 @@ impl IterationMutation {
             partner_quota: input.partner_quota,
             status: input.status.map(Into::into),
         };
-        Ok(CourseIteration(
-            service::iteration::create(&db(ctx)?.conn, new).await?,
-        ))
+        write(ctx, |txn| async move {
+            Ok((None, service::iteration::create(&*txn, new).await?))
+        })
+        .await
+        .map(CourseIteration)
     }
 
     /// Changes an iteration.
+    #[graphql(guard = "Allow(Access::Write)")]
     async fn update_course_iteration(
         &self,
         ctx: &Context<'_>,
@@ -235,24 +243,40 @@ impl IterationMutation {
             partner_quota: patch(input.partner_quota),
             status: input.status.map(Into::into),
         };
-        Ok(CourseIteration(
-            service::iteration::update(db(ctx)?, id, input.version, changes).await?,
-        ))
+        let db = db(ctx)?.clone();
+        write(ctx, |txn| async move {
+            let before = service::iteration::get(&*txn, id).await?;
+            Ok((
+                Some(before),
+                service::iteration::update(&db, id, input.version, changes).await?,
+            ))
+        })
+        .await
+        .map(CourseIteration)
     }
 
     /// Cancels an iteration: its live enrollments become CANCELLED.
+    #[graphql(guard = "Allow(Access::Write)")]
     async fn cancel_course_iteration(
         &self,
         ctx: &Context<'_>,
         input: CourseIterationRefInput,
     ) -> Result<CourseIteration> {
         let id = parse_id("course iteration", &input.id)?;
-        Ok(CourseIteration(
-            service::iteration::cancel(db(ctx)?, id, input.version).await?,
-        ))
+        let db = db(ctx)?.clone();
+        write(ctx, |txn| async move {
+            let before = service::iteration::get(&*txn, id).await?;
+            Ok((
+                Some(before),
+                service::iteration::cancel(&db, id, input.version).await?,
+            ))
+        })
+        .await
+        .map(CourseIteration)
     }
 
     /// Records that an iteration serves an objective (idempotent).
+    #[graphql(guard = "Allow(Access::Write)")]
     async fn link_iteration_objective(
         &self,
         ctx: &Context<'_>,
@@ -261,8 +285,14 @@ impl IterationMutation {
     ) -> Result<CourseIteration> {
         let iteration_id = parse_id("course iteration", &iteration_id)?;
         let objective_id = parse_id("objective", &objective_id)?;
-        Ok(CourseIteration(
-            service::iteration::serve_objective(&db(ctx)?.conn, iteration_id, objective_id).await?,
-        ))
+        write(ctx, |txn| async move {
+            let before = service::iteration::get(&*txn, iteration_id).await?;
+            Ok((
+                Some(before),
+                service::iteration::serve_objective(&*txn, iteration_id, objective_id).await?,
+            ))
+        })
+        .await
+        .map(CourseIteration)
     }
 }

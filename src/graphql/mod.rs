@@ -2,7 +2,9 @@
 //! here. Resolvers are thin: they turn arguments into a service call and the result into an API type.
 
 pub mod activity;
+pub mod admin;
 pub mod area;
+pub mod auth;
 pub mod course;
 pub mod cycle;
 pub mod enrollment;
@@ -19,7 +21,7 @@ use async_graphql::{
 };
 
 use crate::{
-    config::ServeArgs,
+    config::{IntrospectionMode, ServeArgs},
     db::Db,
     error::{AppError, Result},
     service::{Page, PageRequest},
@@ -36,6 +38,7 @@ pub struct QueryRoot(
     officer::OfficerQuery,
     enrollment::EnrollmentQuery,
     activity::ActivityQuery,
+    admin::AdminQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -49,6 +52,7 @@ pub struct MutationRoot(
     officer::OfficerMutation,
     enrollment::EnrollmentMutation,
     activity::ActivityMutation,
+    admin::AdminMutation,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
@@ -60,9 +64,13 @@ pub fn build_schema(db: Option<Db>, serve: &ServeArgs) -> AppSchema {
         EmptySubscription,
     )
     .limit_depth(serve.max_depth)
-    .limit_complexity(serve.max_complexity);
-    if !serve.introspection {
+    .limit_complexity(serve.max_complexity)
+    .limit_directives(serve.max_directives);
+    if serve.introspection == IntrospectionMode::Off {
         builder = builder.disable_introspection();
+    }
+    if !serve.suggestions {
+        builder = builder.disable_suggestions();
     }
     if let Some(db) = db {
         builder = builder.data(db);
@@ -78,11 +86,6 @@ pub fn sdl() -> String {
 pub(crate) fn db<'a>(ctx: &Context<'a>) -> Result<&'a Db> {
     ctx.data::<Db>()
         .map_err(|_| AppError::Internal("database missing from schema data".into()))
-}
-
-/// The acting caller, recorded as `decided_by` on enrollments (tokens come with access control).
-pub(crate) fn actor(_ctx: &Context<'_>) -> &'static str {
-    "api"
 }
 
 pub(crate) fn parse_id(entity: &'static str, id: &ID) -> Result<i32> {

@@ -1,5 +1,7 @@
 //! Objectives of programme cycles.
 
+use super::auth::{write, Allow};
+use crate::service::auth::Access;
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, ID};
 use entity::objective;
 
@@ -114,6 +116,7 @@ pub struct ObjectiveQuery;
 #[Object]
 impl ObjectiveQuery {
     /// One objective.
+    #[graphql(guard = "Allow(Access::Read)")]
     async fn objective(
         &self,
         ctx: &Context<'_>,
@@ -127,6 +130,7 @@ impl ObjectiveQuery {
 
     /// Objectives, in creation order.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(guard = "Allow(Access::Read)")]
     async fn objectives(
         &self,
         ctx: &Context<'_>,
@@ -161,6 +165,7 @@ pub struct ObjectiveMutation;
 #[Object]
 impl ObjectiveMutation {
     /// Adds an objective to a cycle that is not CLOSED or SUPERSEDED.
+    #[graphql(guard = "Allow(Access::Write)")]
     async fn create_objective(
         &self,
         ctx: &Context<'_>,
@@ -174,12 +179,15 @@ impl ObjectiveMutation {
             baseline: input.baseline,
             target: input.target,
         };
-        Ok(Objective(
-            service::objective::create(&db(ctx)?.conn, new).await?,
-        ))
+        write(ctx, |txn| async move {
+            Ok((None, service::objective::create(&*txn, new).await?))
+        })
+        .await
+        .map(Objective)
     }
 
     /// Changes an objective (its status records progress).
+    #[graphql(guard = "Allow(Access::Write)")]
     async fn update_objective(
         &self,
         ctx: &Context<'_>,
@@ -198,8 +206,14 @@ impl ObjectiveMutation {
             target: patch(input.target),
             status: input.status.map(Into::into),
         };
-        Ok(Objective(
-            service::objective::update(&db(ctx)?.conn, id, input.version, changes).await?,
-        ))
+        write(ctx, |txn| async move {
+            let before = service::objective::get(&*txn, id).await?;
+            Ok((
+                Some(before),
+                service::objective::update(&*txn, id, input.version, changes).await?,
+            ))
+        })
+        .await
+        .map(Objective)
     }
 }

@@ -1,5 +1,7 @@
 //! Officers of partner nations. Personal data.
 
+use super::auth::{sees_personal_data, write, Allow};
+use crate::service::auth::Access;
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, ID};
 use entity::officer;
 
@@ -18,13 +20,13 @@ impl Officer {
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
-    /// Family name.
-    async fn family_name(&self) -> &str {
-        &self.0.family_name
+    /// Family name. Personal data: null unless the caller may see it (ADMIN, PROGRAMME_OFFICER).
+    async fn family_name(&self, ctx: &Context<'_>) -> Option<&str> {
+        sees_personal_data(ctx).then_some(self.0.family_name.as_str())
     }
-    /// Given name.
-    async fn given_name(&self) -> &str {
-        &self.0.given_name
+    /// Given name. Personal data: null unless the caller may see it (ADMIN, PROGRAMME_OFFICER).
+    async fn given_name(&self, ctx: &Context<'_>) -> Option<&str> {
+        sees_personal_data(ctx).then_some(self.0.given_name.as_str())
     }
     /// Rank.
     async fn rank(&self) -> &str {
@@ -34,13 +36,16 @@ impl Officer {
     async fn service(&self) -> Service {
         self.0.service.into()
     }
-    /// Position held.
-    async fn position(&self) -> Option<&str> {
-        self.0.position.as_deref()
+    /// Position held. Personal data: null unless the caller may see it.
+    async fn position(&self, ctx: &Context<'_>) -> Option<&str> {
+        self.0
+            .position
+            .as_deref()
+            .filter(|_| sees_personal_data(ctx))
     }
-    /// STANAG 6001 language profile.
-    async fn slp(&self) -> Option<&str> {
-        self.0.slp.as_deref()
+    /// STANAG 6001 language profile. Personal data: null unless the caller may see it.
+    async fn slp(&self, ctx: &Context<'_>) -> Option<&str> {
+        self.0.slp.as_deref().filter(|_| sees_personal_data(ctx))
     }
     /// Version for optimistic concurrency.
     async fn version(&self) -> i32 {
@@ -115,6 +120,7 @@ pub struct OfficerQuery;
 #[Object]
 impl OfficerQuery {
     /// One officer.
+    #[graphql(guard = "Allow(Access::Read)")]
     async fn officer(
         &self,
         ctx: &Context<'_>,
@@ -126,6 +132,7 @@ impl OfficerQuery {
 
     /// Officers, in creation order.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(guard = "Allow(Access::Read)")]
     async fn officers(
         &self,
         ctx: &Context<'_>,
@@ -157,6 +164,7 @@ pub struct OfficerMutation;
 #[Object]
 impl OfficerMutation {
     /// Records an officer.
+    #[graphql(guard = "Allow(Access::Write)")]
     async fn create_officer(
         &self,
         ctx: &Context<'_>,
@@ -171,12 +179,15 @@ impl OfficerMutation {
             position: input.position,
             slp: input.slp,
         };
-        Ok(Officer(
-            service::officer::create(&db(ctx)?.conn, new).await?,
-        ))
+        write(ctx, |txn| async move {
+            Ok((None, service::officer::create(&*txn, new).await?))
+        })
+        .await
+        .map(Officer)
     }
 
     /// Changes an officer.
+    #[graphql(guard = "Allow(Access::Write)")]
     async fn update_officer(
         &self,
         ctx: &Context<'_>,
@@ -191,8 +202,14 @@ impl OfficerMutation {
             position: patch(input.position),
             slp: patch(input.slp),
         };
-        Ok(Officer(
-            service::officer::update(&db(ctx)?.conn, id, input.version, changes).await?,
-        ))
+        write(ctx, |txn| async move {
+            let before = service::officer::get(&*txn, id).await?;
+            Ok((
+                Some(before),
+                service::officer::update(&*txn, id, input.version, changes).await?,
+            ))
+        })
+        .await
+        .map(Officer)
     }
 }

@@ -1,5 +1,7 @@
 //! Partners and their partnership milestones.
 
+use super::auth::{write, Allow};
+use crate::service::auth::Access;
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, ID};
 use chrono::{DateTime, Utc};
 use entity::{partner as partner_entity, partnership_milestone};
@@ -171,6 +173,7 @@ pub struct PartnerQuery;
 #[Object]
 impl PartnerQuery {
     /// One partner, by id or by ISO code.
+    #[graphql(guard = "Allow(Access::Read)")]
     async fn partner(
         &self,
         ctx: &Context<'_>,
@@ -192,6 +195,7 @@ impl PartnerQuery {
     }
 
     /// Partners, in creation order.
+    #[graphql(guard = "Allow(Access::Read)")]
     async fn partners(
         &self,
         ctx: &Context<'_>,
@@ -212,6 +216,7 @@ impl PartnerQuery {
     }
 
     /// One milestone.
+    #[graphql(guard = "Allow(Access::Read)")]
     async fn partnership_milestone(
         &self,
         ctx: &Context<'_>,
@@ -230,6 +235,7 @@ pub struct PartnerMutation;
 #[Object]
 impl PartnerMutation {
     /// Records a partner nation.
+    #[graphql(guard = "Allow(Access::Write)")]
     async fn create_partner(
         &self,
         ctx: &Context<'_>,
@@ -240,12 +246,15 @@ impl PartnerMutation {
             name: input.name,
             notes: input.notes,
         };
-        Ok(Partner(
-            service::partner::create(&db(ctx)?.conn, new).await?,
-        ))
+        write(ctx, |txn| async move {
+            Ok((None, service::partner::create(&*txn, new).await?))
+        })
+        .await
+        .map(Partner)
     }
 
     /// Changes a partner.
+    #[graphql(guard = "Allow(Access::Write)")]
     async fn update_partner(
         &self,
         ctx: &Context<'_>,
@@ -256,12 +265,19 @@ impl PartnerMutation {
             name: input.name,
             notes: patch(input.notes),
         };
-        Ok(Partner(
-            service::partner::update(&db(ctx)?.conn, id, input.version, changes).await?,
-        ))
+        write(ctx, |txn| async move {
+            let before = service::partner::get(&*txn, id).await?;
+            Ok((
+                Some(before),
+                service::partner::update(&*txn, id, input.version, changes).await?,
+            ))
+        })
+        .await
+        .map(Partner)
     }
 
     /// Records a milestone of a partner's relations.
+    #[graphql(guard = "Allow(Access::Write)")]
     async fn create_partnership_milestone(
         &self,
         ctx: &Context<'_>,
@@ -273,12 +289,15 @@ impl PartnerMutation {
             occurred_on: input.occurred_on.into(),
             description: input.description,
         };
-        Ok(PartnershipMilestone(
-            service::milestone::create(&db(ctx)?.conn, new).await?,
-        ))
+        write(ctx, |txn| async move {
+            Ok((None, service::milestone::create(&*txn, new).await?))
+        })
+        .await
+        .map(PartnershipMilestone)
     }
 
     /// Changes a milestone.
+    #[graphql(guard = "Allow(Access::Write)")]
     async fn update_partnership_milestone(
         &self,
         ctx: &Context<'_>,
@@ -290,8 +309,14 @@ impl PartnerMutation {
             occurred_on: input.occurred_on.map(Into::into),
             description: input.description,
         };
-        Ok(PartnershipMilestone(
-            service::milestone::update(&db(ctx)?.conn, id, input.version, changes).await?,
-        ))
+        write(ctx, |txn| async move {
+            let before = service::milestone::get(&*txn, id).await?;
+            Ok((
+                Some(before),
+                service::milestone::update(&*txn, id, input.version, changes).await?,
+            ))
+        })
+        .await
+        .map(PartnershipMilestone)
     }
 }

@@ -6,7 +6,7 @@
 use async_graphql::{
     parser::{
         parse_query,
-        types::{DocumentOperations, OperationType},
+        types::{DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet},
     },
     Variables,
 };
@@ -18,7 +18,14 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::AppState;
+use super::{AppState, REQUEST_ID};
+use crate::{
+    config::IntrospectionMode,
+    error::AppError,
+    graphql::auth::RequestId,
+    service::{self, auth::Caller},
+};
+use entity::enums::Role;
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 const JSON: &str = "application/json";
@@ -116,7 +123,15 @@ pub async fn post_graphql(
             )
         }
     };
-    execute(&state, media, query, parsed.operation_name, variables).await
+    execute(
+        &state,
+        &headers,
+        media,
+        query,
+        parsed.operation_name,
+        variables,
+    )
+    .await
 }
 
 pub async fn get_graphql(
@@ -171,17 +186,70 @@ pub async fn get_graphql(
             )
         }
     };
-    execute(&state, media, query, params.operation_name, variables).await
+    execute(
+        &state,
+        &headers,
+        media,
+        query,
+        params.operation_name,
+        variables,
+    )
+    .await
 }
 
 async fn execute(
     state: &AppState,
+    headers: &HeaderMap,
     media: &'static str,
     query: String,
     operation_name: Option<String>,
     variables: Variables,
 ) -> Response {
+    let caller = match authenticate(state, headers).await {
+        Ok(caller) => caller,
+        Err(response) => return response,
+    };
+    let bucket = caller
+        .token_id
+        .map_or_else(|| "anonymous".to_owned(), |id| id.to_string());
+    if let Some(wait) = state.rate_limit.check(&bucket) {
+        let mut response = request_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            media,
+            "rate limit exceeded: slow down and retry after the delay in Retry-After",
+        );
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        if let Ok(value) = HeaderValue::from_str(&secs.max(1).to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return response;
+    }
+    if let Ok(doc) = parse_query(&query) {
+        let aliases = count_aliases(&doc);
+        if aliases > state.max_aliases {
+            return coded_error(
+                media,
+                "QUERY_TOO_COMPLEX",
+                &format!(
+                    "the request uses {aliases} aliases; at most {} are accepted",
+                    state.max_aliases
+                ),
+            );
+        }
+    }
+    let may_introspect = match state.introspection {
+        IntrospectionMode::On => caller.role.is_some(),
+        IntrospectionMode::Admin => caller.role == Some(Role::Admin),
+        IntrospectionMode::Off => false,
+    };
     let mut request = async_graphql::Request::new(query).variables(variables);
+    if !may_introspect {
+        request = request.disable_introspection();
+    }
+    if let Some(id) = headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()) {
+        request = request.data(RequestId(id.to_owned()));
+    }
+    request = request.data(caller);
     if let Some(name) = operation_name {
         request = request.operation_name(name);
     }
@@ -241,4 +309,101 @@ fn add_code(error: &mut async_graphql::ServerError) {
         .extensions
         .get_or_insert_with(Default::default)
         .set("code", code);
+}
+
+/// The caller named by `Authorization: Bearer <token>`; anonymous without the header. A bad,
+/// revoked or expired token gets 401 (the request does not run as anonymous).
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, Response> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(Caller::anonymous());
+    };
+    let secret = value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let unauthorized = |message: &str| {
+        let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": "UNAUTHENTICATED" } }] });
+        (
+            StatusCode::UNAUTHORIZED,
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static(JSON)),
+                (header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")),
+            ],
+            body.to_string(),
+        )
+            .into_response()
+    };
+    let Some(secret) = secret else {
+        return Err(unauthorized(
+            "the Authorization header must be `Bearer <token>`",
+        ));
+    };
+    match service::token::authenticate(&state.db.conn, secret).await {
+        Ok(caller) => Ok(caller),
+        Err(AppError::Unauthenticated) => {
+            Err(unauthorized("the token is unknown, revoked or expired"))
+        }
+        Err(err) => {
+            let status = if matches!(err, AppError::Unavailable) {
+                StatusCode::SERVICE_UNAVAILABLE
+            } else {
+                StatusCode::INTERNAL_SERVER_ERROR
+            };
+            let body = serde_json::json!({ "errors": [{ "message": err.message(), "extensions": { "code": err.code() } }] });
+            Err((
+                status,
+                [(header::CONTENT_TYPE, HeaderValue::from_static(JSON))],
+                body.to_string(),
+            )
+                .into_response())
+        }
+    }
+}
+
+/// A request refused before execution with a specific code.
+fn coded_error(media: &'static str, code: &str, message: &str) -> Response {
+    let body =
+        serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    let status = if media == GRAPHQL_RESPONSE {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    (
+        status,
+        [(header::CONTENT_TYPE, HeaderValue::from_static(media))],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn count_aliases(doc: &ExecutableDocument) -> usize {
+    fn in_set(set: &SelectionSet) -> usize {
+        set.items
+            .iter()
+            .map(|item| match &item.node {
+                Selection::Field(f) => {
+                    usize::from(f.node.alias.is_some()) + in_set(&f.node.selection_set.node)
+                }
+                Selection::InlineFragment(f) => in_set(&f.node.selection_set.node),
+                Selection::FragmentSpread(_) => 0,
+            })
+            .sum()
+    }
+    let operations: usize = doc
+        .operations
+        .iter()
+        .map(|(_, op)| in_set(&op.node.selection_set.node))
+        .sum();
+    let fragments: usize = doc
+        .fragments
+        .values()
+        .map(|f| in_set(&f.node.selection_set.node))
+        .sum();
+    operations + fragments
 }

@@ -2,6 +2,7 @@
 //! and the tower-http middleware (body limit, timeout, request ids, tracing).
 
 mod graphql;
+pub mod rate_limit;
 
 use std::time::Duration;
 
@@ -20,7 +21,11 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-use crate::{config::ServeArgs, db::Db, graphql::AppSchema};
+use crate::{
+    config::{IntrospectionMode, ServeArgs},
+    db::Db,
+    graphql::AppSchema,
+};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -28,6 +33,9 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub struct AppState {
     pub db: Db,
     pub schema: AppSchema,
+    pub rate_limit: rate_limit::RateLimit,
+    pub introspection: IntrospectionMode,
+    pub max_aliases: usize,
 }
 
 pub fn router(state: AppState, serve: &ServeArgs) -> Router {

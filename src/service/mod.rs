@@ -2,6 +2,8 @@
 //! every rule can be exercised with a database connection alone.
 
 pub mod activity;
+pub mod audit;
+pub mod auth;
 pub mod cooperation_area;
 pub mod course;
 pub mod dates;
@@ -15,6 +17,7 @@ pub mod partner;
 pub mod programme_cycle;
 pub mod seed;
 pub mod slp;
+pub mod token;
 pub mod validate;
 
 pub use paging::{Page, PageRequest};

@@ -6,6 +6,7 @@ use ipcp::{
     config::{DatabaseArgs, ServeArgs, Settings},
     startup::Application,
 };
+use entity::enums::Role;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{json, Value};
 
@@ -135,6 +136,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub database: TestDatabase,
+    /// An ADMIN token, sent by `gql`, `ok` and `error_code`.
+    pub admin_token: String,
 }
 
 impl TestApp {
@@ -153,25 +156,37 @@ impl TestApp {
             .await
             .unwrap_or_else(|e| panic!("app failed to start: {e:?}"));
         let address = format!("http://{}", app.local_addr().expect("bound address"));
+        let admin = ipcp::service::token::create(&app.db.conn, "test-admin", Role::Admin, None)
+            .await
+            .unwrap_or_else(|e| panic!("admin token: {e:?}"));
         tokio::spawn(app.run_until_stopped());
-        TestApp {
-            address,
-            client: reqwest::Client::new(),
-            database,
-        }
+        TestApp { address, client: reqwest::Client::new(), database, admin_token: admin.secret }
     }
 
-    /// POSTs a GraphQL request and returns the JSON body.
+    /// A new token with `role`; its secret.
+    pub async fn token_for(&self, role: Role) -> String {
+        let conn = Database::connect(&self.database.url).await.expect("connect");
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let created = ipcp::service::token::create(&conn, &format!("test-{n}"), role, None).await.expect("token");
+        conn.close().await.ok();
+        created.secret
+    }
+
+    /// POSTs a GraphQL request with the given bearer token (none: anonymous); status and body.
+    pub async fn gql_as(&self, token: Option<&str>, query: &str, variables: Value) -> (reqwest::StatusCode, Value) {
+        let mut request =
+            self.client.post(format!("{}/graphql", self.address)).json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// POSTs a GraphQL request as ADMIN and returns the JSON body.
     pub async fn gql(&self, query: &str, variables: Value) -> Value {
-        self.client
-            .post(format!("{}/graphql", self.address))
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .expect("request sent")
-            .json()
-            .await
-            .expect("JSON body")
+        self.gql_as(Some(&self.admin_token), query, variables).await.1
     }
 
     /// Runs a request that must succeed and returns its `data`.

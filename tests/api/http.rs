@@ -30,6 +30,7 @@ async fn a_query_over_get_runs(app: TestApp) {
     let res = app
         .client
         .get(format!("{}/graphql", app.address))
+        .bearer_auth(&app.admin_token)
         .query(&[("query", "{ partners(first: 1) { totalCount } }")])
         .send()
         .await
@@ -100,6 +101,7 @@ async fn graphql_response_json_gets_400_for_a_request_error_and_200_for_a_field_
     let send = |query: &'static str| {
         app.client
             .post(format!("{}/graphql", app.address))
+            .bearer_auth(&app.admin_token)
             .header(header::ACCEPT, "application/graphql-response+json")
             .json(&json!({ "query": query }))
             .send()

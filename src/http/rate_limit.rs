@@ -1,0 +1,33 @@
+//! Per-token rate limits (governor's GCRA): over the budget a request gets HTTP 429 with
+//! Retry-After, and the budget refills by itself.
+
+use std::{num::NonZeroU32, sync::Arc, time::Duration};
+
+use governor::{clock::Clock, clock::DefaultClock, DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+#[derive(Clone)]
+pub struct RateLimit {
+    limiter: Option<Arc<DefaultKeyedRateLimiter<String>>>,
+}
+
+impl RateLimit {
+    /// `per_second` 0 disables the limit.
+    pub fn new(per_second: u32, burst: u32) -> RateLimit {
+        let limiter = NonZeroU32::new(per_second).map(|rate| {
+            let burst = NonZeroU32::new(burst).unwrap_or(rate);
+            Arc::new(RateLimiter::keyed(
+                Quota::per_second(rate).allow_burst(burst),
+            ))
+        });
+        RateLimit { limiter }
+    }
+
+    /// None when the caller may go on, else how long to wait.
+    pub fn check(&self, caller: &str) -> Option<Duration> {
+        let limiter = self.limiter.as_ref()?;
+        match limiter.check_key(&caller.to_owned()) {
+            Ok(()) => None,
+            Err(not_until) => Some(not_until.wait_time_from(DefaultClock::default().now())),
+        }
+    }
+}

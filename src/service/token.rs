@@ -1,0 +1,150 @@
+//! API tokens: created with a role and a name, shown once, stored only as a SHA-256 hash (tokens are
+//! 256 random bits, so a fast hash is enough and keeps authentication to one indexed lookup),
+//! revocable, with an optional expiry and the time of last use.
+
+use base64::Engine;
+use chrono::{DateTime, Duration, Utc};
+use entity::{
+    api_token::{self, ActiveModel, Column, Entity},
+    enums::Role,
+};
+use rand::RngCore;
+use sea_orm::{
+    sea_query::Expr, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder,
+};
+use sha2::{Digest, Sha256};
+
+use super::{auth::Caller, now, validate};
+use crate::error::{AppError, Result};
+
+const PREFIX: &str = "ipcp_";
+/// Last-use times are written at most this often per token, so reads stay reads.
+const LAST_USED_RESOLUTION: Duration = Duration::seconds(60);
+
+pub fn hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+fn generate() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!(
+        "{PREFIX}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
+/// A new token and its secret, which is never stored and cannot be shown again.
+pub struct NewToken {
+    pub token: api_token::Model,
+    pub secret: String,
+}
+
+pub async fn create<C: ConnectionTrait>(
+    conn: &C,
+    name: &str,
+    role: Role,
+    expires_at: Option<DateTime<Utc>>,
+) -> Result<NewToken> {
+    let name = validate::text("name", name, 100)?;
+    if let Some(at) = expires_at {
+        if at <= now() {
+            return Err(AppError::invalid("expiresAt", "must be in the future"));
+        }
+    }
+    if Entity::find()
+        .filter(Column::Name.eq(name.clone()))
+        .one(conn)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::rule(
+            "DUPLICATE_NAME",
+            format!("a token named '{name}' already exists"),
+        ));
+    }
+    let secret = generate();
+    let token = Entity::insert(ActiveModel {
+        name: Set(name),
+        role: Set(role),
+        token_hash: Set(hash(&secret)),
+        prefix: Set(secret.chars().take(12).collect()),
+        created_at: Set(now()),
+        expires_at: Set(expires_at),
+        last_used_at: Set(None),
+        revoked_at: Set(None),
+        ..Default::default()
+    })
+    .exec_with_returning(conn)
+    .await?;
+    Ok(NewToken { token, secret })
+}
+
+pub async fn list<C: ConnectionTrait>(conn: &C) -> Result<Vec<api_token::Model>> {
+    Ok(Entity::find().order_by_asc(Column::Id).all(conn).await?)
+}
+
+/// Revokes a token by id or name; revoking twice is harmless.
+pub async fn revoke<C: ConnectionTrait>(conn: &C, id_or_name: &str) -> Result<api_token::Model> {
+    let found = match id_or_name.parse::<i32>() {
+        Ok(id) => Entity::find_by_id(id).one(conn).await?,
+        Err(_) => {
+            Entity::find()
+                .filter(Column::Name.eq(id_or_name))
+                .one(conn)
+                .await?
+        }
+    };
+    let token = found.ok_or_else(|| AppError::not_found("API token", id_or_name))?;
+    if token.revoked_at.is_some() {
+        return Ok(token);
+    }
+    Entity::update_many()
+        .col_expr(Column::RevokedAt, Expr::value(now()))
+        .filter(Column::Id.eq(token.id))
+        .exec(conn)
+        .await?;
+    Entity::find_by_id(token.id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("API token", token.id))
+}
+
+/// The caller a bearer secret stands for: UNAUTHENTICATED if unknown, revoked or expired.
+pub async fn authenticate<C: ConnectionTrait>(conn: &C, secret: &str) -> Result<Caller> {
+    let token = Entity::find()
+        .filter(Column::TokenHash.eq(hash(secret.trim())))
+        .one(conn)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let at = now();
+    if token.revoked_at.is_some() || token.expires_at.is_some_and(|e| e <= at) {
+        return Err(AppError::Unauthenticated);
+    }
+    if token
+        .last_used_at
+        .is_none_or(|last| at - last > LAST_USED_RESOLUTION)
+    {
+        Entity::update_many()
+            .col_expr(Column::LastUsedAt, Expr::value(at))
+            .filter(Column::Id.eq(token.id))
+            .exec(conn)
+            .await?;
+    }
+    Ok(Caller {
+        token_id: Some(token.id),
+        name: token.name,
+        role: Some(token.role),
+    })
+}
+
+/// First run: when no token exists at all, creates an ADMIN token so a new user can start.
+pub async fn bootstrap<C: ConnectionTrait>(conn: &C) -> Result<Option<NewToken>> {
+    if Entity::find().count(conn).await? > 0 {
+        return Ok(None);
+    }
+    create(conn, "bootstrap-admin", Role::Admin, None)
+        .await
+        .map(Some)
+}
