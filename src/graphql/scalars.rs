@@ -1,9 +1,9 @@
 //! Custom scalars.
 
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
-/// A calendar day, `YYYY-MM-DD` (ISO 8601), e.g. `2024-02-29`.
+/// A calendar day, `YYYY-MM-DD` (ISO 8601), e.g. `2024-02-29`, between the years 1900 and 2200.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Date(pub NaiveDate);
 
@@ -12,8 +12,10 @@ impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
             Value::String(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .ok()
+                .filter(|d| (1900..=2200).contains(&d.year()) && s.len() == 10)
                 .map(Date)
-                .map_err(|_| {
+                .ok_or_else(|| {
                     InputValueError::custom(format!(
                         "'{s}' is not a date: expected YYYY-MM-DD, e.g. 2024-02-29"
                     ))

@@ -224,7 +224,24 @@ async fn execute(
         }
         return response;
     }
+    let may_introspect = match state.introspection {
+        IntrospectionMode::On => caller.role.is_some(),
+        IntrospectionMode::Admin => caller.role == Some(Role::Admin),
+        IntrospectionMode::Off => false,
+    };
     if let Ok(doc) = parse_query(&query) {
+        if !may_introspect && introspects(&doc) {
+            let code = if caller.role.is_none() {
+                "UNAUTHENTICATED"
+            } else {
+                "FORBIDDEN"
+            };
+            return coded_error(
+                media,
+                code,
+                "schema introspection is reserved to ADMIN tokens here",
+            );
+        }
         let aliases = count_aliases(&doc);
         if aliases > state.max_aliases {
             return coded_error(
@@ -237,11 +254,6 @@ async fn execute(
             );
         }
     }
-    let may_introspect = match state.introspection {
-        IntrospectionMode::On => caller.role.is_some(),
-        IntrospectionMode::Admin => caller.role == Some(Role::Admin),
-        IntrospectionMode::Off => false,
-    };
     let mut request = async_graphql::Request::new(query).variables(variables);
     if !may_introspect {
         request = request.disable_introspection();
@@ -380,6 +392,27 @@ fn coded_error(media: &'static str, code: &str, message: &str) -> Response {
         body.to_string(),
     )
         .into_response()
+}
+
+/// Whether the document asks for `__schema` or `__type` anywhere.
+fn introspects(doc: &ExecutableDocument) -> bool {
+    fn in_set(set: &SelectionSet) -> bool {
+        set.items.iter().any(|item| match &item.node {
+            Selection::Field(f) => {
+                matches!(f.node.name.node.as_str(), "__schema" | "__type")
+                    || in_set(&f.node.selection_set.node)
+            }
+            Selection::InlineFragment(f) => in_set(&f.node.selection_set.node),
+            Selection::FragmentSpread(_) => false,
+        })
+    }
+    doc.operations
+        .iter()
+        .any(|(_, op)| in_set(&op.node.selection_set.node))
+        || doc
+            .fragments
+            .values()
+            .any(|f| in_set(&f.node.selection_set.node))
 }
 
 fn count_aliases(doc: &ExecutableDocument) -> usize {

@@ -15,6 +15,15 @@ pub fn text(field: &str, value: &str, max_len: usize) -> Result<String> {
             format!("at most {max_len} characters"),
         ));
     }
+    if trimmed
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(AppError::invalid(
+            field,
+            "must not contain control characters",
+        ));
+    }
     Ok(trimmed.to_owned())
 }
 

@@ -2,11 +2,11 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use entity::enums::Role;
 use ipcp::{
     config::{DatabaseArgs, ServeArgs, Settings},
     startup::Application,
 };
-use entity::enums::Role;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{json, Value};
 
@@ -160,22 +160,38 @@ impl TestApp {
             .await
             .unwrap_or_else(|e| panic!("admin token: {e:?}"));
         tokio::spawn(app.run_until_stopped());
-        TestApp { address, client: reqwest::Client::new(), database, admin_token: admin.secret }
+        TestApp {
+            address,
+            client: reqwest::Client::new(),
+            database,
+            admin_token: admin.secret,
+        }
     }
 
     /// A new token with `role`; its secret.
     pub async fn token_for(&self, role: Role) -> String {
-        let conn = Database::connect(&self.database.url).await.expect("connect");
+        let conn = Database::connect(&self.database.url)
+            .await
+            .expect("connect");
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let created = ipcp::service::token::create(&conn, &format!("test-{n}"), role, None).await.expect("token");
+        let created = ipcp::service::token::create(&conn, &format!("test-{n}"), role, None)
+            .await
+            .expect("token");
         conn.close().await.ok();
         created.secret
     }
 
     /// POSTs a GraphQL request with the given bearer token (none: anonymous); status and body.
-    pub async fn gql_as(&self, token: Option<&str>, query: &str, variables: Value) -> (reqwest::StatusCode, Value) {
-        let mut request =
-            self.client.post(format!("{}/graphql", self.address)).json(&json!({ "query": query, "variables": variables }));
+    pub async fn gql_as(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> (reqwest::StatusCode, Value) {
+        let mut request = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .json(&json!({ "query": query, "variables": variables }));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -186,7 +202,9 @@ impl TestApp {
 
     /// POSTs a GraphQL request as ADMIN and returns the JSON body.
     pub async fn gql(&self, query: &str, variables: Value) -> Value {
-        self.gql_as(Some(&self.admin_token), query, variables).await.1
+        self.gql_as(Some(&self.admin_token), query, variables)
+            .await
+            .1
     }
 
     /// Runs a request that must succeed and returns its `data`.

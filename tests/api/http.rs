@@ -64,7 +64,7 @@ async fn a_post_that_is_not_json_gets_415(app: TestApp) {
 }
 
 async fn a_body_over_the_limit_gets_413(app: TestApp) {
-    let padding = "x".repeat(2 * 1024 * 1024);
+    let padding = "x".repeat(1_100_000);
     let res = app
         .client
         .post(format!("{}/graphql", app.address))

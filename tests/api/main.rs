@@ -5,6 +5,8 @@
 
 mod helpers;
 
+mod access;
 mod foundation;
+mod hostile;
 mod http;
 mod migrations;
