@@ -133,7 +133,10 @@ impl ActivityQuery {
 
     /// Activities, in recording order.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(guard = "Allow(Access::Read)")]
+    #[graphql(
+        guard = "Allow(Access::Read)",
+        complexity = "first.or(last).unwrap_or(20).clamp(1, 100) as usize * child_complexity"
+    )]
     async fn activities(
         &self,
         ctx: &Context<'_>,

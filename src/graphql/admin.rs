@@ -183,7 +183,10 @@ impl AdminQuery {
     }
 
     /// The audit log, oldest first.
-    #[graphql(guard = "Allow(Access::Admin)")]
+    #[graphql(
+        guard = "Allow(Access::Admin)",
+        complexity = "first.or(last).unwrap_or(20).clamp(1, 100) as usize * child_complexity"
+    )]
     #[allow(clippy::too_many_arguments)]
     async fn audit_events(
         &self,

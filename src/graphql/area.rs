@@ -86,7 +86,10 @@ impl AreaQuery {
     }
 
     /// Cooperation areas, in creation order.
-    #[graphql(guard = "Allow(Access::Read)")]
+    #[graphql(
+        guard = "Allow(Access::Read)",
+        complexity = "first.or(last).unwrap_or(20).clamp(1, 100) as usize * child_complexity"
+    )]
     async fn cooperation_areas(
         &self,
         ctx: &Context<'_>,

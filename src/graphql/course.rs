@@ -55,6 +55,7 @@ impl Course {
         self.0.version
     }
     /// The course's iterations.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
     async fn iterations(
         &self,
         ctx: &Context<'_>,
@@ -129,7 +130,10 @@ impl CourseQuery {
 
     /// Courses of the catalogue, in creation order.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(guard = "Allow(Access::Read)")]
+    #[graphql(
+        guard = "Allow(Access::Read)",
+        complexity = "first.or(last).unwrap_or(20).clamp(1, 100) as usize * child_complexity"
+    )]
     async fn courses(
         &self,
         ctx: &Context<'_>,

@@ -98,6 +98,7 @@ impl ProgrammeCycle {
         Ok(rows.into_iter().map(Objective).collect())
     }
     /// Activities recorded in the cycle.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
     async fn activities(
         &self,
         ctx: &Context<'_>,
@@ -199,7 +200,10 @@ impl CycleQuery {
 
     /// Programme cycles, in creation order.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(guard = "Allow(Access::Read)")]
+    #[graphql(
+        guard = "Allow(Access::Read)",
+        complexity = "first.or(last).unwrap_or(20).clamp(1, 100) as usize * child_complexity"
+    )]
     async fn programme_cycles(
         &self,
         ctx: &Context<'_>,

@@ -135,7 +135,10 @@ impl EnrollmentQuery {
 
     /// Enrollments, in nomination order.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(guard = "Allow(Access::Read)")]
+    #[graphql(
+        guard = "Allow(Access::Read)",
+        complexity = "first.or(last).unwrap_or(20).clamp(1, 100) as usize * child_complexity"
+    )]
     async fn enrollments(
         &self,
         ctx: &Context<'_>,

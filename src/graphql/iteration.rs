@@ -79,6 +79,7 @@ impl CourseIteration {
         Ok(out)
     }
     /// Enrollments in this iteration.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
     async fn enrollments(
         &self,
         ctx: &Context<'_>,
@@ -166,7 +167,10 @@ impl IterationQuery {
 
     /// Iterations, in creation order.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(guard = "Allow(Access::Read)")]
+    #[graphql(
+        guard = "Allow(Access::Read)",
+        complexity = "first.or(last).unwrap_or(20).clamp(1, 100) as usize * child_complexity"
+    )]
     async fn course_iterations(
         &self,
         ctx: &Context<'_>,

@@ -130,7 +130,10 @@ impl ObjectiveQuery {
 
     /// Objectives, in creation order.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(guard = "Allow(Access::Read)")]
+    #[graphql(
+        guard = "Allow(Access::Read)",
+        complexity = "first.or(last).unwrap_or(20).clamp(1, 100) as usize * child_complexity"
+    )]
     async fn objectives(
         &self,
         ctx: &Context<'_>,

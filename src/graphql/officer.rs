@@ -58,6 +58,7 @@ impl Officer {
         ))
     }
     /// The officer's enrollments.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
     async fn enrollments(
         &self,
         ctx: &Context<'_>,
@@ -132,7 +133,10 @@ impl OfficerQuery {
 
     /// Officers, in creation order.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(guard = "Allow(Access::Read)")]
+    #[graphql(
+        guard = "Allow(Access::Read)",
+        complexity = "first.or(last).unwrap_or(20).clamp(1, 100) as usize * child_complexity"
+    )]
     async fn officers(
         &self,
         ctx: &Context<'_>,

@@ -64,6 +64,9 @@ impl Partner {
         )
     }
     /// The partner's officers.
+    #[graphql(
+        complexity = "first.or(last).unwrap_or(20).clamp(1, 100) as usize * child_complexity"
+    )]
     async fn officers(
         &self,
         ctx: &Context<'_>,
@@ -195,7 +198,10 @@ impl PartnerQuery {
     }
 
     /// Partners, in creation order.
-    #[graphql(guard = "Allow(Access::Read)")]
+    #[graphql(
+        guard = "Allow(Access::Read)",
+        complexity = "first.or(last).unwrap_or(20).clamp(1, 100) as usize * child_complexity"
+    )]
     async fn partners(
         &self,
         ctx: &Context<'_>,

@@ -45,6 +45,14 @@ struct PostBody {
     operation_name: Option<String>,
     #[serde(default)]
     variables: Option<serde_json::Value>,
+    #[serde(default)]
+    extensions: Option<serde_json::Value>,
+}
+
+/// An idempotency key and the fingerprint of the request that carries it.
+struct Idempotency {
+    key: String,
+    request_hash: String,
 }
 
 /// The media type to answer with, from the Accept header.
@@ -112,6 +120,29 @@ pub async fn post_graphql(
     let Some(query) = parsed.query else {
         return request_error(StatusCode::BAD_REQUEST, media, "the body has no \"query\"");
     };
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| {
+            parsed
+                .extensions
+                .as_ref()
+                .and_then(|e| e["idempotencyKey"].as_str())
+                .map(str::to_owned)
+        });
+    let idempotency = key.map(|key| Idempotency {
+        request_hash: service::idempotency::fingerprint(&[
+            &query,
+            parsed.operation_name.as_deref().unwrap_or(""),
+            &parsed
+                .variables
+                .as_ref()
+                .map(|v| v.to_string())
+                .unwrap_or_default(),
+        ]),
+        key,
+    });
     let variables = match parsed.variables {
         None | Some(serde_json::Value::Null) => Variables::default(),
         Some(v @ serde_json::Value::Object(_)) => Variables::from_json(v),
@@ -130,6 +161,7 @@ pub async fn post_graphql(
         query,
         parsed.operation_name,
         variables,
+        idempotency,
     )
     .await
 }
@@ -148,17 +180,7 @@ pub async fn get_graphql(
         );
     };
     if let Ok(doc) = parse_query(&query) {
-        let operation_type = match &doc.operations {
-            DocumentOperations::Single(op) => Some(op.node.ty),
-            DocumentOperations::Multiple(ops) => match &params.operation_name {
-                Some(name) => ops
-                    .iter()
-                    .find(|(n, _)| n.as_str() == name)
-                    .map(|(_, op)| op.node.ty),
-                None => None,
-            },
-        };
-        if operation_type == Some(OperationType::Mutation) {
+        if operation_type(&doc, params.operation_name.as_deref()) == Some(OperationType::Mutation) {
             let mut response = request_error(
                 StatusCode::METHOD_NOT_ALLOWED,
                 media,
@@ -193,6 +215,7 @@ pub async fn get_graphql(
         query,
         params.operation_name,
         variables,
+        None,
     )
     .await
 }
@@ -204,6 +227,7 @@ async fn execute(
     query: String,
     operation_name: Option<String>,
     variables: Variables,
+    idempotency: Option<Idempotency>,
 ) -> Response {
     let caller = match authenticate(state, headers).await {
         Ok(caller) => caller,
@@ -229,7 +253,10 @@ async fn execute(
         IntrospectionMode::Admin => caller.role == Some(Role::Admin),
         IntrospectionMode::Off => false,
     };
+    let mut is_mutation = false;
     if let Ok(doc) = parse_query(&query) {
+        is_mutation =
+            operation_type(&doc, operation_name.as_deref()) == Some(OperationType::Mutation);
         if !may_introspect && introspects(&doc) {
             let code = if caller.role.is_none() {
                 "UNAUTHENTICATED"
@@ -254,6 +281,31 @@ async fn execute(
             );
         }
     }
+    // A mutation with an idempotency key runs once per key; replays get the first response.
+    let claimed = match idempotency.filter(|_| is_mutation && caller.role.is_some()) {
+        None => None,
+        Some(idem) => {
+            let owner = caller.name.clone();
+            match service::idempotency::claim(&state.db.conn, &owner, &idem.key, &idem.request_hash)
+                .await
+            {
+                Ok(service::idempotency::Claim::Run) => Some((owner, idem.key)),
+                Ok(service::idempotency::Claim::Replay(body)) => {
+                    let mut response = (
+                        StatusCode::OK,
+                        [(header::CONTENT_TYPE, HeaderValue::from_static(media))],
+                        body,
+                    )
+                        .into_response();
+                    response
+                        .headers_mut()
+                        .insert("idempotent-replayed", HeaderValue::from_static("true"));
+                    return response;
+                }
+                Err(err) => return coded_error(media, err.code(), &err.message()),
+            }
+        }
+    };
     let mut request = async_graphql::Request::new(query).variables(variables);
     if !may_introspect {
         request = request.disable_introspection();
@@ -284,6 +336,25 @@ async fn execute(
         serde_json::to_string(&response)
             .unwrap_or_else(|_| r#"{"errors":[{"message":"internal error"}]}"#.into())
     };
+    if let Some((owner, key)) = claimed {
+        let retryable = response.errors.iter().any(|e| {
+            e.extensions
+                .as_ref()
+                .and_then(|x| x.get("code"))
+                .is_some_and(|c| matches!(c, async_graphql::Value::String(s) if s == "SERVICE_UNAVAILABLE" || s == "INTERNAL_SERVER_ERROR"))
+        });
+        let stored = if retryable {
+            service::idempotency::release(&state.db.conn, &owner, &key).await
+        } else {
+            service::idempotency::finish(&state.db.conn, &owner, &key, &body).await
+        };
+        if let Err(err) = stored {
+            tracing::warn!(
+                code = err.code(),
+                "could not record an idempotency key's outcome"
+            );
+        }
+    }
     (
         status,
         [(header::CONTENT_TYPE, HeaderValue::from_static(media))],
@@ -392,6 +463,18 @@ fn coded_error(media: &'static str, code: &str, message: &str) -> Response {
         body.to_string(),
     )
         .into_response()
+}
+
+/// The type of the operation the request runs (None when the name does not select one).
+fn operation_type(doc: &ExecutableDocument, name: Option<&str>) -> Option<OperationType> {
+    match &doc.operations {
+        DocumentOperations::Single(op) => Some(op.node.ty),
+        DocumentOperations::Multiple(ops) => name.and_then(|name| {
+            ops.iter()
+                .find(|(n, _)| n.as_str() == name)
+                .map(|(_, op)| op.node.ty)
+        }),
+    }
 }
 
 /// Whether the document asks for `__schema` or `__type` anywhere.

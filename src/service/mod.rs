@@ -8,6 +8,7 @@ pub mod cooperation_area;
 pub mod course;
 pub mod dates;
 pub mod enrollment;
+pub mod idempotency;
 pub mod iteration;
 pub mod milestone;
 pub mod objective;

@@ -159,7 +159,16 @@ async fn health_and_readiness_answer(app: TestApp) {
     assert!(res.text().await.unwrap_or_default().contains("graphiql"));
 }
 
+async fn a_connection_costs_its_page_size(app: TestApp) {
+    let nested = "{ partners(first: 100) { edges { node { officers(first: 100) { edges { node { enrollments(first: 100) { totalCount } } } } } } } }";
+    let body = app.gql(nested, json!({})).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "QUERY_TOO_COMPLEX", "{body}");
+    let small = "{ partners(first: 5) { edges { node { officers(first: 5) { edges { node { enrollments(first: 5) { totalCount } } } } } } } }";
+    assert!(app.gql(small, json!({})).await["errors"].is_null());
+}
+
 crate::on_both_backends!(
+    a_connection_costs_its_page_size,
     a_mutation_over_get_is_refused_with_405_and_does_not_run,
     a_query_over_get_runs,
     a_post_that_is_not_json_gets_415,
