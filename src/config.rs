@@ -43,6 +43,9 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Take a consistent online copy of a SQLite database into FILE (which must not exist); for
+    /// PostgreSQL use pg_dump or pgBackRest (see README).
+    Backup { file: std::path::PathBuf },
 }
 
 #[derive(Debug, Clone, Copy, Subcommand)]
@@ -125,6 +128,13 @@ pub struct ServeArgs {
     /// Largest GraphQL query complexity accepted.
     #[arg(long, env = "IPCP_MAX_COMPLEXITY", default_value_t = 5000)]
     pub max_complexity: usize,
+    /// On SIGTERM or Ctrl-C, how long requests in flight may take to finish before the process
+    /// exits anyway, in milliseconds.
+    #[arg(long, env = "IPCP_SHUTDOWN_TIMEOUT_MS", default_value_t = 20_000)]
+    pub shutdown_timeout_ms: u64,
+    /// Serve Prometheus metrics at `/metrics`.
+    #[arg(long, env = "IPCP_METRICS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub metrics: bool,
 }
 
 impl Default for ServeArgs {
@@ -137,6 +147,8 @@ impl Default for ServeArgs {
             request_timeout_ms: 30_000,
             max_depth: 12,
             max_complexity: 5000,
+            shutdown_timeout_ms: 20_000,
+            metrics: true,
         }
     }
 }

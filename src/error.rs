@@ -162,7 +162,10 @@ const CONSTRAINT_RULES: &[(&str, &str, &str)] = &[
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
         let text = err.to_string();
-        if matches!(err, DbErr::ConnectionAcquire(_) | DbErr::Conn(_)) || is_unavailable(&text) {
+        if matches!(err, DbErr::ConnectionAcquire(_) | DbErr::Conn(_))
+            || sqlx_error(&err).is_some_and(is_transient)
+            || is_unavailable(&text)
+        {
             tracing::warn!(error = %text, "database unavailable");
             return AppError::Unavailable;
         }
@@ -184,6 +187,39 @@ impl From<DbErr> for AppError {
         }
         tracing::error!(error = %text, "database error");
         AppError::Internal(text)
+    }
+}
+
+fn sqlx_error(err: &DbErr) -> Option<&sea_orm::sqlx::Error> {
+    use sea_orm::RuntimeErr;
+    match err {
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => Some(e.as_ref()),
+        _ => None,
+    }
+}
+
+/// Errors that say nothing about the request and may pass: the connection broke (the server
+/// restarted or the network dropped), the pool is exhausted, or PostgreSQL refused for a while
+/// (SQLSTATE class 08 connection exception, 53 insufficient resources, 57P01-57P05 shutdown and
+/// crash recovery, 57014 statement timeout).
+fn is_transient(err: &sea_orm::sqlx::Error) -> bool {
+    use sea_orm::sqlx::Error;
+    match err {
+        Error::Io(_)
+        | Error::Tls(_)
+        | Error::Protocol(_)
+        | Error::PoolTimedOut
+        | Error::PoolClosed
+        | Error::WorkerCrashed => true,
+        Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08")
+                || code.starts_with("53")
+                || code.starts_with("57P")
+                || code == "57014"
+        }),
+        _ => false,
     }
 }
 

@@ -1,7 +1,15 @@
 //! Building and running the application: connect, migrate, build the schema and the router, serve
 //! until Ctrl-C or SIGTERM with a graceful shutdown.
 
-use std::net::SocketAddr;
+use std::{
+    future::IntoFuture,
+    net::SocketAddr,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use migration::{Migrator, MigratorTrait};
 use tokio::net::TcpListener;
@@ -18,6 +26,8 @@ pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     pub db: Db,
+    draining: Arc<AtomicBool>,
+    shutdown_timeout: Duration,
 }
 
 /// Applies pending migrations; refuses a database migrated by a newer binary.
@@ -26,7 +36,7 @@ pub async fn migrate(db: &Db) -> Result<()> {
         let text = e.to_string();
         if text.contains("missing") {
             AppError::Internal(format!(
-                "the database has migrations this binary does not know (it was migrated by a newer version): {text}"
+                "refusing to start: the database has migrations this binary does not know, so it was migrated by a newer version of ipcp; run that version (or restore a backup taken before the upgrade). {text}"
             ))
         } else {
             AppError::from(e)
@@ -39,10 +49,15 @@ impl Application {
         let db = Db::connect(&settings.database).await?;
         migrate(&db).await?;
         let schema = build_schema(Some(db.clone()), &settings.serve);
+        let draining = Arc::new(AtomicBool::new(false));
+        if settings.serve.metrics {
+            crate::http::metrics::handle();
+        }
         let router = router(
             AppState {
                 db: db.clone(),
                 schema,
+                draining: draining.clone(),
             },
             &settings.serve,
         );
@@ -55,6 +70,8 @@ impl Application {
             listener,
             router,
             db,
+            draining,
+            shutdown_timeout: Duration::from_millis(settings.serve.shutdown_timeout_ms),
         })
     }
 
@@ -64,11 +81,53 @@ impl Application {
             .map_err(|e| AppError::Internal(e.to_string()))
     }
 
+    /// The flag `/readyz` reads: set it to make the instance report not ready (shutdown sets it).
+    pub fn draining(&self) -> Arc<AtomicBool> {
+        self.draining.clone()
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, then stops accepting connections, lets the requests in
+    /// flight finish for at most the shutdown timeout, and closes the database pool.
     pub async fn run_until_stopped(self) -> Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// As `run_until_stopped`, with the given future as the shutdown signal.
+    pub async fn run_until(
+        self,
+        signal: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<()> {
+        let (drain_started, drain_started_rx) = tokio::sync::oneshot::channel::<()>();
+        let draining = self.draining.clone();
+        let signal = async move {
+            signal.await;
+            draining.store(true, Ordering::Relaxed);
+            crate::http::metrics::set_draining(true);
+            let _ = drain_started.send(());
+        };
+        let server = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(signal)
+            .into_future();
+        let timeout = self.shutdown_timeout;
+        let deadline = async move {
+            if drain_started_rx.await.is_ok() {
+                tokio::time::sleep(timeout).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        let result = tokio::select! {
+            served = server => served.map_err(|e| AppError::Internal(e.to_string())),
+            _ = deadline => {
+                tracing::warn!(timeout_ms = timeout.as_millis() as u64, "shutdown timeout: requests still in flight are dropped");
+                Ok(())
+            }
+        };
+        if let Err(e) = self.db.conn.close().await {
+            tracing::warn!(error = %e, "closing the database pool");
+        }
+        tracing::info!("stopped");
+        result
     }
 }
 

@@ -60,7 +60,8 @@ pub fn build_schema(db: Option<Db>, serve: &ServeArgs) -> AppSchema {
         EmptySubscription,
     )
     .limit_depth(serve.max_depth)
-    .limit_complexity(serve.max_complexity);
+    .limit_complexity(serve.max_complexity)
+    .extension(crate::telemetry::GraphqlTelemetry);
     if !serve.introspection {
         builder = builder.disable_introspection();
     }

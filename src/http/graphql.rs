@@ -193,6 +193,7 @@ async fn execute(
     for error in &mut response.errors {
         add_code(error);
     }
+    super::metrics::graphql_errors(&response.errors);
     let status = if media == GRAPHQL_RESPONSE && request_failed {
         StatusCode::BAD_REQUEST
     } else {
