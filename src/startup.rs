@@ -123,8 +123,12 @@ impl Application {
                 Ok(())
             }
         };
-        if let Err(e) = self.db.conn.close().await {
-            tracing::warn!(error = %e, "closing the database pool");
+        // Closing waits for connections still checked out by requests cut off at the timeout:
+        // bound it, the process is ending anyway.
+        match tokio::time::timeout(Duration::from_secs(2), self.db.conn.close()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "closing the database pool"),
+            Err(_) => tracing::warn!("database connections still busy at exit"),
         }
         tracing::info!("stopped");
         result
