@@ -132,6 +132,10 @@ pub struct ServeArgs {
     /// exits anyway, in milliseconds.
     #[arg(long, env = "IPCP_SHUTDOWN_TIMEOUT_MS", default_value_t = 20_000)]
     pub shutdown_timeout_ms: u64,
+    /// On SIGTERM or Ctrl-C, how long to keep accepting requests while `/readyz` answers 503, so
+    /// a load balancer takes the instance out of rotation before it stops listening; milliseconds.
+    #[arg(long, env = "IPCP_SHUTDOWN_DELAY_MS", default_value_t = 0)]
+    pub shutdown_delay_ms: u64,
     /// Serve Prometheus metrics at `/metrics`.
     #[arg(long, env = "IPCP_METRICS", default_value_t = true, action = clap::ArgAction::Set)]
     pub metrics: bool,
@@ -148,6 +152,7 @@ impl Default for ServeArgs {
             max_depth: 12,
             max_complexity: 5000,
             shutdown_timeout_ms: 20_000,
+            shutdown_delay_ms: 0,
             metrics: true,
         }
     }

@@ -27,6 +27,7 @@ pub struct Application {
     router: axum::Router,
     pub db: Db,
     draining: Arc<AtomicBool>,
+    shutdown_delay: Duration,
     shutdown_timeout: Duration,
 }
 
@@ -71,6 +72,7 @@ impl Application {
             router,
             db,
             draining,
+            shutdown_delay: Duration::from_millis(settings.serve.shutdown_delay_ms),
             shutdown_timeout: Duration::from_millis(settings.serve.shutdown_timeout_ms),
         })
     }
@@ -86,8 +88,9 @@ impl Application {
         self.draining.clone()
     }
 
-    /// Serves until Ctrl-C or SIGTERM, then stops accepting connections, lets the requests in
-    /// flight finish for at most the shutdown timeout, and closes the database pool.
+    /// Serves until Ctrl-C or SIGTERM, then answers 503 on `/readyz`, keeps accepting for the
+    /// shutdown delay, stops accepting connections, lets the requests in flight finish for at most
+    /// the shutdown timeout, and closes the database pool.
     pub async fn run_until_stopped(self) -> Result<()> {
         self.run_until(shutdown_signal()).await
     }
@@ -99,10 +102,18 @@ impl Application {
     ) -> Result<()> {
         let (drain_started, drain_started_rx) = tokio::sync::oneshot::channel::<()>();
         let draining = self.draining.clone();
+        let delay = self.shutdown_delay;
         let signal = async move {
             signal.await;
             draining.store(true, Ordering::Relaxed);
             crate::http::metrics::set_draining(true);
+            if !delay.is_zero() {
+                tracing::info!(
+                    delay_ms = delay.as_millis() as u64,
+                    "not ready; still accepting until the delay ends"
+                );
+                tokio::time::sleep(delay).await;
+            }
             let _ = drain_started.send(());
         };
         let server = axum::serve(self.listener, self.router)

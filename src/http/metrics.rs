@@ -127,16 +127,33 @@ pub async fn track(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().as_str().to_owned();
     let route = route(request.uri().path());
-    let in_flight = metrics::gauge!(HTTP_IN_FLIGHT);
-    in_flight.increment(1.0);
+    let in_flight = InFlight::start();
     let response = next.run(request).await;
-    in_flight.decrement(1.0);
+    drop(in_flight);
     let status = response.status().as_u16().to_string();
     metrics::counter!(HTTP_REQUESTS, "route" => route, "method" => method.clone(), "status" => status)
         .increment(1);
     metrics::histogram!(HTTP_DURATION, "route" => route, "method" => method)
         .record(started.elapsed().as_secs_f64());
     response
+}
+
+/// Counts a request in flight until dropped, also when the client goes away and the request's
+/// future is dropped before it answers.
+struct InFlight(metrics::Gauge);
+
+impl InFlight {
+    fn start() -> InFlight {
+        let gauge = metrics::gauge!(HTTP_IN_FLIGHT);
+        gauge.increment(1.0);
+        InFlight(gauge)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.decrement(1.0);
+    }
 }
 
 /// Counts the errors of one GraphQL response by their `extensions.code`.

@@ -1,6 +1,6 @@
 //! `/metrics`, `/readyz`, the SQLite pragmas and the refusal of a database from a newer binary.
 
-use std::sync::atomic::Ordering;
+use std::{sync::atomic::Ordering, time::Duration};
 
 use ipcp::{config::ServeArgs, db::Db, error::AppError};
 use reqwest::StatusCode;
@@ -68,6 +68,37 @@ async fn readyz_answers_503_while_draining() {
         StatusCode::SERVICE_UNAVAILABLE
     );
     assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn during_the_shutdown_delay_readyz_is_503_and_requests_are_still_served() {
+    let file = SqliteFile::new();
+    let serve = ServeArgs {
+        shutdown_delay_ms: 1500,
+        ..ServeArgs::default()
+    };
+    let mut app = RunningApp::start(database_args(&file.url(), 4, 3000), serve).await;
+    assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
+    app.stop();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let fresh = reqwest::Client::new();
+    let ready = fresh
+        .get(format!("{}/readyz", app.address))
+        .send()
+        .await
+        .expect("still accepting during the delay");
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    app.ok("{ partners(first: 1) { totalCount } }", json!({}))
+        .await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(
+        reqwest::Client::new()
+            .get(format!("{}/healthz", app.address))
+            .send()
+            .await
+            .is_err(),
+        "still accepting after the delay"
+    );
 }
 
 #[tokio::test]

@@ -143,6 +143,13 @@ impl RunningApp {
         }
     }
 
+    /// Sends the shutdown signal (as SIGTERM would).
+    pub fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
     pub async fn gql(&self, query: &str, variables: Value) -> Result<Value, reqwest::Error> {
         gql(&self.client, &self.address, query, variables).await
     }
