@@ -255,3 +255,55 @@ impl From<AppError> for async_graphql::Error {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use sea_orm::{sqlx, ConnAcquireErr, DbErr, RuntimeErr};
+
+    use super::AppError;
+
+    fn query_error(err: sqlx::Error) -> DbErr {
+        DbErr::Query(RuntimeErr::SqlxError(Arc::new(err)))
+    }
+
+    #[test]
+    fn a_broken_or_refused_connection_is_unavailable_and_retryable() {
+        for err in [
+            query_error(sqlx::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "reset",
+            ))),
+            query_error(sqlx::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "eof",
+            ))),
+            query_error(sqlx::Error::Protocol("unexpected message".into())),
+            query_error(sqlx::Error::PoolTimedOut),
+            DbErr::Exec(RuntimeErr::SqlxError(Arc::new(sqlx::Error::WorkerCrashed))),
+            DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
+        ] {
+            let app = AppError::from(err);
+            assert!(matches!(app, AppError::Unavailable), "{app:?}");
+            let gql = async_graphql::Error::from(app);
+            let ext = gql.extensions.expect("extensions");
+            assert_eq!(
+                ext.get("code"),
+                Some(&async_graphql::Value::from("SERVICE_UNAVAILABLE"))
+            );
+            assert_eq!(
+                ext.get("retryable"),
+                Some(&async_graphql::Value::from(true))
+            );
+            assert!(!gql.message.contains("reset") && !gql.message.contains("eof"));
+        }
+    }
+
+    #[test]
+    fn a_query_error_is_internal_and_its_text_stays_out_of_the_message() {
+        let err = query_error(sqlx::Error::ColumnNotFound("secret_column".into()));
+        let gql = async_graphql::Error::from(AppError::from(err));
+        assert_eq!(gql.message, "internal error");
+    }
+}
