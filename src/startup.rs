@@ -31,8 +31,32 @@ pub struct Application {
     shutdown_timeout: Duration,
 }
 
+/// Key of the PostgreSQL advisory lock that serialises migrations across instances.
+const MIGRATION_LOCK: i64 = 0x6970_6370_6d69_6772; // "ipcpmigr"
+
 /// Applies pending migrations; refuses a database migrated by a newer binary.
+///
+/// On PostgreSQL, instances starting together take turns: one holds a transaction-scoped advisory
+/// lock (on a connection of its own) while it migrates, the others wait for it and then find
+/// nothing to do. That needs two pooled connections; with a pool of one, no lock is taken.
 pub async fn migrate(db: &Db) -> Result<()> {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let lock = if db.is_postgres() && db.pool_status().is_some_and(|p| p.max >= 2) {
+        let txn = db.conn.begin().await?;
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+            .await?;
+        Some(txn)
+    } else {
+        None
+    };
+    let migrated = migrate_unlocked(db).await;
+    if let Some(txn) = lock {
+        txn.commit().await?;
+    }
+    migrated
+}
+
+async fn migrate_unlocked(db: &Db) -> Result<()> {
     Migrator::up(&db.conn, None).await.map_err(|e| {
         let text = e.to_string();
         if text.contains("missing") {

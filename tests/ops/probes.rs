@@ -171,3 +171,17 @@ async fn backup_of_a_postgres_database_points_to_pg_dump_and_fails() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("pg_dump"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_starting_together_on_a_fresh_postgres_database_all_start() {
+    let db = crate::support::PgDatabase::create(&crate::support::postgres_base_url()).await;
+    let starts = (0..3).map(|_| {
+        let args = database_args(&db.url, 3, 10_000);
+        tokio::spawn(async move { RunningApp::build(args, ServeArgs::default()).await })
+    });
+    for start in futures_util::future::join_all(starts).await {
+        if let Err(e) = start.expect("task") {
+            panic!("an instance failed to start: {e:?}");
+        }
+    }
+}
