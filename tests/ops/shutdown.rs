@@ -123,11 +123,14 @@ async fn sigterm_lets_the_request_in_flight_finish_refuses_new_connections_and_e
     wait_for_lock_waiters(&observer, 1).await;
 
     server.terminate();
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(
-        TcpStream::connect_timeout(&server.address, Duration::from_secs(1)).is_err(),
-        "a new connection was accepted while draining"
-    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while TcpStream::connect_timeout(&server.address, Duration::from_secs(1)).is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "new connections are still accepted while draining"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert!(
         server.child.try_wait().expect("wait").is_none(),
         "exited with a request in flight"
@@ -184,7 +187,7 @@ async fn shutdown_gives_up_on_a_request_that_outlives_the_timeout_and_exits_0() 
     let status = tokio::task::block_in_place(|| server.wait_exit(Duration::from_secs(10)));
     assert!(status.success(), "exit status {status:?}");
     assert!(
-        signalled.elapsed() < Duration::from_millis(1000 + 3000),
+        signalled.elapsed() < Duration::from_millis(1000 + 5000),
         "took {:?} to exit",
         signalled.elapsed()
     );
