@@ -51,6 +51,9 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Take a consistent online copy of a SQLite database into FILE (which must not exist); for
+    /// PostgreSQL use pg_dump or pgBackRest (see README).
+    Backup { file: std::path::PathBuf },
     /// Manage API tokens.
     Token {
         #[command(subcommand)]
@@ -183,6 +186,17 @@ pub struct ServeArgs {
     /// Largest GraphQL query complexity accepted.
     #[arg(long, env = "IPCP_MAX_COMPLEXITY", default_value_t = 5000)]
     pub max_complexity: usize,
+    /// On SIGTERM or Ctrl-C, how long requests in flight may take to finish before the process
+    /// exits anyway, in milliseconds.
+    #[arg(long, env = "IPCP_SHUTDOWN_TIMEOUT_MS", default_value_t = 20_000)]
+    pub shutdown_timeout_ms: u64,
+    /// On SIGTERM or Ctrl-C, how long to keep accepting requests while `/readyz` answers 503, so
+    /// a load balancer takes the instance out of rotation before it stops listening; milliseconds.
+    #[arg(long, env = "IPCP_SHUTDOWN_DELAY_MS", default_value_t = 0)]
+    pub shutdown_delay_ms: u64,
+    /// Serve Prometheus metrics at `/metrics`.
+    #[arg(long, env = "IPCP_METRICS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub metrics: bool,
 }
 
 impl Default for ServeArgs {
@@ -200,6 +214,9 @@ impl Default for ServeArgs {
             request_timeout_ms: 30_000,
             max_depth: 12,
             max_complexity: 5000,
+            shutdown_timeout_ms: 20_000,
+            shutdown_delay_ms: 0,
+            metrics: true,
         }
     }
 }

@@ -4,11 +4,11 @@
 //! that read-then-write transactions never meet SQLITE_BUSY, and the connection runs in WAL mode with
 //! foreign keys on and a busy timeout. PostgreSQL transactions rely on row locks instead.
 
-use std::{future::Future, ops::Deref, sync::Arc, time::Duration};
+use std::{future::Future, ops::Deref, path::Path, sync::Arc, time::Duration};
 
 use sea_orm::{
-    ConnectOptions, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
-    TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, Statement, TransactionTrait,
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
@@ -134,4 +134,86 @@ impl Db {
     pub async fn ping(&self) -> bool {
         self.conn.ping().await.is_ok()
     }
+
+    /// The pool's connections right now (for `/metrics`).
+    pub fn pool_status(&self) -> Option<PoolStatus> {
+        // The sea-orm accessors panic on the other backend: ask only the one in use.
+        let (size, idle, max) = match self.backend() {
+            DatabaseBackend::Postgres => {
+                let pool = self.conn.get_postgres_connection_pool();
+                (
+                    pool.size(),
+                    pool.num_idle(),
+                    pool.options().get_max_connections(),
+                )
+            }
+            DatabaseBackend::Sqlite => {
+                let pool = self.conn.get_sqlite_connection_pool();
+                (
+                    pool.size(),
+                    pool.num_idle(),
+                    pool.options().get_max_connections(),
+                )
+            }
+            _ => return None,
+        };
+        let idle = u32::try_from(idle).unwrap_or(u32::MAX).min(size);
+        Some(PoolStatus {
+            in_use: size - idle,
+            idle,
+            max,
+        })
+    }
+
+    /// Writes a consistent copy of a live SQLite database to `file`, which must not exist. The copy
+    /// is written beside it under a temporary name, synced and then renamed, so `file` is either
+    /// absent or complete. PostgreSQL has its own tools (pg_dump, pgBackRest): see README.
+    pub async fn backup_sqlite(&self, file: &Path) -> Result<()> {
+        if self.backend() != DatabaseBackend::Sqlite {
+            return Err(AppError::invalid(
+                "database-url",
+                "ipcp backup copies SQLite databases; back up PostgreSQL with pg_dump (logical) or pgBackRest (point-in-time recovery), see README",
+            ));
+        }
+        if file.exists() {
+            return Err(AppError::invalid(
+                "file",
+                format!("{} exists; backup never overwrites", file.display()),
+            ));
+        }
+        let mut partial = file.as_os_str().to_owned();
+        partial.push(".partial");
+        let partial = std::path::PathBuf::from(partial);
+        let _ = std::fs::remove_file(&partial);
+        let target = partial
+            .to_str()
+            .ok_or_else(|| AppError::invalid("file", "the path must be valid UTF-8"))?
+            .to_owned();
+        // VACUUM INTO reads one snapshot in a read transaction: writers go on (WAL) and the copy
+        // holds every transaction committed before it began.
+        self.conn
+            .execute_raw(Statement::from_sql_and_values(
+                DatabaseBackend::Sqlite,
+                "VACUUM INTO ?",
+                [target.into()],
+            ))
+            .await?;
+        let io = |e: std::io::Error| AppError::Internal(format!("backup {}: {e}", file.display()));
+        std::fs::File::open(&partial)
+            .and_then(|f| f.sync_all())
+            .map_err(io)?;
+        std::fs::rename(&partial, file).map_err(io)?;
+        if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+            let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
+        }
+        Ok(())
+    }
+}
+
+/// Connections of the pool: checked out by requests, idle, and the limit.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolStatus {
+    pub in_use: u32,
+    pub idle: u32,
+    pub max: u32,
 }

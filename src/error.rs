@@ -162,7 +162,10 @@ const CONSTRAINT_RULES: &[(&str, &str, &str)] = &[
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
         let text = err.to_string();
-        if matches!(err, DbErr::ConnectionAcquire(_) | DbErr::Conn(_)) || is_unavailable(&text) {
+        if matches!(err, DbErr::ConnectionAcquire(_) | DbErr::Conn(_))
+            || sqlx_error(&err).is_some_and(is_transient)
+            || is_unavailable(&text)
+        {
             tracing::warn!(error = %text, "database unavailable");
             return AppError::Unavailable;
         }
@@ -184,6 +187,39 @@ impl From<DbErr> for AppError {
         }
         tracing::error!(error = %text, "database error");
         AppError::Internal(text)
+    }
+}
+
+fn sqlx_error(err: &DbErr) -> Option<&sea_orm::sqlx::Error> {
+    use sea_orm::RuntimeErr;
+    match err {
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => Some(e.as_ref()),
+        _ => None,
+    }
+}
+
+/// Errors that say nothing about the request and may pass: the connection broke (the server
+/// restarted or the network dropped), the pool is exhausted, or PostgreSQL refused for a while
+/// (SQLSTATE class 08 connection exception, 53 insufficient resources, 57P01-57P05 shutdown and
+/// crash recovery, 57014 statement timeout).
+fn is_transient(err: &sea_orm::sqlx::Error) -> bool {
+    use sea_orm::sqlx::Error;
+    match err {
+        Error::Io(_)
+        | Error::Tls(_)
+        | Error::Protocol(_)
+        | Error::PoolTimedOut
+        | Error::PoolClosed
+        | Error::WorkerCrashed => true,
+        Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08")
+                || code.starts_with("53")
+                || code.starts_with("57P")
+                || code == "57014"
+        }),
+        _ => false,
     }
 }
 
@@ -217,5 +253,57 @@ impl From<AppError> for async_graphql::Error {
                 e.set("field", field.as_str());
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use sea_orm::{sqlx, ConnAcquireErr, DbErr, RuntimeErr};
+
+    use super::AppError;
+
+    fn query_error(err: sqlx::Error) -> DbErr {
+        DbErr::Query(RuntimeErr::SqlxError(Arc::new(err)))
+    }
+
+    #[test]
+    fn a_broken_or_refused_connection_is_unavailable_and_retryable() {
+        for err in [
+            query_error(sqlx::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "reset",
+            ))),
+            query_error(sqlx::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "eof",
+            ))),
+            query_error(sqlx::Error::Protocol("unexpected message".into())),
+            query_error(sqlx::Error::PoolTimedOut),
+            DbErr::Exec(RuntimeErr::SqlxError(Arc::new(sqlx::Error::WorkerCrashed))),
+            DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
+        ] {
+            let app = AppError::from(err);
+            assert!(matches!(app, AppError::Unavailable), "{app:?}");
+            let gql = async_graphql::Error::from(app);
+            let ext = gql.extensions.expect("extensions");
+            assert_eq!(
+                ext.get("code"),
+                Some(&async_graphql::Value::from("SERVICE_UNAVAILABLE"))
+            );
+            assert_eq!(
+                ext.get("retryable"),
+                Some(&async_graphql::Value::from(true))
+            );
+            assert!(!gql.message.contains("reset") && !gql.message.contains("eof"));
+        }
+    }
+
+    #[test]
+    fn a_query_error_is_internal_and_its_text_stays_out_of_the_message() {
+        let err = query_error(sqlx::Error::ColumnNotFound("secret_column".into()));
+        let gql = async_graphql::Error::from(AppError::from(err));
+        assert_eq!(gql.message, "internal error");
     }
 }

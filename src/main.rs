@@ -51,6 +51,12 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             tracing::info!(address = %app.local_addr()?, "ipcp listening; GraphQL at /graphql");
             app.run_until_stopped().await
         }
+        Command::Backup { file } => {
+            let db = Db::connect(&cli.database).await?;
+            db.backup_sqlite(&file).await?;
+            println!("backup written to {}", file.display());
+            Ok(())
+        }
         Command::Schema => {
             print!("{}", ipcp::graphql::sdl());
             Ok(())

@@ -1,7 +1,15 @@
 //! Building and running the application: connect, migrate, build the schema and the router, serve
 //! until Ctrl-C or SIGTERM with a graceful shutdown.
 
-use std::net::SocketAddr;
+use std::{
+    future::IntoFuture,
+    net::SocketAddr,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use migration::{Migrator, MigratorTrait};
 use tokio::net::TcpListener;
@@ -18,15 +26,42 @@ pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     pub db: Db,
+    draining: Arc<AtomicBool>,
+    shutdown_delay: Duration,
+    shutdown_timeout: Duration,
 }
 
+/// Key of the PostgreSQL advisory lock that serialises migrations across instances.
+const MIGRATION_LOCK: i64 = 0x6970_6370_6d69_6772; // "ipcpmigr"
+
 /// Applies pending migrations; refuses a database migrated by a newer binary.
+///
+/// On PostgreSQL, instances starting together take turns: one holds a transaction-scoped advisory
+/// lock (on a connection of its own) while it migrates, the others wait for it and then find
+/// nothing to do. That needs two pooled connections; with a pool of one, no lock is taken.
 pub async fn migrate(db: &Db) -> Result<()> {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let lock = if db.is_postgres() && db.pool_status().is_some_and(|p| p.max >= 2) {
+        let txn = db.conn.begin().await?;
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+            .await?;
+        Some(txn)
+    } else {
+        None
+    };
+    let migrated = migrate_unlocked(db).await;
+    if let Some(txn) = lock {
+        txn.commit().await?;
+    }
+    migrated
+}
+
+async fn migrate_unlocked(db: &Db) -> Result<()> {
     Migrator::up(&db.conn, None).await.map_err(|e| {
         let text = e.to_string();
         if text.contains("missing") {
             AppError::Internal(format!(
-                "the database has migrations this binary does not know (it was migrated by a newer version): {text}"
+                "refusing to start: the database has migrations this binary does not know, so it was migrated by a newer version of ipcp; run that version (or restore a backup taken before the upgrade). {text}"
             ))
         } else {
             AppError::from(e)
@@ -39,6 +74,10 @@ impl Application {
         let db = Db::connect(&settings.database).await?;
         migrate(&db).await?;
         let schema = build_schema(Some(db.clone()), &settings.serve);
+        let draining = Arc::new(AtomicBool::new(false));
+        if settings.serve.metrics {
+            crate::http::metrics::handle();
+        }
         let state = AppState {
             db: db.clone(),
             schema,
@@ -48,6 +87,7 @@ impl Application {
             ),
             introspection: settings.serve.introspection,
             max_aliases: settings.serve.max_aliases,
+            draining: draining.clone(),
         };
         let router = router(state, &settings.serve);
         let listener = TcpListener::bind(settings.serve.listen)
@@ -59,6 +99,9 @@ impl Application {
             listener,
             router,
             db,
+            draining,
+            shutdown_delay: Duration::from_millis(settings.serve.shutdown_delay_ms),
+            shutdown_timeout: Duration::from_millis(settings.serve.shutdown_timeout_ms),
         })
     }
 
@@ -68,11 +111,66 @@ impl Application {
             .map_err(|e| AppError::Internal(e.to_string()))
     }
 
+    /// The flag `/readyz` reads: set it to make the instance report not ready (shutdown sets it).
+    pub fn draining(&self) -> Arc<AtomicBool> {
+        self.draining.clone()
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, then answers 503 on `/readyz`, keeps accepting for the
+    /// shutdown delay, stops accepting connections, lets the requests in flight finish for at most
+    /// the shutdown timeout, and closes the database pool.
     pub async fn run_until_stopped(self) -> Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// As `run_until_stopped`, with the given future as the shutdown signal.
+    pub async fn run_until(
+        self,
+        signal: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<()> {
+        let (drain_started, drain_started_rx) = tokio::sync::oneshot::channel::<()>();
+        let draining = self.draining.clone();
+        let delay = self.shutdown_delay;
+        let signal = async move {
+            signal.await;
+            draining.store(true, Ordering::Relaxed);
+            crate::http::metrics::set_draining(true);
+            if !delay.is_zero() {
+                tracing::info!(
+                    delay_ms = delay.as_millis() as u64,
+                    "not ready; still accepting until the delay ends"
+                );
+                tokio::time::sleep(delay).await;
+            }
+            let _ = drain_started.send(());
+        };
+        let server = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(signal)
+            .into_future();
+        let timeout = self.shutdown_timeout;
+        let deadline = async move {
+            if drain_started_rx.await.is_ok() {
+                tokio::time::sleep(timeout).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        let result = tokio::select! {
+            served = server => served.map_err(|e| AppError::Internal(e.to_string())),
+            _ = deadline => {
+                tracing::warn!(timeout_ms = timeout.as_millis() as u64, "shutdown timeout: requests still in flight are dropped");
+                Ok(())
+            }
+        };
+        // Closing waits for connections still checked out by requests cut off at the timeout:
+        // bound it, the process is ending anyway.
+        match tokio::time::timeout(Duration::from_secs(2), self.db.conn.close()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "closing the database pool"),
+            Err(_) => tracing::warn!("database connections still busy at exit"),
+        }
+        tracing::info!("stopped");
+        result
     }
 }
 

@@ -1,5 +1,16 @@
 //! Logging: human-readable by default, JSON lines when asked; level from RUST_LOG (default info).
+//! GraphQL execution telemetry for the request span and the metrics.
 
+use std::{
+    sync::{Arc, Mutex},
+    time::Instant,
+};
+
+use async_graphql::{
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery},
+    parser::types::{ExecutableDocument, OperationType},
+    Response, ServerResult, Variables,
+};
 use tracing_subscriber::{fmt, EnvFilter};
 
 use crate::config::LogFormat;
@@ -13,3 +24,69 @@ pub fn init(format: LogFormat) {
         LogFormat::Json => builder.json().try_init(),
     };
 }
+
+/// GraphQL execution telemetry: puts the operation's name and type on the request span and records
+/// how long execution took, by operation type (`ipcp_graphql_operation_duration_seconds`).
+pub struct GraphqlTelemetry;
+
+impl ExtensionFactory for GraphqlTelemetry {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(GraphqlTelemetryExtension::default())
+    }
+}
+
+#[derive(Default)]
+struct GraphqlTelemetryExtension {
+    /// The document's operations: (name, type), as parsed.
+    operations: Mutex<Vec<(Option<String>, OperationType)>>,
+}
+
+#[async_trait::async_trait]
+impl Extension for GraphqlTelemetryExtension {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next.run(ctx, query, variables).await?;
+        if let Ok(mut operations) = self.operations.lock() {
+            *operations = document
+                .operations
+                .iter()
+                .map(|(name, op)| (name.map(|n| n.to_string()), op.node.ty))
+                .collect();
+        }
+        Ok(document)
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        let operation_type = self.operations.lock().ok().and_then(|operations| {
+            operations
+                .iter()
+                .find(|(name, _)| operation_name.is_none() || name.as_deref() == operation_name)
+                .map(|(_, ty)| match ty {
+                    OperationType::Query => "query",
+                    OperationType::Mutation => "mutation",
+                    OperationType::Subscription => "subscription",
+                })
+        });
+        let operation_type = operation_type.unwrap_or("unknown");
+        let span = tracing::Span::current();
+        span.record("operation_name", operation_name.unwrap_or("(anonymous)"));
+        span.record("operation_type", operation_type);
+        let started = Instant::now();
+        let response = next.run(ctx, operation_name).await;
+        metrics::histogram!(GRAPHQL_OPERATION_DURATION, "operation_type" => operation_type)
+            .record(started.elapsed().as_secs_f64());
+        response
+    }
+}
+
+pub const GRAPHQL_OPERATION_DURATION: &str = "ipcp_graphql_operation_duration_seconds";

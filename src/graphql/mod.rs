@@ -65,7 +65,8 @@ pub fn build_schema(db: Option<Db>, serve: &ServeArgs) -> AppSchema {
     )
     .limit_depth(serve.max_depth)
     .limit_complexity(serve.max_complexity)
-    .limit_directives(serve.max_directives);
+    .limit_directives(serve.max_directives)
+    .extension(crate::telemetry::GraphqlTelemetry);
     if serve.introspection == IntrospectionMode::Off {
         builder = builder.disable_introspection();
     }

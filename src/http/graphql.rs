@@ -233,15 +233,21 @@ async fn execute(
         Ok(caller) => caller,
         Err(response) => return response,
     };
+    tracing::Span::current().record("caller", caller.name.as_str());
     let bucket = caller
         .token_id
         .map_or_else(|| "anonymous".to_owned(), |id| id.to_string());
     if let Some(wait) = state.rate_limit.check(&bucket) {
-        let mut response = request_error(
+        let body = serde_json::json!({ "errors": [{
+            "message": "rate limit exceeded: slow down and retry after the delay in Retry-After",
+            "extensions": { "code": "RATE_LIMITED", "retryable": true },
+        }] });
+        let mut response = (
             StatusCode::TOO_MANY_REQUESTS,
-            media,
-            "rate limit exceeded: slow down and retry after the delay in Retry-After",
-        );
+            [(header::CONTENT_TYPE, HeaderValue::from_static(media))],
+            body.to_string(),
+        )
+            .into_response();
         let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
         if let Ok(value) = HeaderValue::from_str(&secs.max(1).to_string()) {
             response.headers_mut().insert(header::RETRY_AFTER, value);
@@ -325,6 +331,7 @@ async fn execute(
     for error in &mut response.errors {
         add_code(error);
     }
+    super::metrics::graphql_errors(&response.errors);
     let status = if media == GRAPHQL_RESPONSE && request_failed {
         StatusCode::BAD_REQUEST
     } else {
@@ -437,7 +444,11 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, R
             } else {
                 StatusCode::INTERNAL_SERVER_ERROR
             };
-            let body = serde_json::json!({ "errors": [{ "message": err.message(), "extensions": { "code": err.code() } }] });
+            let mut extensions = serde_json::json!({ "code": err.code() });
+            if matches!(err, AppError::Unavailable) {
+                extensions["retryable"] = serde_json::Value::Bool(true);
+            }
+            let body = serde_json::json!({ "errors": [{ "message": err.message(), "extensions": extensions }] });
             Err((
                 status,
                 [(header::CONTENT_TYPE, HeaderValue::from_static(JSON))],

@@ -2,9 +2,16 @@
 //! and the tower-http middleware (body limit, timeout, request ids, tracing).
 
 mod graphql;
+pub mod metrics;
 pub mod rate_limit;
 
-use std::time::Duration;
+use std::{
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use axum::{
     extract::State,
@@ -36,6 +43,8 @@ pub struct AppState {
     pub rate_limit: rate_limit::RateLimit,
     pub introspection: IntrospectionMode,
     pub max_aliases: usize,
+    /// Set when shutdown begins: `/readyz` then answers 503 so load balancers stop sending work.
+    pub draining: Arc<AtomicBool>,
 }
 
 pub fn router(state: AppState, serve: &ServeArgs) -> Router {
@@ -49,10 +58,18 @@ pub fn router(state: AppState, serve: &ServeArgs) -> Router {
     if serve.graphiql {
         app = app.route("/", get(graphiql));
     }
+    if serve.metrics {
+        app = app.route("/metrics", get(metrics::render));
+    }
     app.with_state(state).layer(
         ServiceBuilder::new()
             .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-            .layer(TraceLayer::new_for_http())
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(metrics::request_span)
+                    .on_response(metrics::on_response),
+            )
+            .layer(axum::middleware::from_fn(metrics::track))
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
             .layer(RequestBodyLimitLayer::new(serve.max_body_bytes))
             .layer(TimeoutLayer::with_status_code(
@@ -75,8 +92,11 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// The database answers: 200, else 503.
+/// The database answers and the server is not draining: 200, else 503.
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    if state.draining.load(Ordering::Relaxed) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "draining");
+    }
     match tokio::time::timeout(Duration::from_secs(2), state.db.ping()).await {
         Ok(true) => (StatusCode::OK, "ready"),
         _ => (StatusCode::SERVICE_UNAVAILABLE, "database unreachable"),

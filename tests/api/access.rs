@@ -495,6 +495,7 @@ async fn a_token_over_its_rate_budget_gets_429_with_retry_after_and_recovers() {
             .await
             .expect("sent");
         if res.status() == StatusCode::TOO_MANY_REQUESTS {
+            assert!(res.headers().get("content-type").is_some());
             retry_after = res
                 .headers()
                 .get("retry-after")

@@ -162,7 +162,10 @@ async fn health_and_readiness_answer(app: TestApp) {
 async fn a_connection_costs_its_page_size(app: TestApp) {
     let nested = "{ partners(first: 100) { edges { node { officers(first: 100) { edges { node { enrollments(first: 100) { totalCount } } } } } } } }";
     let body = app.gql(nested, json!({})).await;
-    assert_eq!(body["errors"][0]["extensions"]["code"], "QUERY_TOO_COMPLEX", "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "QUERY_TOO_COMPLEX",
+        "{body}"
+    );
     let small = "{ partners(first: 5) { edges { node { officers(first: 5) { edges { node { enrollments(first: 5) { totalCount } } } } } } } }";
     assert!(app.gql(small, json!({})).await["errors"].is_null());
 }
