@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod cycle_rules;
 mod foundation;
 mod http;
 mod migrations;
