@@ -6,6 +6,7 @@
 mod helpers;
 
 mod cycle_rules;
+mod enrollment_rules;
 mod foundation;
 mod http;
 mod migrations;
