@@ -8,7 +8,7 @@ use std::{ops::Deref, sync::Arc, time::Duration};
 
 use sea_orm::{
     ConnectOptions, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
-    TransactionTrait,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
@@ -81,7 +81,20 @@ impl Db {
         } else {
             None
         };
-        let txn = self.conn.begin().await?;
+        let txn = match writer {
+            // IMMEDIATE takes SQLite's write lock at BEGIN, where the busy timeout applies; a
+            // deferred transaction that reads first and writes later fails at once with
+            // SQLITE_BUSY ("database is locked") when a write outside this lock got in between.
+            Some(_) => {
+                self.conn
+                    .begin_with_options(TransactionOptions {
+                        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                        ..Default::default()
+                    })
+                    .await?
+            }
+            None => self.conn.begin().await?,
+        };
         Ok(WriteTxn {
             txn,
             _writer: writer,

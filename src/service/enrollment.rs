@@ -183,6 +183,18 @@ fn clash_error(
     )
 }
 
+/// Locks the officer's row (PostgreSQL; SQLite writers are already serialised). Every path that may
+/// seat an officer takes this lock after the iteration's, so two transactions on different
+/// iterations cannot both seat one officer in overlapping iterations (invariant 5).
+async fn lock_officer<C: ConnectionTrait>(conn: &C, officer_id: i32) -> Result<officer::Model> {
+    officer::Entity::find()
+        .filter(officer::Column::Id.eq(officer_id))
+        .lock_exclusive()
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("officer", officer_id))
+}
+
 /// Whether a seat is free for the partner: under capacity and under the partner's quota.
 async fn seat_free<C: ConnectionTrait>(
     conn: &C,
@@ -298,12 +310,7 @@ pub async fn nominate(db: &Db, input: Nomination, decided_by: &str) -> Result<en
     let txn = db.begin_write().await?;
     let it = iteration::get_locked(&*txn, input.iteration_id).await?;
     open_for_nominations(&it)?;
-    let officer = officer::Entity::find()
-        .filter(officer::Column::Id.eq(input.officer_id))
-        .lock_exclusive()
-        .one(&*txn)
-        .await?
-        .ok_or_else(|| AppError::not_found("officer", input.officer_id))?;
+    let officer = lock_officer(&*txn, input.officer_id).await?;
     let course = course::get(&*txn, it.course_id).await?;
     if let Some(required) = &course.min_slp {
         let required = Slp::parse("minSlp", required)?;
@@ -413,6 +420,7 @@ pub async fn act(
     let result = match action {
         Action::Confirm => {
             open_for_nominations(&it)?;
+            lock_officer(&*txn, current.officer_id).await?;
             if let Some(other) = schedule_clash(&*txn, current.officer_id, &it).await? {
                 return Err(clash_error(current.officer_id, &it, &other));
             }
@@ -507,6 +515,7 @@ pub async fn promote_waitlisted<C: ConnectionTrait>(
         if it.seats_held >= it.capacity {
             break;
         }
+        lock_officer(conn, candidate.officer_id).await?;
         if !seat_free(conn, &it, candidate.partner_id).await?
             || schedule_clash(conn, candidate.officer_id, &it)
                 .await?

@@ -156,9 +156,7 @@ async fn a_partner_has_at_most_one_active_cycle(app: TestApp) {
         .await;
     assert_eq!(code, "ONE_ACTIVE_CYCLE");
     assert_eq!(cycle_state(&app).await, before);
-    let data = app
-        .ok(CLOSE, json!({ "id": first, "v": first_v }))
-        .await;
+    let data = app.ok(CLOSE, json!({ "id": first, "v": first_v })).await;
     assert_eq!(data["closeProgrammeCycle"]["status"], "CLOSED");
     let data = app
         .ok(ACTIVATE, json!({ "id": second, "v": second_v }))
@@ -293,7 +291,10 @@ async fn activating_the_successor_supersedes_the_old_cycle(app: TestApp) {
     let partner = fixtures::partner(&app, "TKM").await;
     let (id, v) = active(&app, &partner, "2024-01-01").await;
     let data = app.ok(RENEW, json!({ "id": id, "v": v })).await;
-    let next = data["renewProgrammeCycle"]["id"].as_str().unwrap().to_owned();
+    let next = data["renewProgrammeCycle"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let next_v = data["renewProgrammeCycle"]["version"].as_i64().unwrap();
     let data = app
         .ok(

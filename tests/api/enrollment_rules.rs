@@ -7,8 +7,10 @@ use serde_json::{json, Value};
 use crate::helpers::{fixtures, TestApp};
 
 pub const NOMINATE: &str = "mutation($i: ID!, $o: ID!, $place: Boolean! = true) { nominateOfficer(input: {iterationId: $i, officerId: $o, place: $place}) { id status waitlistPosition version } }";
-const ITERATION: &str = "query($id: ID!) { courseIteration(id: $id) { seatsHeld capacity status version } }";
-const ENROLLMENT: &str = "query($id: ID!) { enrollment(id: $id) { id status waitlistPosition version } }";
+const ITERATION: &str =
+    "query($id: ID!) { courseIteration(id: $id) { seatsHeld capacity status version } }";
+const ENROLLMENT: &str =
+    "query($id: ID!) { enrollment(id: $id) { id status waitlistPosition version } }";
 
 /// The mutation of each lifecycle action, by name.
 fn action(name: &str) -> String {
@@ -309,7 +311,8 @@ async fn an_officer_holds_no_seats_in_two_overlapping_iterations(app: TestApp) {
         fixtures::iteration(&app, &s.course, "2090-03-06", "2090-03-10", 5, None).await;
     let inside = fixtures::iteration(&app, &s.course, "2090-03-03", "2090-03-04", 5, None).await;
     let next_day = fixtures::iteration(&app, &s.course, "2090-03-07", "2090-03-10", 5, None).await;
-    let day_before = fixtures::iteration(&app, &s.course, "2090-02-25", "2090-03-01", 5, None).await;
+    let day_before =
+        fixtures::iteration(&app, &s.course, "2090-02-25", "2090-03-01", 5, None).await;
     nominate(&app, &first, &officer).await;
     let before = enrollment_state(&app).await;
     for clash in [&same_end_start, &inside] {

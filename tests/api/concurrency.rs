@@ -1,0 +1,232 @@
+//! Invariants under concurrent writes, over real HTTP connections, on both backends.
+
+use futures_util::future::join_all;
+use serde_json::{json, Value};
+
+use crate::{
+    enrollment_rules::NOMINATE,
+    helpers::{fixtures, TestApp},
+};
+
+/// Sends the same-shaped request `n` times at once, each from its own task, and returns the bodies.
+async fn concurrently(app: &TestApp, query: &str, vars: Vec<Value>) -> Vec<Value> {
+    let url = format!("{}/graphql", app.address);
+    let tasks = vars.into_iter().map(|variables| {
+        let client = app.client.clone();
+        let url = url.clone();
+        let body = json!({ "query": query, "variables": variables });
+        tokio::spawn(async move {
+            client
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+                .expect("request sent")
+                .json::<Value>()
+                .await
+                .expect("JSON body")
+        })
+    });
+    join_all(tasks)
+        .await
+        .into_iter()
+        .map(|r| r.expect("task"))
+        .collect()
+}
+
+async fn fifty_concurrent_nominations_fill_twenty_seats_and_waitlist_thirty_in_order(app: TestApp) {
+    let partner = fixtures::partner(&app, "TKM").await;
+    let course = fixtures::course(&app, "BS-101", None).await;
+    let it = fixtures::iteration(&app, &course, "2090-01-06", "2090-01-10", 20, None).await;
+    let mut officers = Vec::new();
+    for _ in 0..50 {
+        officers.push(fixtures::officer(&app, &partner, None).await);
+    }
+    let vars = officers
+        .iter()
+        .map(|o| json!({ "i": it, "o": o }))
+        .collect();
+    let bodies = concurrently(&app, NOMINATE, vars).await;
+    let mut placed: Vec<(i64, String, Option<i64>)> = bodies
+        .iter()
+        .map(|b| {
+            assert!(b.get("errors").is_none(), "a nomination failed: {b:#}");
+            let e = &b["data"]["nominateOfficer"];
+            (
+                e["id"].as_str().unwrap().parse().unwrap(),
+                e["status"].as_str().unwrap().to_owned(),
+                e["waitlistPosition"].as_i64(),
+            )
+        })
+        .collect();
+    let confirmed = placed.iter().filter(|p| p.1 == "CONFIRMED").count();
+    assert_eq!(confirmed, 20);
+    let mut positions: Vec<i64> = placed
+        .iter()
+        .filter(|p| p.1 == "WAITLISTED")
+        .filter_map(|p| p.2)
+        .collect();
+    positions.sort_unstable();
+    assert_eq!(positions, (1..=30).collect::<Vec<i64>>());
+    // In order: the waitlist follows the order in which the nominations were recorded.
+    placed.sort_unstable();
+    let queue: Vec<i64> = placed.iter().filter_map(|p| p.2).collect();
+    assert_eq!(queue, (1..=30).collect::<Vec<i64>>());
+    assert!(placed[..20].iter().all(|p| p.1 == "CONFIRMED"));
+    let data = app
+        .ok(
+            "query($id: ID!) { courseIteration(id: $id) { seatsHeld openSeats } }",
+            json!({ "id": it }),
+        )
+        .await;
+    assert_eq!(
+        data["courseIteration"],
+        json!({ "seatsHeld": 20, "openSeats": 0 })
+    );
+    assert_eq!(
+        app.sql_count("SELECT COUNT(*) FROM enrollment WHERE status = 'CONFIRMED'")
+            .await,
+        20
+    );
+    assert_eq!(
+        app.sql_count(
+            "SELECT COUNT(DISTINCT waitlist_position) FROM enrollment WHERE status = 'WAITLISTED'"
+        )
+        .await,
+        30
+    );
+}
+
+/// Counts successes and the error codes of the failures.
+fn outcomes(bodies: &[Value]) -> (usize, Vec<String>) {
+    let ok = bodies.iter().filter(|b| b.get("errors").is_none()).count();
+    let codes = bodies
+        .iter()
+        .filter_map(|b| b["errors"][0]["extensions"]["code"].as_str())
+        .map(str::to_owned)
+        .collect();
+    (ok, codes)
+}
+
+async fn fifty_concurrent_updates_with_the_same_version_give_exactly_one_success(app: TestApp) {
+    let partner = fixtures::partner(&app, "TKM").await;
+    let course = fixtures::course(&app, "BS-101", None).await;
+    let it = fixtures::iteration(&app, &course, "2090-01-06", "2090-01-10", 20, None).await;
+
+    let vars = (0..50)
+        .map(|n| json!({ "id": it, "l": format!("Room {n}") }))
+        .collect();
+    let bodies = concurrently(
+        &app,
+        "mutation($id: ID!, $l: String!) { updateCourseIteration(input: {id: $id, version: 1, location: $l}) { version } }",
+        vars,
+    )
+    .await;
+    let (ok, codes) = outcomes(&bodies);
+    assert_eq!(ok, 1, "{bodies:#?}");
+    assert_eq!(codes, vec!["STALE_VERSION".to_owned(); 49]);
+    assert_eq!(
+        app.sql_count("SELECT CAST(version AS BIGINT) FROM course_iteration")
+            .await,
+        2
+    );
+
+    let vars = (0..50)
+        .map(|n| json!({ "id": partner, "n": format!("Name {n}") }))
+        .collect();
+    let bodies = concurrently(
+        &app,
+        "mutation($id: ID!, $n: String!) { updatePartner(input: {id: $id, version: 1, name: $n}) { version } }",
+        vars,
+    )
+    .await;
+    let (ok, codes) = outcomes(&bodies);
+    assert_eq!(ok, 1, "{bodies:#?}");
+    assert_eq!(codes, vec!["STALE_VERSION".to_owned(); 49]);
+    assert_eq!(
+        app.sql_count("SELECT CAST(version AS BIGINT) FROM partner")
+            .await,
+        2
+    );
+}
+
+async fn concurrent_withdrawals_promote_each_waitlisted_officer_once(app: TestApp) {
+    let partner = fixtures::partner(&app, "TKM").await;
+    let course = fixtures::course(&app, "BS-101", None).await;
+    let it = fixtures::iteration(&app, &course, "2090-01-06", "2090-01-10", 10, None).await;
+    let mut enrollments = Vec::new();
+    for _ in 0..20 {
+        let o = fixtures::officer(&app, &partner, None).await;
+        enrollments.push(crate::enrollment_rules::nominate(&app, &it, &o).await);
+    }
+    let vars = enrollments[..10]
+        .iter()
+        .map(|e| json!({ "id": e["id"], "v": e["version"] }))
+        .collect();
+    let bodies = concurrently(
+        &app,
+        "mutation($id: ID!, $v: Int!) { withdrawEnrollment(input: {id: $id, version: $v}) { status } }",
+        vars,
+    )
+    .await;
+    assert_eq!(outcomes(&bodies), (10, vec![]));
+    assert_eq!(
+        app.sql_count("SELECT CAST(seats_held AS BIGINT) FROM course_iteration")
+            .await,
+        10
+    );
+    assert_eq!(
+        app.sql_count("SELECT COUNT(*) FROM enrollment WHERE status = 'CONFIRMED'")
+            .await,
+        10
+    );
+    assert_eq!(
+        app.sql_count("SELECT COUNT(*) FROM enrollment WHERE status = 'WAITLISTED'")
+            .await,
+        0
+    );
+}
+
+crate::on_both_backends!(
+    fifty_concurrent_nominations_fill_twenty_seats_and_waitlist_thirty_in_order,
+    fifty_concurrent_updates_with_the_same_version_give_exactly_one_success,
+    concurrent_withdrawals_promote_each_waitlisted_officer_once,
+    concurrent_confirmations_never_seat_an_officer_in_two_overlapping_iterations,
+);
+
+async fn concurrent_confirmations_never_seat_an_officer_in_two_overlapping_iterations(
+    app: TestApp,
+) {
+    let partner = fixtures::partner(&app, "TKM").await;
+    let course = fixtures::course(&app, "BS-101", None).await;
+    let a = fixtures::iteration(&app, &course, "2090-01-06", "2090-01-10", 20, None).await;
+    let b = fixtures::iteration(&app, &course, "2090-01-08", "2090-01-12", 20, None).await;
+    let mut vars = Vec::new();
+    for _ in 0..10 {
+        let o = fixtures::officer(&app, &partner, None).await;
+        for it in [&a, &b] {
+            let e = app
+                .ok(NOMINATE, json!({ "i": it, "o": o, "place": false }))
+                .await["nominateOfficer"]
+                .clone();
+            vars.push(json!({ "id": e["id"], "v": e["version"] }));
+        }
+    }
+    let bodies = concurrently(
+        &app,
+        "mutation($id: ID!, $v: Int!) { confirmEnrollment(input: {id: $id, version: $v}) { status } }",
+        vars,
+    )
+    .await;
+    let (ok, codes) = outcomes(&bodies);
+    assert_eq!(ok, 10, "{bodies:#?}");
+    assert_eq!(codes, vec!["SCHEDULE_CONFLICT".to_owned(); 10]);
+    assert_eq!(
+        app.sql_count(
+            "SELECT COUNT(*) FROM (SELECT officer_id FROM enrollment WHERE status = 'CONFIRMED' \
+             GROUP BY officer_id HAVING COUNT(*) > 1) t"
+        )
+        .await,
+        0
+    );
+}
