@@ -38,6 +38,13 @@ impl WriteTxn {
         self.txn.commit().await?;
         Ok(())
     }
+
+    /// Undoes the transaction now (dropping it also rolls back, but only once the connection is
+    /// next used).
+    pub async fn rollback(self) -> Result<()> {
+        self.txn.rollback().await?;
+        Ok(())
+    }
 }
 
 impl Db {

@@ -3,6 +3,7 @@
 
 pub mod activity;
 pub mod area;
+pub mod bulk;
 pub mod course;
 pub mod cycle;
 pub mod enrollment;
@@ -49,6 +50,7 @@ pub struct MutationRoot(
     officer::OfficerMutation,
     enrollment::EnrollmentMutation,
     activity::ActivityMutation,
+    bulk::BulkMutation,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

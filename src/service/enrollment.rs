@@ -308,10 +308,21 @@ async fn place<C: ConnectionTrait>(
 /// Proposes an officer for an iteration (and, with `place`, seats or waitlists them at once).
 pub async fn nominate(db: &Db, input: Nomination, decided_by: &str) -> Result<enrollment::Model> {
     let txn = db.begin_write().await?;
-    let it = iteration::get_locked(&*txn, input.iteration_id).await?;
+    let result = nominate_in(&*txn, input, decided_by).await?;
+    txn.commit().await?;
+    Ok(result)
+}
+
+/// `nominate` inside a write transaction the caller owns (and commits or rolls back).
+pub async fn nominate_in<C: ConnectionTrait>(
+    txn: &C,
+    input: Nomination,
+    decided_by: &str,
+) -> Result<enrollment::Model> {
+    let it = iteration::get_locked(txn, input.iteration_id).await?;
     open_for_nominations(&it)?;
-    let officer = lock_officer(&*txn, input.officer_id).await?;
-    let course = course::get(&*txn, it.course_id).await?;
+    let officer = lock_officer(txn, input.officer_id).await?;
+    let course = course::get(txn, it.course_id).await?;
     if let Some(required) = &course.min_slp {
         let required = Slp::parse("minSlp", required)?;
         let meets = match &officer.slp {
@@ -339,7 +350,7 @@ pub async fn nominate(db: &Db, input: Nomination, decided_by: &str) -> Result<en
             EnrollmentStatus::Withdrawn,
             EnrollmentStatus::Cancelled,
         ]))
-        .one(&*txn)
+        .one(txn)
         .await?;
     if let Some(existing) = live {
         return Err(AppError::rule(
@@ -353,7 +364,7 @@ pub async fn nominate(db: &Db, input: Nomination, decided_by: &str) -> Result<en
             ),
         ));
     }
-    if let Some(other) = schedule_clash(&*txn, officer.id, &it).await? {
+    if let Some(other) = schedule_clash(txn, officer.id, &it).await? {
         return Err(clash_error(officer.id, &it, &other));
     }
     let at = now();
@@ -369,15 +380,13 @@ pub async fn nominate(db: &Db, input: Nomination, decided_by: &str) -> Result<en
         updated_at: Set(at),
         ..Default::default()
     })
-    .exec_with_returning(&*txn)
+    .exec_with_returning(txn)
     .await?;
-    let result = if input.place {
-        place(&*txn, &it, &created, decided_by).await?
+    if input.place {
+        place(txn, &it, &created, decided_by).await
     } else {
-        created
-    };
-    txn.commit().await?;
-    Ok(result)
+        Ok(created)
+    }
 }
 
 /// Applies one lifecycle action to an enrollment, with its time gates and seat bookkeeping.
@@ -390,9 +399,23 @@ pub async fn act(
     decided_by: &str,
 ) -> Result<enrollment::Model> {
     let txn = db.begin_write().await?;
-    let current = get(&*txn, id).await?;
-    let it = iteration::get_locked(&*txn, current.iteration_id).await?;
-    let current = get(&*txn, id).await?;
+    let result = act_in(&*txn, id, version, action, evaluation_score, decided_by).await?;
+    txn.commit().await?;
+    Ok(result)
+}
+
+/// `act` inside a write transaction the caller owns (and commits or rolls back).
+pub async fn act_in<C: ConnectionTrait>(
+    txn: &C,
+    id: i32,
+    version: i32,
+    action: Action,
+    evaluation_score: Option<f64>,
+    decided_by: &str,
+) -> Result<enrollment::Model> {
+    let current = get(txn, id).await?;
+    let it = iteration::get_locked(txn, current.iteration_id).await?;
+    let current = get(txn, id).await?;
     if current.version != version {
         return Err(AppError::StaleVersion {
             entity: ENTITY,
@@ -420,17 +443,17 @@ pub async fn act(
     let result = match action {
         Action::Confirm => {
             open_for_nominations(&it)?;
-            lock_officer(&*txn, current.officer_id).await?;
-            if let Some(other) = schedule_clash(&*txn, current.officer_id, &it).await? {
+            lock_officer(txn, current.officer_id).await?;
+            if let Some(other) = schedule_clash(txn, current.officer_id, &it).await? {
                 return Err(clash_error(current.officer_id, &it, &other));
             }
-            place(&*txn, &it, &current, decided_by).await?
+            place(txn, &it, &current, decided_by).await?
         }
         Action::Waitlist => {
             am.status = Set(to);
             am.waitlisted_at = Set(Some(at));
-            am.waitlist_position = Set(Some(next_waitlist_position(&*txn, it.id).await?));
-            update_versioned::<Entity, _>(&*txn, ENTITY, COLS, id, version, am).await?
+            am.waitlist_position = Set(Some(next_waitlist_position(txn, it.id).await?));
+            update_versioned::<Entity, _>(txn, ENTITY, COLS, id, version, am).await?
         }
         Action::Decline | Action::Withdraw | Action::Cancel => {
             if action == Action::Withdraw
@@ -445,12 +468,11 @@ pub async fn act(
             am.status = Set(to);
             am.waitlist_position = Set(None);
             am.ended_at = Set(Some(at));
-            let updated =
-                update_versioned::<Entity, _>(&*txn, ENTITY, COLS, id, version, am).await?;
+            let updated = update_versioned::<Entity, _>(txn, ENTITY, COLS, id, version, am).await?;
             if SEAT_HOLDING.contains(&current.status) {
-                release_seat(&*txn, it.id).await?;
-                let it = iteration::get(&*txn, it.id).await?;
-                promote_waitlisted(&*txn, &it).await?;
+                release_seat(txn, it.id).await?;
+                let it = iteration::get(txn, it.id).await?;
+                promote_waitlisted(txn, &it).await?;
             }
             updated
         }
@@ -467,10 +489,9 @@ pub async fn act(
             } else {
                 am.outcome_at = Set(Some(at));
             }
-            let updated =
-                update_versioned::<Entity, _>(&*txn, ENTITY, COLS, id, version, am).await?;
+            let updated = update_versioned::<Entity, _>(txn, ENTITY, COLS, id, version, am).await?;
             if action == Action::NoShow {
-                release_seat(&*txn, it.id).await?;
+                release_seat(txn, it.id).await?;
             }
             updated
         }
@@ -486,10 +507,9 @@ pub async fn act(
             am.status = Set(to);
             am.outcome_at = Set(Some(at));
             am.evaluation_score = Set(evaluation_score);
-            update_versioned::<Entity, _>(&*txn, ENTITY, COLS, id, version, am).await?
+            update_versioned::<Entity, _>(txn, ENTITY, COLS, id, version, am).await?
         }
     };
-    txn.commit().await?;
     Ok(result)
 }
 

@@ -2,6 +2,7 @@
 //! every rule can be exercised with a database connection alone.
 
 pub mod activity;
+pub mod bulk;
 pub mod cooperation_area;
 pub mod course;
 pub mod dates;

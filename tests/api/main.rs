@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod bulk;
 mod concurrency;
 mod cycle_rules;
 mod enrollment_rules;
