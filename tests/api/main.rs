@@ -8,6 +8,7 @@ mod helpers;
 mod bulk;
 mod concurrency;
 mod cycle_rules;
+mod enrollment_properties;
 mod enrollment_rules;
 mod foundation;
 mod http;
