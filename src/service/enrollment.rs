@@ -144,7 +144,7 @@ fn officer_name(id: i32) -> String {
 }
 
 /// Invariant 5: the officer holds no seat in another iteration whose dates overlap `it`'s.
-async fn schedule_clash<C: ConnectionTrait>(
+pub(crate) async fn schedule_clash<C: ConnectionTrait>(
     conn: &C,
     officer_id: i32,
     it: &course_iteration::Model,
@@ -163,7 +163,7 @@ async fn schedule_clash<C: ConnectionTrait>(
         .await?)
 }
 
-fn clash_error(
+pub(crate) fn clash_error(
     officer_id: i32,
     it: &course_iteration::Model,
     other: &course_iteration::Model,
@@ -186,7 +186,10 @@ fn clash_error(
 /// Locks the officer's row (PostgreSQL; SQLite writers are already serialised). Every path that may
 /// seat an officer takes this lock after the iteration's, so two transactions on different
 /// iterations cannot both seat one officer in overlapping iterations (invariant 5).
-async fn lock_officer<C: ConnectionTrait>(conn: &C, officer_id: i32) -> Result<officer::Model> {
+pub(crate) async fn lock_officer<C: ConnectionTrait>(
+    conn: &C,
+    officer_id: i32,
+) -> Result<officer::Model> {
     officer::Entity::find()
         .filter(officer::Column::Id.eq(officer_id))
         .lock_exclusive()

@@ -47,6 +47,10 @@ enum Op {
     Cancel {
         iteration: usize,
     },
+    Move {
+        iteration: usize,
+        days: i64,
+    },
 }
 
 const ACTIONS: [Action; 8] = [
@@ -60,7 +64,8 @@ const ACTIONS: [Action; 8] = [
     Action::Fail,
 ];
 const OFFICERS: usize = 5;
-/// Two iterations that overlap (2090), one that has started (2020).
+/// Two iterations that overlap (2090; random moves shift them by up to 6 days), one that has
+/// started (2020).
 const ITERATIONS: [(&str, &str, i32, Option<i32>); 3] = [
     ("2090-01-06", "2090-01-10", 2, Some(2)),
     ("2090-01-08", "2090-01-12", 1, None),
@@ -76,6 +81,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0..ITERATIONS.len(), 0..4i32)
             .prop_map(|(iteration, capacity)| Op::Capacity { iteration, capacity }),
         1 => (0..ITERATIONS.len()).prop_map(|iteration| Op::Cancel { iteration }),
+        1 => (0..2usize, -6..6i64).prop_map(|(iteration, days)| Op::Move { iteration, days }),
     ]
 }
 
@@ -277,6 +283,24 @@ async fn run(w: &World, op: &Op) -> bool {
                 .await
                 .map(|_| ())
         }
+        Op::Move { iteration, days } => {
+            let it = service::iteration::get(&db.conn, w.iterations[*iteration])
+                .await
+                .unwrap();
+            let shift = chrono::Duration::days(*days);
+            service::iteration::update(
+                db,
+                it.id,
+                it.version,
+                service::iteration::IterationChanges {
+                    start_date: Some(it.start_date + shift),
+                    end_date: Some(it.end_date + shift),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map(|_| ())
+        }
     };
     match result {
         Ok(()) => true,
@@ -385,18 +409,27 @@ fn check(w: &mut World, op: &Op, changed: bool, before: &Snapshot, after: &Snaps
             "{op:?}: waitlist out of order"
         );
     }
-    // Invariant 5: iterations 0 and 1 overlap; nobody holds a seat in both.
+    // Invariant 5: nobody holds seats in two iterations whose dates overlap.
     for (officer, _) in &w.officers {
-        let seated = |it: i32| {
-            after
-                .enrollments
-                .iter()
-                .any(|e| e.officer_id == *officer && e.iteration_id == it && holds_seat(e.status))
-        };
-        assert!(
-            !(seated(w.iterations[0]) && seated(w.iterations[1])),
-            "{op:?}: officer {officer} seated in two overlapping iterations"
-        );
+        let seats: Vec<&course_iteration::Model> = after
+            .iterations
+            .iter()
+            .filter(|it| {
+                after.enrollments.iter().any(|e| {
+                    e.officer_id == *officer && e.iteration_id == it.id && holds_seat(e.status)
+                })
+            })
+            .collect();
+        for a in &seats {
+            for b in &seats {
+                assert!(
+                    a.id == b.id || a.end_date < b.start_date || b.end_date < a.start_date,
+                    "{op:?}: officer {officer} seated in overlapping iterations {} and {}",
+                    a.id,
+                    b.id
+                );
+            }
+        }
     }
 }
 

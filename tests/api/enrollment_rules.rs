@@ -443,6 +443,71 @@ async fn an_enrollment_change_with_a_stale_version_is_refused_and_changes_nothin
     assert_eq!(enrollment_state(&app).await, before);
 }
 
+const MOVE: &str = "mutation($id: ID!, $v: Int!, $s: Date, $e: Date, $q: Int) { updateCourseIteration(input: {id: $id, version: $v, startDate: $s, endDate: $e, partnerQuota: $q}) { startDate partnerQuota version } }";
+
+async fn iteration_version(app: &TestApp, id: &str) -> Value {
+    app.ok(ITERATION, json!({ "id": id })).await["courseIteration"]["version"].clone()
+}
+
+async fn moving_an_iteration_onto_a_seated_officers_other_iteration_is_refused(app: TestApp) {
+    let s = setup(&app).await;
+    let officer = fixtures::officer(&app, &s.partner, None).await;
+    let first = fixtures::iteration(&app, &s.course, "2090-03-02", "2090-03-06", 5, None).await;
+    let second = fixtures::iteration(&app, &s.course, "2090-03-09", "2090-03-13", 5, None).await;
+    nominate(&app, &first, &officer).await;
+    nominate(&app, &second, &officer).await;
+    let v = iteration_version(&app, &second).await;
+    let before = enrollment_state(&app).await;
+    let code = app
+        .error_code(MOVE, json!({ "id": second, "v": v, "s": "2090-03-06" }))
+        .await;
+    assert_eq!(code, "SCHEDULE_CONFLICT");
+    assert_eq!(enrollment_state(&app).await, before);
+    let data = app
+        .ok(MOVE, json!({ "id": second, "v": v, "s": "2090-03-07" }))
+        .await;
+    assert_eq!(data["updateCourseIteration"]["startDate"], "2090-03-07");
+}
+
+async fn a_quota_cannot_drop_below_the_seats_a_partner_holds(app: TestApp) {
+    let s = setup(&app).await;
+    let it = fixtures::iteration(&app, &s.course, "2090-01-06", "2090-01-10", 5, None).await;
+    for _ in 0..2 {
+        let o = fixtures::officer(&app, &s.partner, None).await;
+        nominate(&app, &it, &o).await;
+    }
+    let v = iteration_version(&app, &it).await;
+    let before = enrollment_state(&app).await;
+    assert_eq!(
+        app.error_code(MOVE, json!({ "id": it, "v": v, "q": 1 }))
+            .await,
+        "QUOTA_BELOW_SEATS_HELD"
+    );
+    assert_eq!(enrollment_state(&app).await, before);
+    let data = app.ok(MOVE, json!({ "id": it, "v": v, "q": 2 })).await;
+    assert_eq!(data["updateCourseIteration"]["partnerQuota"], 2);
+}
+
+async fn an_iteration_with_attendance_on_record_cannot_be_cancelled(app: TestApp) {
+    let s = setup(&app).await;
+    let started = fixtures::iteration(&app, &s.course, "2020-01-06", "2020-01-10", 5, None).await;
+    let officer = fixtures::officer(&app, &s.partner, None).await;
+    let e = nominate(&app, &started, &officer).await;
+    let e = act(&app, "attend", &e).await;
+    act(&app, "complete", &e).await;
+    let v = iteration_version(&app, &started).await;
+    let before = enrollment_state(&app).await;
+    let code = app
+        .error_code(
+            "mutation($id: ID!, $v: Int!) { cancelCourseIteration(input: {id: $id, version: $v}) { status } }",
+            json!({ "id": started, "v": v }),
+        )
+        .await;
+    assert_eq!(code, "INVALID_TRANSITION");
+    assert_eq!(enrollment_state(&app).await, before);
+    assert_seat_counter_consistent(&app).await;
+}
+
 crate::on_both_backends!(
     enrollment_status_changes_only_along_the_lifecycle,
     a_confirmed_officer_can_withdraw_only_before_the_start,
@@ -456,4 +521,7 @@ crate::on_both_backends!(
     an_officer_must_meet_the_courses_language_requirement,
     cancelling_an_iteration_cancels_its_live_enrollments,
     an_enrollment_change_with_a_stale_version_is_refused_and_changes_nothing,
+    moving_an_iteration_onto_a_seated_officers_other_iteration_is_refused,
+    a_quota_cannot_drop_below_the_seats_a_partner_holds,
+    an_iteration_with_attendance_on_record_cannot_be_cancelled,
 );
