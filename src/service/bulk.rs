@@ -10,7 +10,7 @@
 //! other than NOMINATE apply to the officer's live enrollment in that iteration, at its current
 //! version: a batch is recorded from a spreadsheet, not from a screen that read versions.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 
 use chrono::NaiveDate;
 use entity::{course, course_iteration, enrollment, enums::IterationStatus};
@@ -181,6 +181,7 @@ pub async fn record(
     match mode {
         BulkMode::AllOrNothing => {
             let txn = db.begin_write().await?;
+            lock_iterations(&*txn, &rows).await?;
             for (i, row) in rows.into_iter().enumerate() {
                 reports.push(in_savepoint(&txn, i + 1, row, &mut seen, decided_by).await?);
                 progress(i + 1);
@@ -222,6 +223,23 @@ pub async fn record(
             })
         }
     }
+}
+
+/// Locks every iteration the batch names, in id order, before any row runs. A batch touches many
+/// iterations and officers in one transaction; taking the iteration locks up front and in a fixed
+/// order (single requests lock one iteration, then officers) means two batches, or a batch and a
+/// single request, wait for each other instead of deadlocking.
+async fn lock_iterations<C: ConnectionTrait>(conn: &C, rows: &[InputRow]) -> Result<()> {
+    let mut ids = BTreeSet::new();
+    for row in rows.iter().flatten() {
+        if let Ok(id) = resolve_iteration(conn, &row.iteration).await {
+            ids.insert(id);
+        }
+    }
+    for id in ids {
+        super::iteration::get_locked(conn, id).await?;
+    }
+    Ok(())
 }
 
 /// Runs one row inside a savepoint: a refused row is rolled back to where it began. Only an error

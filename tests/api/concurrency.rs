@@ -192,6 +192,7 @@ crate::on_both_backends!(
     fifty_concurrent_updates_with_the_same_version_give_exactly_one_success,
     concurrent_withdrawals_promote_each_waitlisted_officer_once,
     concurrent_confirmations_never_seat_an_officer_in_two_overlapping_iterations,
+    concurrent_batches_over_the_same_iterations_all_apply,
 );
 
 async fn concurrent_confirmations_never_seat_an_officer_in_two_overlapping_iterations(
@@ -228,5 +229,42 @@ async fn concurrent_confirmations_never_seat_an_officer_in_two_overlapping_itera
         )
         .await,
         0
+    );
+}
+
+async fn concurrent_batches_over_the_same_iterations_all_apply(app: TestApp) {
+    let partner = fixtures::partner(&app, "TKM").await;
+    let course = fixtures::course(&app, "BS-101", None).await;
+    let a = fixtures::iteration(&app, &course, "2090-01-06", "2090-01-10", 100, None).await;
+    let b = fixtures::iteration(&app, &course, "2090-02-06", "2090-02-10", 100, None).await;
+    let mut batches = Vec::new();
+    for batch in 0..6 {
+        // Half the batches name the iterations in one order, half in the other.
+        let (first, second) = if batch % 2 == 0 { (&a, &b) } else { (&b, &a) };
+        let mut rows = Vec::new();
+        for _ in 0..5 {
+            let o = fixtures::officer(&app, &partner, None).await;
+            rows.push(json!({ "iterationId": first, "officerId": o, "action": "NOMINATE" }));
+            rows.push(json!({ "iterationId": second, "officerId": o, "action": "NOMINATE" }));
+        }
+        batches.push(json!({ "rows": rows }));
+    }
+    let bodies = concurrently(
+        &app,
+        "mutation($rows: [EnrollmentRowInput!]!) { recordEnrollments(rows: $rows) { committed applied } }",
+        batches,
+    )
+    .await;
+    for body in &bodies {
+        assert_eq!(
+            body["data"]["recordEnrollments"],
+            json!({ "committed": true, "applied": 10 }),
+            "{body:#}"
+        );
+    }
+    assert_eq!(
+        app.sql_count("SELECT COALESCE(SUM(seats_held), 0) FROM course_iteration")
+            .await,
+        60
     );
 }
