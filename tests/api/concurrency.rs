@@ -193,6 +193,7 @@ crate::on_both_backends!(
     concurrent_withdrawals_promote_each_waitlisted_officer_once,
     concurrent_confirmations_never_seat_an_officer_in_two_overlapping_iterations,
     concurrent_batches_over_the_same_iterations_all_apply,
+    nominations_and_other_writes_at_the_same_time_all_succeed,
 );
 
 async fn concurrent_confirmations_never_seat_an_officer_in_two_overlapping_iterations(
@@ -266,5 +267,36 @@ async fn concurrent_batches_over_the_same_iterations_all_apply(app: TestApp) {
         app.sql_count("SELECT COALESCE(SUM(seats_held), 0) FROM course_iteration")
             .await,
         60
+    );
+}
+
+async fn nominations_and_other_writes_at_the_same_time_all_succeed(app: TestApp) {
+    let partner = fixtures::partner(&app, "TKM").await;
+    let course = fixtures::course(&app, "BS-101", None).await;
+    let it = fixtures::iteration(&app, &course, "2090-01-06", "2090-01-10", 10, None).await;
+    let mut officers = Vec::new();
+    for _ in 0..30 {
+        officers.push(fixtures::officer(&app, &partner, None).await);
+    }
+    let nominations = concurrently(
+        &app,
+        NOMINATE,
+        officers
+            .iter()
+            .map(|o| json!({ "i": it, "o": o }))
+            .collect(),
+    );
+    let creations = concurrently(
+        &app,
+        "mutation($p: ID!) { createOfficer(input: {partnerId: $p, familyName: \"New\", givenName: \"Officer\", rank: \"Major\", service: NAVY}) { id } }",
+        (0..30).map(|_| json!({ "p": partner })).collect(),
+    );
+    let (nominations, creations) = tokio::join!(nominations, creations);
+    assert_eq!(outcomes(&nominations), (30, vec![]), "{nominations:#?}");
+    assert_eq!(outcomes(&creations), (30, vec![]), "{creations:#?}");
+    assert_eq!(
+        app.sql_count("SELECT CAST(seats_held AS BIGINT) FROM course_iteration")
+            .await,
+        10
     );
 }
