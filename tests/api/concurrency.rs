@@ -194,6 +194,8 @@ crate::on_both_backends!(
     concurrent_confirmations_never_seat_an_officer_in_two_overlapping_iterations,
     concurrent_batches_over_the_same_iterations_all_apply,
     nominations_and_other_writes_at_the_same_time_all_succeed,
+    concurrent_approvals_of_overlapping_cycles_approve_exactly_one,
+    concurrent_renewals_of_one_cycle_create_one_successor,
 );
 
 async fn concurrent_confirmations_never_seat_an_officer_in_two_overlapping_iterations(
@@ -298,5 +300,53 @@ async fn nominations_and_other_writes_at_the_same_time_all_succeed(app: TestApp)
         app.sql_count("SELECT CAST(seats_held AS BIGINT) FROM course_iteration")
             .await,
         10
+    );
+}
+
+async fn concurrent_approvals_of_overlapping_cycles_approve_exactly_one(app: TestApp) {
+    let partner = fixtures::partner(&app, "TKM").await;
+    let mut vars = Vec::new();
+    for month in 1..=10 {
+        let (id, v) = fixtures::cycle(&app, &partner, "IPCP", &format!("2024-{month:02}-01")).await;
+        vars.push(json!({ "id": id, "v": v }));
+    }
+    let bodies = concurrently(
+        &app,
+        "mutation($id: ID!, $v: Int!) { approveProgrammeCycle(input: {id: $id, version: $v, nacApprovedOn: \"2023-12-01\", partnerApprovedOn: \"2023-12-02\"}) { status } }",
+        vars,
+    )
+    .await;
+    let (ok, codes) = outcomes(&bodies);
+    assert_eq!(ok, 1, "{bodies:#?}");
+    assert_eq!(codes, vec!["CYCLE_OVERLAP".to_owned(); 9]);
+    assert_eq!(
+        app.sql_count("SELECT COUNT(*) FROM programme_cycle WHERE status <> 'DRAFT'")
+            .await,
+        1
+    );
+}
+
+async fn concurrent_renewals_of_one_cycle_create_one_successor(app: TestApp) {
+    let partner = fixtures::partner(&app, "TKM").await;
+    let (id, v) = fixtures::cycle(&app, &partner, "IPCP", "2024-01-01").await;
+    let approved = app
+        .ok(
+            "mutation($id: ID!, $v: Int!) { approveProgrammeCycle(input: {id: $id, version: $v, nacApprovedOn: \"2023-12-01\", partnerApprovedOn: \"2023-12-02\"}) { version } }",
+            json!({ "id": id, "v": v }),
+        )
+        .await;
+    let v = approved["approveProgrammeCycle"]["version"].clone();
+    let bodies = concurrently(
+        &app,
+        "mutation($id: ID!, $v: Int!) { renewProgrammeCycle(input: {id: $id, version: $v}) { id } }",
+        (0..10).map(|_| json!({ "id": id, "v": v })).collect(),
+    )
+    .await;
+    let (ok, codes) = outcomes(&bodies);
+    assert_eq!(ok, 1, "{bodies:#?}");
+    assert_eq!(codes, vec!["ALREADY_RENEWED".to_owned(); 9]);
+    assert_eq!(
+        app.sql_count("SELECT COUNT(*) FROM programme_cycle").await,
+        2
     );
 }
