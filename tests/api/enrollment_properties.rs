@@ -5,7 +5,8 @@
 //! After every operation: seats held == seat-holding enrollments <= capacity, partner quotas hold,
 //! one live enrollment per officer and iteration, no officer seated in two overlapping iterations,
 //! the waitlist keeps its order (FIFO, distinct positions), every status change is an edge of
-//! invariant 6, and a refused operation changed nothing.
+//! invariant 6, and a refused operation changed nothing. A second property runs random bulk batches:
+//! ALL_OR_NOTHING reports every row as PER_ROW records it and writes nothing if one is refused.
 
 use std::collections::BTreeMap;
 
@@ -450,6 +451,80 @@ proptest! {
                 let changed = run(&w, op).await;
                 let after = snapshot(&w.db).await;
                 check(&mut w, op, changed, &before, &after);
+            }
+        });
+    }
+}
+
+fn bulk_row() -> impl Strategy<Value = (usize, usize, usize)> {
+    (0..OFFICERS, 0..ITERATIONS.len(), 0..7usize)
+}
+
+const ROW_ACTIONS: [service::bulk::RowAction; 7] = [
+    service::bulk::RowAction::Nominate,
+    service::bulk::RowAction::Confirm,
+    service::bulk::RowAction::Withdraw,
+    service::bulk::RowAction::Attend,
+    service::bulk::RowAction::NoShow,
+    service::bulk::RowAction::Complete,
+    service::bulk::RowAction::Fail,
+];
+
+/// Per row: refused (with its code) or the status reached.
+async fn record(
+    w: &World,
+    rows: &[(usize, usize, usize)],
+    mode: service::bulk::BulkMode,
+) -> Vec<Result<S, String>> {
+    let input = rows
+        .iter()
+        .map(|(officer, iteration, action)| {
+            Ok(service::bulk::EnrollmentRow {
+                iteration: service::bulk::IterationRef::Id(w.iterations[*iteration]),
+                officer_id: w.officers[*officer].0,
+                action: ROW_ACTIONS[*action],
+                evaluation_score: None,
+            })
+        })
+        .collect();
+    let report = service::bulk::record(&w.db, input, mode, "proptest", &|_| {})
+        .await
+        .unwrap();
+    report
+        .rows
+        .into_iter()
+        .map(|r| match (r.enrollment, r.error) {
+            (Some(e), None) => Ok(e.status),
+            (_, Some(err)) => Err(err.code().to_owned()),
+            (None, None) => Err("no outcome".to_owned()),
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    /// ALL_OR_NOTHING reports each row exactly as PER_ROW records it, and writes nothing unless
+    /// every row passed.
+    #[test]
+    fn all_or_nothing_reports_what_per_row_records(rows in proptest::collection::vec(bulk_row(), 1..25)) {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let all = world().await;
+            let before = snapshot(&all.db).await;
+            let all_or_nothing = record(&all, &rows, service::bulk::BulkMode::AllOrNothing).await;
+            let after = snapshot(&all.db).await;
+            let per_row_world = world().await;
+            let per_row = record(&per_row_world, &rows, service::bulk::BulkMode::PerRow).await;
+            assert_eq!(all_or_nothing, per_row);
+            if all_or_nothing.iter().any(Result::is_err) {
+                assert_eq!(before, after, "a refused batch wrote something");
+            } else {
+                assert_eq!(after.enrollments.len(), snapshot(&per_row_world.db).await.enrollments.len());
             }
         });
     }
