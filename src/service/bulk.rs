@@ -386,7 +386,8 @@ pub fn parse_csv(text: &str) -> Result<Vec<InputRow>> {
         .has_headers(true)
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
+        // Spreadsheets often save UTF-8 with a byte order mark.
+        .from_reader(text.strip_prefix('\u{feff}').unwrap_or(text).as_bytes());
     let expected = CSV_COLUMNS.join(",");
     let header = reader.headers().map_err(|e| {
         AppError::rule(
@@ -527,6 +528,16 @@ mod tests {
                 None,
             ]
         );
+    }
+
+    #[test]
+    fn a_spreadsheet_byte_order_mark_is_ignored() {
+        let rows = parse_csv(&format!(
+            "\u{feff}{}\r\n1,,,2,NOMINATE,\r\n",
+            CSV_COLUMNS.join(",")
+        ))
+        .unwrap_or_default();
+        assert!(matches!(rows.as_slice(), [Ok(_)]));
     }
 
     #[test]
