@@ -327,6 +327,33 @@ async fn a_cycle_change_with_a_stale_version_is_refused_and_changes_nothing(app:
     assert_eq!(cycle_state(&app).await, before);
 }
 
+async fn a_draft_cycles_dates_cannot_move_away_from_its_activities(app: TestApp) {
+    let partner = fixtures::partner(&app, "TKM").await;
+    let area = fixtures::area(&app, "CIVIL_PREPAREDNESS").await;
+    let (id, v) = fixtures::cycle(&app, &partner, "IPCP", "2024-01-01").await;
+    app.ok(
+        "mutation($c: ID!, $a: ID!) { recordActivity(input: {cycleId: $c, areaId: $a, kind: DISASTER_RESPONSE, title: \"EADRCC\", description: \"Floods\", startDate: \"2024-05-20\", endDate: \"2024-06-30\"}) { id } }",
+        json!({ "c": id, "a": area }),
+    )
+    .await;
+    let before = cycle_state(&app).await;
+    let code = app
+        .error_code(
+            "mutation($id: ID!, $v: Int!) { updateProgrammeCycle(input: {id: $id, version: $v, startDate: \"2024-06-01\"}) { id } }",
+            json!({ "id": id, "v": v }),
+        )
+        .await;
+    assert_eq!(code, "OUTSIDE_CYCLE");
+    assert_eq!(cycle_state(&app).await, before);
+    let data = app
+        .ok(
+            "mutation($id: ID!, $v: Int!) { updateProgrammeCycle(input: {id: $id, version: $v, startDate: \"2024-05-01\"}) { endDate } }",
+            json!({ "id": id, "v": v }),
+        )
+        .await;
+    assert_eq!(data["updateProgrammeCycle"]["endDate"], "2026-04-30");
+}
+
 crate::on_both_backends!(
     a_cycle_lasts_as_long_as_its_kind_says_including_29_february,
     approval_needs_both_approval_dates,
@@ -338,4 +365,5 @@ crate::on_both_backends!(
     a_cycle_is_renewed_only_once,
     activating_the_successor_supersedes_the_old_cycle,
     a_cycle_change_with_a_stale_version_is_refused_and_changes_nothing,
+    a_draft_cycles_dates_cannot_move_away_from_its_activities,
 );
