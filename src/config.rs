@@ -59,6 +59,30 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Record data in bulk from a file.
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum ImportWhat {
+    /// Nominations and outcomes from a CSV file (columns: see README, "Bulk recording"); prints a
+    /// report per row and exits with status 1 if any row was refused.
+    Enrollments {
+        /// The CSV file, header row first.
+        file: std::path::PathBuf,
+        /// all-or-nothing: any refused row rolls back the whole file; per-row: keep the rows that pass.
+        #[arg(long, value_enum, default_value_t = ImportMode::AllOrNothing)]
+        mode: ImportMode,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ImportMode {
+    AllOrNothing,
+    PerRow,
 }
 
 #[derive(Debug, Clone, Subcommand)]

@@ -8,7 +8,7 @@ use std::{future::Future, ops::Deref, path::Path, sync::Arc, time::Duration};
 
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
-    DatabaseTransaction, Statement, TransactionTrait,
+    DatabaseTransaction, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
@@ -44,6 +44,13 @@ impl Deref for WriteTxn {
 impl WriteTxn {
     pub async fn commit(self) -> Result<()> {
         self.txn.commit().await?;
+        Ok(())
+    }
+
+    /// Undoes the transaction now (dropping it also rolls back, but only once the connection is
+    /// next used).
+    pub async fn rollback(self) -> Result<()> {
+        self.txn.rollback().await?;
         Ok(())
     }
 }
@@ -96,11 +103,28 @@ impl Db {
         } else {
             None
         };
-        let txn = self.conn.begin().await?;
+        let txn = self.begin_now(writer.is_some()).await?;
         Ok(WriteTxn {
             txn,
             _writer: writer,
         })
+    }
+
+    /// Begins a transaction; on SQLite as IMMEDIATE, which takes SQLite's write lock at BEGIN,
+    /// where the busy timeout applies (a deferred transaction that reads first and writes later
+    /// fails at once with SQLITE_BUSY when another write got in between).
+    async fn begin_now(&self, sqlite: bool) -> Result<DatabaseTransaction> {
+        let txn = if sqlite {
+            self.conn
+                .begin_with_options(TransactionOptions {
+                    sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                    ..Default::default()
+                })
+                .await?
+        } else {
+            self.conn.begin().await?
+        };
+        Ok(txn)
     }
 
     /// Runs `work` in one write transaction that commits only if it succeeds. Service calls inside
@@ -116,7 +140,7 @@ impl Db {
         } else {
             None
         };
-        let txn = Arc::new(self.conn.begin().await?);
+        let txn = Arc::new(self.begin_now(writer.is_some()).await?);
         let outcome = OUTER.scope(txn.clone(), work(txn.clone())).await;
         let txn = Arc::try_unwrap(txn)
             .map_err(|_| AppError::Internal("a transaction outlived its mutation".into()))?;

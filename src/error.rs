@@ -234,6 +234,8 @@ fn is_unavailable(text: &str) -> bool {
         "PoolTimedOut",
         "error communicating with database",
         "connection closed",
+        // PostgreSQL aborted the transaction to break a lock cycle: nothing was written, a retry works.
+        "deadlock detected",
     ];
     MARKERS.iter().any(|m| text.contains(m))
 }

@@ -2,7 +2,9 @@
 
 use clap::Parser;
 use ipcp::{
-    config::{Cli, Command, MigrateAction, SeedDataset, Settings, TokenAction},
+    config::{
+        Cli, Command, ImportMode, ImportWhat, MigrateAction, SeedDataset, Settings, TokenAction,
+    },
     db::Db,
     error::AppError,
     service, startup,
@@ -130,5 +132,76 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             }
             Ok(())
         }
+        Command::Import {
+            what: ImportWhat::Enrollments { file, mode },
+        } => import_enrollments(&cli.database, &file, mode).await,
     }
+}
+
+/// `ipcp import enrollments FILE.csv`: the rows go through the same service as `importEnrollmentsCsv`,
+/// with a progress bar on a terminal and a line per row on stdout.
+async fn import_enrollments(
+    database: &ipcp::config::DatabaseArgs,
+    file: &std::path::Path,
+    mode: ImportMode,
+) -> Result<(), AppError> {
+    use service::bulk::{self, BulkMode, RowOutcome};
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| AppError::invalid("file", format!("cannot read {}: {e}", file.display())))?;
+    let rows = bulk::parse_csv(&text)?;
+    let db = Db::connect(database).await?;
+    startup::migrate(&db).await?;
+    let bar = indicatif::ProgressBar::new(rows.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let mode = match mode {
+        ImportMode::AllOrNothing => BulkMode::AllOrNothing,
+        ImportMode::PerRow => BulkMode::PerRow,
+    };
+    let progress = bar.clone();
+    let report = bulk::record(&db, rows, mode, "cli import", &move |done| {
+        progress.set_position(done as u64)
+    })
+    .await?;
+    bar.finish_and_clear();
+    for row in &report.rows {
+        let line = match (&row.outcome, &row.enrollment, &row.error) {
+            (RowOutcome::Refused, _, Some(err)) => {
+                format!("refused\t{}\t{}", err.code(), err.message())
+            }
+            (outcome, Some(e), _) => format!(
+                "{}\tenrollment {}\t{}",
+                if *outcome == RowOutcome::Applied {
+                    "applied"
+                } else {
+                    "rolled back"
+                },
+                e.id,
+                service::enrollment::status_name(e.status)
+            ),
+            _ => "refused".to_owned(),
+        };
+        println!("row {}\t{line}", row.row);
+    }
+    let refused = report.count(RowOutcome::Refused);
+    println!(
+        "{} rows: {} applied, {} refused{}",
+        report.rows.len(),
+        report.count(RowOutcome::Applied),
+        refused,
+        if report.committed {
+            ""
+        } else {
+            "; nothing recorded"
+        }
+    );
+    if refused > 0 {
+        return Err(AppError::rule(
+            "ROWS_REFUSED",
+            format!("{refused} rows were refused (see the report above)"),
+        ));
+    }
+    Ok(())
 }

@@ -114,6 +114,39 @@ where
     .await
 }
 
+/// Runs a batch mutation's `work` in one write transaction (row-level transactions inside become
+/// savepoints) and records one audit event for it when `summary` says something was written.
+pub(crate) async fn write_batch<T, F, Fut>(
+    ctx: &Context<'_>,
+    entity: &'static str,
+    work: F,
+    summary: impl FnOnce(&T) -> Option<serde_json::Value>,
+) -> Result<T>
+where
+    F: FnOnce(Arc<DatabaseTransaction>) -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let db = db(ctx)?;
+    let caller = caller(ctx);
+    let request_id = ctx.data_opt::<RequestId>().map(|r| r.0.clone());
+    let action = ctx.field().name().to_owned();
+    db.in_transaction(|txn| async move {
+        let outcome = work(txn.clone()).await?;
+        if let Some(after) = summary(&outcome) {
+            let change = Change {
+                action,
+                entity,
+                entity_id: "batch".into(),
+                before: None,
+                after: Some(after),
+            };
+            audit::record(&*txn, &caller, request_id.as_deref(), change).await?;
+        }
+        Ok(outcome)
+    })
+    .await
+}
+
 fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
     serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
 }

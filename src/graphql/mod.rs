@@ -5,6 +5,7 @@ pub mod activity;
 pub mod admin;
 pub mod area;
 pub mod auth;
+pub mod bulk;
 pub mod course;
 pub mod cycle;
 pub mod enrollment;
@@ -53,6 +54,7 @@ pub struct MutationRoot(
     enrollment::EnrollmentMutation,
     activity::ActivityMutation,
     admin::AdminMutation,
+    bulk::BulkMutation,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -144,7 +144,7 @@ fn officer_name(id: i32) -> String {
 }
 
 /// Invariant 5: the officer holds no seat in another iteration whose dates overlap `it`'s.
-async fn schedule_clash<C: ConnectionTrait>(
+pub(crate) async fn schedule_clash<C: ConnectionTrait>(
     conn: &C,
     officer_id: i32,
     it: &course_iteration::Model,
@@ -163,7 +163,7 @@ async fn schedule_clash<C: ConnectionTrait>(
         .await?)
 }
 
-fn clash_error(
+pub(crate) fn clash_error(
     officer_id: i32,
     it: &course_iteration::Model,
     other: &course_iteration::Model,
@@ -181,6 +181,21 @@ fn clash_error(
             it.end_date
         ),
     )
+}
+
+/// Locks the officer's row (PostgreSQL; SQLite writers are already serialised). Every path that may
+/// seat an officer takes this lock after the iteration's, so two transactions on different
+/// iterations cannot both seat one officer in overlapping iterations (invariant 5).
+pub(crate) async fn lock_officer<C: ConnectionTrait>(
+    conn: &C,
+    officer_id: i32,
+) -> Result<officer::Model> {
+    officer::Entity::find()
+        .filter(officer::Column::Id.eq(officer_id))
+        .lock_exclusive()
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("officer", officer_id))
 }
 
 /// Whether a seat is free for the partner: under capacity and under the partner's quota.
@@ -296,15 +311,21 @@ async fn place<C: ConnectionTrait>(
 /// Proposes an officer for an iteration (and, with `place`, seats or waitlists them at once).
 pub async fn nominate(db: &Db, input: Nomination, decided_by: &str) -> Result<enrollment::Model> {
     let txn = db.begin_write().await?;
-    let it = iteration::get_locked(&*txn, input.iteration_id).await?;
+    let result = nominate_in(&*txn, input, decided_by).await?;
+    txn.commit().await?;
+    Ok(result)
+}
+
+/// `nominate` inside a write transaction the caller owns (and commits or rolls back).
+pub async fn nominate_in<C: ConnectionTrait>(
+    txn: &C,
+    input: Nomination,
+    decided_by: &str,
+) -> Result<enrollment::Model> {
+    let it = iteration::get_locked(txn, input.iteration_id).await?;
     open_for_nominations(&it)?;
-    let officer = officer::Entity::find()
-        .filter(officer::Column::Id.eq(input.officer_id))
-        .lock_exclusive()
-        .one(&*txn)
-        .await?
-        .ok_or_else(|| AppError::not_found("officer", input.officer_id))?;
-    let course = course::get(&*txn, it.course_id).await?;
+    let officer = lock_officer(txn, input.officer_id).await?;
+    let course = course::get(txn, it.course_id).await?;
     if let Some(required) = &course.min_slp {
         let required = Slp::parse("minSlp", required)?;
         let meets = match &officer.slp {
@@ -332,7 +353,7 @@ pub async fn nominate(db: &Db, input: Nomination, decided_by: &str) -> Result<en
             EnrollmentStatus::Withdrawn,
             EnrollmentStatus::Cancelled,
         ]))
-        .one(&*txn)
+        .one(txn)
         .await?;
     if let Some(existing) = live {
         return Err(AppError::rule(
@@ -346,7 +367,7 @@ pub async fn nominate(db: &Db, input: Nomination, decided_by: &str) -> Result<en
             ),
         ));
     }
-    if let Some(other) = schedule_clash(&*txn, officer.id, &it).await? {
+    if let Some(other) = schedule_clash(txn, officer.id, &it).await? {
         return Err(clash_error(officer.id, &it, &other));
     }
     let at = now();
@@ -362,15 +383,13 @@ pub async fn nominate(db: &Db, input: Nomination, decided_by: &str) -> Result<en
         updated_at: Set(at),
         ..Default::default()
     })
-    .exec_with_returning(&*txn)
+    .exec_with_returning(txn)
     .await?;
-    let result = if input.place {
-        place(&*txn, &it, &created, decided_by).await?
+    if input.place {
+        place(txn, &it, &created, decided_by).await
     } else {
-        created
-    };
-    txn.commit().await?;
-    Ok(result)
+        Ok(created)
+    }
 }
 
 /// Applies one lifecycle action to an enrollment, with its time gates and seat bookkeeping.
@@ -383,9 +402,23 @@ pub async fn act(
     decided_by: &str,
 ) -> Result<enrollment::Model> {
     let txn = db.begin_write().await?;
-    let current = get(&*txn, id).await?;
-    let it = iteration::get_locked(&*txn, current.iteration_id).await?;
-    let current = get(&*txn, id).await?;
+    let result = act_in(&*txn, id, version, action, evaluation_score, decided_by).await?;
+    txn.commit().await?;
+    Ok(result)
+}
+
+/// `act` inside a write transaction the caller owns (and commits or rolls back).
+pub async fn act_in<C: ConnectionTrait>(
+    txn: &C,
+    id: i32,
+    version: i32,
+    action: Action,
+    evaluation_score: Option<f64>,
+    decided_by: &str,
+) -> Result<enrollment::Model> {
+    let current = get(txn, id).await?;
+    let it = iteration::get_locked(txn, current.iteration_id).await?;
+    let current = get(txn, id).await?;
     if current.version != version {
         return Err(AppError::StaleVersion {
             entity: ENTITY,
@@ -413,16 +446,17 @@ pub async fn act(
     let result = match action {
         Action::Confirm => {
             open_for_nominations(&it)?;
-            if let Some(other) = schedule_clash(&*txn, current.officer_id, &it).await? {
+            lock_officer(txn, current.officer_id).await?;
+            if let Some(other) = schedule_clash(txn, current.officer_id, &it).await? {
                 return Err(clash_error(current.officer_id, &it, &other));
             }
-            place(&*txn, &it, &current, decided_by).await?
+            place(txn, &it, &current, decided_by).await?
         }
         Action::Waitlist => {
             am.status = Set(to);
             am.waitlisted_at = Set(Some(at));
-            am.waitlist_position = Set(Some(next_waitlist_position(&*txn, it.id).await?));
-            update_versioned::<Entity, _>(&*txn, ENTITY, COLS, id, version, am).await?
+            am.waitlist_position = Set(Some(next_waitlist_position(txn, it.id).await?));
+            update_versioned::<Entity, _>(txn, ENTITY, COLS, id, version, am).await?
         }
         Action::Decline | Action::Withdraw | Action::Cancel => {
             if action == Action::Withdraw
@@ -437,12 +471,11 @@ pub async fn act(
             am.status = Set(to);
             am.waitlist_position = Set(None);
             am.ended_at = Set(Some(at));
-            let updated =
-                update_versioned::<Entity, _>(&*txn, ENTITY, COLS, id, version, am).await?;
+            let updated = update_versioned::<Entity, _>(txn, ENTITY, COLS, id, version, am).await?;
             if SEAT_HOLDING.contains(&current.status) {
-                release_seat(&*txn, it.id).await?;
-                let it = iteration::get(&*txn, it.id).await?;
-                promote_waitlisted(&*txn, &it).await?;
+                release_seat(txn, it.id).await?;
+                let it = iteration::get(txn, it.id).await?;
+                promote_waitlisted(txn, &it).await?;
             }
             updated
         }
@@ -459,10 +492,9 @@ pub async fn act(
             } else {
                 am.outcome_at = Set(Some(at));
             }
-            let updated =
-                update_versioned::<Entity, _>(&*txn, ENTITY, COLS, id, version, am).await?;
+            let updated = update_versioned::<Entity, _>(txn, ENTITY, COLS, id, version, am).await?;
             if action == Action::NoShow {
-                release_seat(&*txn, it.id).await?;
+                release_seat(txn, it.id).await?;
             }
             updated
         }
@@ -478,10 +510,9 @@ pub async fn act(
             am.status = Set(to);
             am.outcome_at = Set(Some(at));
             am.evaluation_score = Set(evaluation_score);
-            update_versioned::<Entity, _>(&*txn, ENTITY, COLS, id, version, am).await?
+            update_versioned::<Entity, _>(txn, ENTITY, COLS, id, version, am).await?
         }
     };
-    txn.commit().await?;
     Ok(result)
 }
 
@@ -507,6 +538,7 @@ pub async fn promote_waitlisted<C: ConnectionTrait>(
         if it.seats_held >= it.capacity {
             break;
         }
+        lock_officer(conn, candidate.officer_id).await?;
         if !seat_free(conn, &it, candidate.partner_id).await?
             || schedule_clash(conn, candidate.officer_id, &it)
                 .await?

@@ -10,7 +10,8 @@ use entity::{
 use sea_orm::{
     sea_query::{Expr, ExprTrait},
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect,
+    RelationTrait,
 };
 
 use super::{
@@ -186,7 +187,11 @@ pub async fn update(
         am.capacity = Set(c);
     }
     if let Some(q) = changes.partner_quota {
-        am.partner_quota = Set(quota(q)?);
+        let q = quota(q)?;
+        if let Some(limit) = q {
+            ensure_quota_holds(&*txn, &current, limit).await?;
+        }
+        am.partner_quota = Set(q);
     }
     if let Some(s) = changes.status {
         if s == IterationStatus::Cancelled {
@@ -216,11 +221,65 @@ pub async fn update(
         am,
     )
     .await?;
+    if (updated.start_date, updated.end_date) != (current.start_date, current.end_date) {
+        ensure_no_schedule_conflict(&*txn, &updated).await?;
+    }
     // A larger capacity frees seats: the waitlist moves up, first come first served.
     enrollments::promote_waitlisted(&*txn, &updated).await?;
     let updated = get(&*txn, id).await?;
     txn.commit().await?;
     Ok(updated)
+}
+
+/// Invariant 4: a quota may not drop below the seats a partner already holds.
+async fn ensure_quota_holds<C: ConnectionTrait>(
+    conn: &C,
+    it: &course_iteration::Model,
+    limit: i32,
+) -> Result<()> {
+    let held: Vec<i32> = enrollment::Entity::find()
+        .select_only()
+        .column(enrollment::Column::PartnerId)
+        .filter(enrollment::Column::IterationId.eq(it.id))
+        .filter(enrollment::Column::Status.is_in(enrollments::SEAT_HOLDING))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let mut per_partner = std::collections::BTreeMap::<i32, i32>::new();
+    for partner in held {
+        *per_partner.entry(partner).or_default() += 1;
+    }
+    if let Some((partner, seats)) = per_partner.into_iter().find(|(_, n)| *n > limit) {
+        return Err(AppError::rule(
+            "QUOTA_BELOW_SEATS_HELD",
+            format!(
+                "partner {partner} holds {seats} seats in course iteration {}; its quota cannot drop to {limit}",
+                it.id
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Invariant 5 when an iteration moves: none of its seated officers may then hold a seat in another
+/// iteration on the same days. Their rows are locked, as when a seat is taken.
+async fn ensure_no_schedule_conflict<C: ConnectionTrait>(
+    conn: &C,
+    moved: &course_iteration::Model,
+) -> Result<()> {
+    let seated = enrollment::Entity::find()
+        .filter(enrollment::Column::IterationId.eq(moved.id))
+        .filter(enrollment::Column::Status.is_in(enrollments::SEAT_HOLDING))
+        .order_by_asc(enrollment::Column::OfficerId)
+        .all(conn)
+        .await?;
+    for e in seated {
+        enrollments::lock_officer(conn, e.officer_id).await?;
+        if let Some(other) = enrollments::schedule_clash(conn, e.officer_id, moved).await? {
+            return Err(enrollments::clash_error(e.officer_id, moved, &other));
+        }
+    }
+    Ok(())
 }
 
 /// Cancels the iteration; its live enrollments become CANCELLED and no seat stays held.
@@ -236,6 +295,28 @@ pub async fn cancel(db: &Db, id: i32, version: i32) -> Result<course_iteration::
             format!(
                 "course iteration {id} is {} and cannot be cancelled",
                 status_name(current.status)
+            ),
+        ));
+    }
+    // Attendance or an outcome on record means the iteration took place: cancelling it would
+    // rewrite what reports count (invariant 8) and leave seats held by final enrollments.
+    let took_place = enrollment::Entity::find()
+        .filter(enrollment::Column::IterationId.eq(id))
+        .filter(enrollment::Column::Status.is_in([
+            EnrollmentStatus::Attended,
+            EnrollmentStatus::Completed,
+            EnrollmentStatus::Failed,
+            EnrollmentStatus::NoShow,
+        ]))
+        .one(&*txn)
+        .await?;
+    if let Some(e) = took_place {
+        return Err(AppError::rule(
+            "INVALID_TRANSITION",
+            format!(
+                "course iteration {id} has attendance on record (enrollment {} is {}); it took place and cannot be cancelled",
+                e.id,
+                enrollments::status_name(e.status)
             ),
         ));
     }

@@ -8,13 +8,14 @@
 
 use chrono::{Duration, NaiveDate};
 use entity::{
+    activity,
     enums::{CycleStatus, ObjectiveStatus, ProgrammeKind},
     objective,
     programme_cycle::{self, ActiveModel, Column, Entity},
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 
 use super::{dates, find, now, paging, partner, update_versioned, validate, Page, PageRequest};
@@ -209,6 +210,7 @@ pub async fn update(
         am.partner_approved_on = Set(d);
     }
     let updated = update_versioned::<Entity, _>(&*txn, ENTITY, COLS, id, version, am).await?;
+    ensure_activities_inside(&*txn, &updated).await?;
     if updated.status != CycleStatus::Draft
         && (updated.nac_approved_on.is_none() || updated.partner_approved_on.is_none())
     {
@@ -219,6 +221,32 @@ pub async fn update(
     }
     txn.commit().await?;
     Ok(updated)
+}
+
+/// Invariant 7: what a cycle counts lies inside its dates, also after its dates change.
+async fn ensure_activities_inside<C: ConnectionTrait>(
+    conn: &C,
+    cycle: &programme_cycle::Model,
+) -> Result<()> {
+    let outside = activity::Entity::find()
+        .filter(activity::Column::CycleId.eq(cycle.id))
+        .filter(
+            Condition::any()
+                .add(activity::Column::StartDate.lt(cycle.start_date))
+                .add(activity::Column::EndDate.gt(cycle.end_date)),
+        )
+        .one(conn)
+        .await?;
+    match outside {
+        Some(a) => Err(AppError::rule(
+            "OUTSIDE_CYCLE",
+            format!(
+                "activity {} ({} to {}) would lie outside programme cycle {} ({} to {})",
+                a.id, a.start_date, a.end_date, cycle.id, cycle.start_date, cycle.end_date
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 fn transition_error(cycle: &programme_cycle::Model, to: CycleStatus) -> AppError {

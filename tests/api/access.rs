@@ -462,7 +462,66 @@ async fn validation_errors_give_no_suggestions(app: TestApp) {
     assert!(!message.contains("Did you mean"), "{message}");
 }
 
+async fn a_batch_that_writes_gets_one_audit_event_and_a_refused_batch_none(app: TestApp) {
+    let partner = fixtures::partner(&app, "TKM").await;
+    let course = fixtures::course(&app, "BS-1", None).await;
+    let iteration = fixtures::iteration(&app, &course, "2090-03-01", "2090-03-05", 5, None).await;
+    let (a, b) = (
+        fixtures::officer(&app, &partner, None).await,
+        fixtures::officer(&app, &partner, None).await,
+    );
+    let q = "mutation($rows: [EnrollmentRowInput!]!) { recordEnrollments(rows: $rows) { committed applied refused } }";
+    let events = |app: &TestApp| {
+        let url = app.database.url.clone();
+        async move {
+            let conn = sea_orm::Database::connect(&url).await.expect("connect");
+            use sea_orm::ConnectionTrait;
+            let row = conn
+                .query_one_raw(sea_orm::Statement::from_string(
+                    conn.get_database_backend(),
+                    "SELECT COUNT(*) FROM audit_event WHERE action = 'recordEnrollments'"
+                        .to_owned(),
+                ))
+                .await
+                .expect("query")
+                .expect("row");
+            row.try_get_by_index::<i64>(0).expect("count")
+        }
+    };
+    let refused = app
+        .ok(
+            q,
+            json!({ "rows": [
+            { "iterationId": iteration, "officerId": a, "action": "NOMINATE" },
+            { "iterationId": iteration, "officerId": "999", "action": "NOMINATE" },
+        ] }),
+        )
+        .await;
+    assert_eq!(refused["recordEnrollments"]["committed"], false);
+    assert_eq!(events(&app).await, 0);
+    let applied = app
+        .ok(
+            q,
+            json!({ "rows": [
+            { "iterationId": iteration, "officerId": a, "action": "NOMINATE" },
+            { "iterationId": iteration, "officerId": b, "action": "NOMINATE" },
+        ] }),
+        )
+        .await;
+    assert_eq!(applied["recordEnrollments"]["applied"], 2);
+    assert_eq!(events(&app).await, 1);
+    let log = app
+        .ok(
+            "{ auditEvents(entity: \"enrollment\") { edges { node { action after } } } }",
+            json!({}),
+        )
+        .await;
+    let after = &log["auditEvents"]["edges"][0]["node"]["after"]["applied"];
+    assert_eq!(after.as_array().map(Vec::len), Some(2), "{log}");
+}
+
 crate::on_both_backends!(
+    a_batch_that_writes_gets_one_audit_event_and_a_refused_batch_none,
     every_root_field_allows_exactly_the_roles_the_policy_names,
     anonymous_callers_get_nothing_but_typename,
     a_bad_revoked_or_expired_token_gets_401,

@@ -6,6 +6,11 @@
 mod helpers;
 
 mod access;
+mod bulk;
+mod concurrency;
+mod cycle_rules;
+mod enrollment_properties;
+mod enrollment_rules;
 mod foundation;
 mod hostile;
 mod http;

@@ -1,0 +1,355 @@
+//! Bulk recording: per-row reports, all-or-nothing and per-row modes, CSV errors, the CLI import.
+
+use serde_json::{json, Value};
+
+use crate::{
+    enrollment_rules::enrollment_state,
+    helpers::{fixtures, Backend, TestApp},
+};
+
+const RECORD: &str = "mutation($rows: [EnrollmentRowInput!]!, $mode: BulkMode) { recordEnrollments(rows: $rows, mode: $mode) { mode committed applied refused rows { row outcome status code message enrollment { id status } } } }";
+const IMPORT: &str = "mutation($csv: String!, $mode: BulkMode) { importEnrollmentsCsv(csv: $csv, mode: $mode) { mode committed applied refused rows { row outcome status code message } } }";
+const HEADER: &str = "iteration_id,course_code,iteration_start,officer_id,action,evaluation_score";
+
+struct World {
+    iteration: String,
+    started: String,
+    officers: Vec<String>,
+}
+
+/// A 2-seat iteration of BS-101 starting 2090-03-04, one that has started, and four officers.
+async fn world(app: &TestApp) -> World {
+    let partner = fixtures::partner(app, "TKM").await;
+    let course = fixtures::course(app, "BS-101", None).await;
+    let iteration = fixtures::iteration(app, &course, "2090-03-04", "2090-03-08", 2, None).await;
+    let started = fixtures::iteration(app, &course, "2020-01-06", "2020-01-10", 5, None).await;
+    let mut officers = Vec::new();
+    for _ in 0..4 {
+        officers.push(fixtures::officer(app, &partner, None).await);
+    }
+    World {
+        iteration,
+        started,
+        officers,
+    }
+}
+
+fn rows(report: &Value) -> Vec<(String, Option<String>, Option<String>)> {
+    report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["outcome"].as_str().unwrap().to_owned(),
+                r["status"].as_str().map(str::to_owned),
+                r["code"].as_str().map(str::to_owned),
+            )
+        })
+        .collect()
+}
+
+fn row(
+    outcome: &str,
+    status: Option<&str>,
+    code: Option<&str>,
+) -> (String, Option<String>, Option<String>) {
+    (
+        outcome.to_owned(),
+        status.map(str::to_owned),
+        code.map(str::to_owned),
+    )
+}
+
+async fn every_row_is_reported_with_what_was_done(app: TestApp) {
+    let w = world(&app).await;
+    let o = &w.officers;
+    let data = app
+        .ok(
+            RECORD,
+            json!({ "rows": [
+                { "iterationId": w.iteration, "officerId": o[0], "action": "NOMINATE" },
+                { "courseCode": "BS-101", "iterationStart": "2090-03-04", "officerId": o[1], "action": "NOMINATE" },
+                { "iterationId": w.iteration, "officerId": o[2], "action": "NOMINATE" },
+                { "iterationId": w.started, "officerId": o[3], "action": "NOMINATE" },
+                { "iterationId": w.started, "officerId": o[3], "action": "ATTEND" },
+                { "iterationId": w.started, "officerId": o[3], "action": "COMPLETE", "evaluationScore": 87.5 },
+            ] }),
+        )
+        .await;
+    let report = &data["recordEnrollments"];
+    assert_eq!(report["mode"], "ALL_OR_NOTHING");
+    assert_eq!(report["committed"], true);
+    assert_eq!(
+        (report["applied"].as_i64(), report["refused"].as_i64()),
+        (Some(6), Some(0))
+    );
+    assert_eq!(
+        rows(report),
+        [
+            row("APPLIED", Some("CONFIRMED"), None),
+            row("APPLIED", Some("CONFIRMED"), None),
+            row("APPLIED", Some("WAITLISTED"), None),
+            row("APPLIED", Some("CONFIRMED"), None),
+            row("APPLIED", Some("ATTENDED"), None),
+            row("APPLIED", Some("COMPLETED"), None),
+        ]
+    );
+    assert_eq!(report["rows"][5]["row"], 6);
+    assert_eq!(
+        app.sql_count("SELECT COUNT(*) FROM enrollment WHERE status = 'COMPLETED' AND evaluation_score = 87.5")
+            .await,
+        1
+    );
+}
+
+async fn all_or_nothing_rolls_back_every_row_when_one_is_refused(app: TestApp) {
+    let w = world(&app).await;
+    let o = &w.officers;
+    let before = enrollment_state(&app).await;
+    let data = app
+        .ok(
+            RECORD,
+            json!({ "rows": [
+                { "iterationId": w.iteration, "officerId": o[0], "action": "NOMINATE" },
+                { "iterationId": w.iteration, "officerId": o[1], "action": "NOMINATE" },
+                // Not started: attendance is refused, so the whole batch is.
+                { "iterationId": w.iteration, "officerId": o[0], "action": "ATTEND" },
+                { "iterationId": w.iteration, "officerId": o[2], "action": "NOMINATE" },
+            ] }),
+        )
+        .await;
+    let report = &data["recordEnrollments"];
+    assert_eq!(report["committed"], false);
+    assert_eq!(
+        rows(report),
+        [
+            row("ROLLED_BACK", Some("CONFIRMED"), None),
+            row("ROLLED_BACK", Some("CONFIRMED"), None),
+            row("REFUSED", None, Some("ITERATION_NOT_STARTED")),
+            // Checked against the state the earlier rows would have left: the seats are taken.
+            row("ROLLED_BACK", Some("WAITLISTED"), None),
+        ]
+    );
+    assert!(report["rows"][2]["message"]
+        .as_str()
+        .unwrap()
+        .contains("starts on 2090-03-04"));
+    assert_eq!(report["rows"][0]["enrollment"], Value::Null);
+    assert_eq!(enrollment_state(&app).await, before);
+}
+
+async fn per_row_keeps_the_rows_that_pass(app: TestApp) {
+    let w = world(&app).await;
+    let o = &w.officers;
+    let data = app
+        .ok(
+            RECORD,
+            json!({ "mode": "PER_ROW", "rows": [
+                { "iterationId": w.iteration, "officerId": o[0], "action": "NOMINATE" },
+                { "iterationId": w.iteration, "officerId": o[0], "action": "ATTEND" },
+                { "iterationId": w.iteration, "officerId": o[1], "action": "WITHDRAW" },
+                { "iterationId": w.iteration, "officerId": o[1], "action": "NOMINATE" },
+                { "iterationId": w.iteration, "officerId": o[0], "action": "WITHDRAW" },
+            ] }),
+        )
+        .await;
+    let report = &data["recordEnrollments"];
+    assert_eq!(report["committed"], true);
+    assert_eq!(
+        (report["applied"].as_i64(), report["refused"].as_i64()),
+        (Some(3), Some(2))
+    );
+    assert_eq!(
+        rows(report),
+        [
+            row("APPLIED", Some("CONFIRMED"), None),
+            row("REFUSED", None, Some("ITERATION_NOT_STARTED")),
+            row("REFUSED", None, Some("NOT_ENROLLED")),
+            row("APPLIED", Some("CONFIRMED"), None),
+            row("APPLIED", Some("WITHDRAWN"), None),
+        ]
+    );
+    assert_eq!(
+        app.sql_count("SELECT COUNT(*) FROM enrollment WHERE status = 'CONFIRMED'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.sql_count("SELECT COUNT(*) FROM enrollment WHERE status = 'WITHDRAWN'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.sql_count("SELECT CAST(seats_held AS BIGINT) FROM course_iteration WHERE start_date > '2050-01-01'")
+            .await,
+        1
+    );
+}
+
+async fn a_csv_with_a_wrong_header_is_refused_naming_the_expected_columns(app: TestApp) {
+    let w = world(&app).await;
+    let before = enrollment_state(&app).await;
+    let body = app
+        .gql(
+            IMPORT,
+            json!({ "csv": format!("iteration,officer,action\n{},{},NOMINATE\n", w.iteration, w.officers[0]) }),
+        )
+        .await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "CSV_HEADER");
+    assert!(body["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains(HEADER));
+    assert_eq!(enrollment_state(&app).await, before);
+}
+
+async fn a_csv_reports_bad_dates_unknown_officers_and_duplicate_rows_row_by_row(app: TestApp) {
+    let w = world(&app).await;
+    let o = &w.officers;
+    let csv = format!(
+        "{HEADER}\n\
+         {it},,,{o0},NOMINATE,\n\
+         ,BS-101,2090-02-30,{o1},NOMINATE,\n\
+         ,BS-101,2090-03-04,999999,NOMINATE,\n\
+         {it},,,{o0},NOMINATE,\n\
+         ,BS-101,2090-03-04,{o2},nominate,\n\
+         ,NO-SUCH,2090-03-04,{o3},NOMINATE,\n",
+        it = w.iteration,
+        o0 = o[0],
+        o1 = o[1],
+        o2 = o[2],
+        o3 = o[3],
+    );
+    let before = enrollment_state(&app).await;
+    let data = app.ok(IMPORT, json!({ "csv": csv })).await;
+    let report = &data["importEnrollmentsCsv"];
+    let expected = [
+        row("ROLLED_BACK", Some("CONFIRMED"), None),
+        row("REFUSED", None, Some("BAD_USER_INPUT")),
+        row("REFUSED", None, Some("NOT_FOUND")),
+        row("REFUSED", None, Some("DUPLICATE_ROW")),
+        row("ROLLED_BACK", Some("CONFIRMED"), None),
+        row("REFUSED", None, Some("NOT_FOUND")),
+    ];
+    assert_eq!(rows(report), expected);
+    assert!(report["rows"][1]["message"]
+        .as_str()
+        .unwrap()
+        .contains("2090-02-30"));
+    assert!(report["rows"][2]["message"]
+        .as_str()
+        .unwrap()
+        .contains("officer 999999"));
+    assert_eq!(
+        enrollment_state(&app).await,
+        before,
+        "all or nothing by default"
+    );
+    // Per row, the good rows are kept and the others reported the same way.
+    let data = app
+        .ok(IMPORT, json!({ "csv": csv, "mode": "PER_ROW" }))
+        .await;
+    let report = &data["importEnrollmentsCsv"];
+    let codes: Vec<Option<String>> = rows(report).into_iter().map(|r| r.2).collect();
+    let expected_codes: Vec<Option<String>> = expected.into_iter().map(|r| r.2).collect();
+    assert_eq!(codes, expected_codes);
+    assert_eq!(report["applied"], 2);
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM enrollment").await, 2);
+}
+
+async fn a_batch_beyond_the_limit_is_refused_with_a_clear_error(app: TestApp) {
+    let w = world(&app).await;
+    let many: Vec<Value> = (0..10_001)
+        .map(|_| json!({ "iterationId": w.iteration, "officerId": w.officers[0], "action": "NOMINATE" }))
+        .collect();
+    let mut csv = String::from(HEADER);
+    for _ in 0..10_001 {
+        csv.push_str(&format!("\n{},,,{},NOMINATE,", w.iteration, w.officers[0]));
+    }
+    let body = app.gql(IMPORT, json!({ "csv": csv })).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BATCH_TOO_LARGE");
+    assert!(body["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("10000"));
+    // The list form is larger than the request body limit long before 10,000 rows: either way
+    // nothing is recorded.
+    let _ = app.gql(RECORD, json!({ "rows": many })).await;
+    let body = app.gql(RECORD, json!({ "rows": [] })).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "EMPTY_BATCH");
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM enrollment").await, 0);
+}
+
+crate::on_both_backends!(
+    every_row_is_reported_with_what_was_done,
+    all_or_nothing_rolls_back_every_row_when_one_is_refused,
+    per_row_keeps_the_rows_that_pass,
+    a_csv_with_a_wrong_header_is_refused_naming_the_expected_columns,
+    a_csv_reports_bad_dates_unknown_officers_and_duplicate_rows_row_by_row,
+    a_batch_beyond_the_limit_is_refused_with_a_clear_error,
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_imports_enrollments_from_a_csv_file() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let w = world(&app).await;
+    let dir = std::env::temp_dir();
+    let good = dir.join(format!("ipcp-import-good-{}.csv", std::process::id()));
+    let bad = dir.join(format!("ipcp-import-bad-{}.csv", std::process::id()));
+    std::fs::write(
+        &good,
+        format!(
+            "{HEADER}\n{it},,,{a},NOMINATE,\n,BS-101,2090-03-04,{b},NOMINATE,\n",
+            it = w.iteration,
+            a = w.officers[0],
+            b = w.officers[1]
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        &bad,
+        format!(
+            "{HEADER}\n{it},,,{c},NOMINATE,\n{it},,,424242,NOMINATE,\n",
+            it = w.iteration,
+            c = w.officers[2]
+        ),
+    )
+    .unwrap();
+    let run = |file: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_ipcp"))
+            .args(["import", "enrollments"])
+            .arg(file)
+            .env("DATABASE_URL", &app.database.url)
+            .output()
+            .expect("ipcp runs")
+    };
+    let out = run(&good);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("row 1\tapplied"), "{stdout}");
+    assert!(stdout.contains("2 rows: 2 applied, 0 refused"), "{stdout}");
+    let out = run(&bad);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success());
+    assert!(stdout.contains("row 1\trolled back"), "{stdout}");
+    assert!(
+        stdout.contains("row 2\trefused\tNOT_FOUND\tofficer 424242 not found"),
+        "{stdout}"
+    );
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM enrollment").await, 2);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ipcp"))
+        .args(["import", "enrollments", "--mode", "per-row"])
+        .arg(&bad)
+        .env("DATABASE_URL", &app.database.url)
+        .output()
+        .expect("ipcp runs");
+    assert!(!out.status.success());
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM enrollment").await, 3);
+    let _ = std::fs::remove_file(good);
+    let _ = std::fs::remove_file(bad);
+}

@@ -1,0 +1,531 @@
+//! Property test of the enrollment rules over the service and a real SQLite database: random sequences
+//! of nominations, lifecycle actions, capacity changes and cancellations never reach a state the
+//! rules forbid.
+//!
+//! After every operation: seats held == seat-holding enrollments <= capacity, partner quotas hold,
+//! one live enrollment per officer and iteration, no officer seated in two overlapping iterations,
+//! the waitlist keeps its order (FIFO, distinct positions), every status change is an edge of
+//! invariant 6, and a refused operation changed nothing. A second property runs random bulk batches:
+//! ALL_OR_NOTHING reports every row as PER_ROW records it and writes nothing if one is refused.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use entity::{
+    course_iteration, enrollment,
+    enums::{CourseTopic, Delivery, EnrollmentStatus as S, Service},
+};
+use ipcp::{
+    config::DatabaseArgs,
+    db::Db,
+    service::{
+        self,
+        enrollment::{Action, Nomination},
+    },
+    startup,
+};
+use proptest::prelude::*;
+use sea_orm::{EntityTrait, QueryOrder};
+
+use crate::helpers::{Backend, TestDatabase};
+
+#[derive(Debug, Clone)]
+enum Op {
+    Nominate {
+        officer: usize,
+        iteration: usize,
+        place: bool,
+    },
+    Act {
+        officer: usize,
+        iteration: usize,
+        action: usize,
+    },
+    Capacity {
+        iteration: usize,
+        capacity: i32,
+    },
+    Cancel {
+        iteration: usize,
+    },
+    Move {
+        iteration: usize,
+        days: i64,
+    },
+}
+
+const ACTIONS: [Action; 8] = [
+    Action::Confirm,
+    Action::Waitlist,
+    Action::Decline,
+    Action::Withdraw,
+    Action::Attend,
+    Action::NoShow,
+    Action::Complete,
+    Action::Fail,
+];
+const OFFICERS: usize = 5;
+/// Two iterations that overlap (2090; random moves shift them by up to 6 days), one that has
+/// started (2020).
+const ITERATIONS: [(&str, &str, i32, Option<i32>); 3] = [
+    ("2090-01-06", "2090-01-10", 2, Some(2)),
+    ("2090-01-08", "2090-01-12", 1, None),
+    ("2020-01-06", "2020-01-10", 2, None),
+];
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => (0..OFFICERS, 0..ITERATIONS.len(), any::<bool>())
+            .prop_map(|(officer, iteration, place)| Op::Nominate { officer, iteration, place }),
+        6 => (0..OFFICERS, 0..ITERATIONS.len(), 0..ACTIONS.len())
+            .prop_map(|(officer, iteration, action)| Op::Act { officer, iteration, action }),
+        1 => (0..ITERATIONS.len(), 0..4i32)
+            .prop_map(|(iteration, capacity)| Op::Capacity { iteration, capacity }),
+        1 => (0..ITERATIONS.len()).prop_map(|iteration| Op::Cancel { iteration }),
+        1 => (0..2usize, -6..6i64).prop_map(|(iteration, days)| Op::Move { iteration, days }),
+    ]
+}
+
+/// The edges of DOMAIN.md invariant 6 (promotion is WAITLISTED -> CONFIRMED; cancelling an iteration
+/// moves the live statuses to CANCELLED).
+fn allowed(from: S, to: S) -> bool {
+    matches!(
+        (from, to),
+        (S::Nominated, S::Confirmed | S::Waitlisted | S::Declined)
+            | (S::Waitlisted, S::Confirmed | S::Withdrawn)
+            | (S::Confirmed, S::Attended | S::Withdrawn | S::NoShow)
+            | (S::Attended, S::Completed | S::Failed)
+            | (
+                S::Nominated | S::Waitlisted | S::Confirmed | S::Attended,
+                S::Cancelled
+            )
+    )
+}
+
+fn holds_seat(s: S) -> bool {
+    matches!(s, S::Confirmed | S::Attended | S::Completed | S::Failed)
+}
+
+fn live(s: S) -> bool {
+    matches!(s, S::Nominated | S::Waitlisted | S::Confirmed | S::Attended)
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Snapshot {
+    enrollments: Vec<enrollment::Model>,
+    iterations: Vec<course_iteration::Model>,
+}
+
+async fn snapshot(db: &Db) -> Snapshot {
+    Snapshot {
+        enrollments: enrollment::Entity::find()
+            .order_by_asc(enrollment::Column::Id)
+            .all(&db.conn)
+            .await
+            .unwrap(),
+        iterations: course_iteration::Entity::find()
+            .order_by_asc(course_iteration::Column::Id)
+            .all(&db.conn)
+            .await
+            .unwrap(),
+    }
+}
+
+struct World {
+    db: Db,
+    _database: TestDatabase,
+    officers: Vec<(i32, i32)>,
+    iterations: Vec<i32>,
+    /// Enrollment ids in the order they joined the waitlist.
+    queue: Vec<i32>,
+}
+
+fn date(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+async fn world() -> World {
+    let database = TestDatabase::create(Backend::Sqlite).await;
+    let db = Db::connect(&DatabaseArgs::new(database.url.clone()))
+        .await
+        .unwrap();
+    startup::migrate(&db).await.unwrap();
+    let mut partners = Vec::new();
+    for code in ["TKM", "KAZ"] {
+        let p = service::partner::create(
+            &db.conn,
+            service::partner::NewPartner {
+                code: code.into(),
+                name: code.into(),
+                notes: None,
+            },
+        )
+        .await
+        .unwrap();
+        partners.push(p.id);
+    }
+    let course = service::course::create(
+        &db.conn,
+        service::course::NewCourse {
+            code: "BS-101".into(),
+            title: "Border security".into(),
+            topic: CourseTopic::ArmsControl,
+            organiser: "NATO School Oberammergau".into(),
+            delivery: Delivery::Residential,
+            duration_days: 5,
+            min_slp: None,
+        },
+    )
+    .await
+    .unwrap();
+    let mut iterations = Vec::new();
+    for (start, end, capacity, quota) in ITERATIONS {
+        let it = service::iteration::create(
+            &db.conn,
+            service::iteration::NewIteration {
+                course_id: course.id,
+                start_date: date(start),
+                end_date: date(end),
+                location: "Oberammergau".into(),
+                capacity,
+                partner_quota: quota,
+                status: Some(entity::enums::IterationStatus::Open),
+            },
+        )
+        .await
+        .unwrap();
+        iterations.push(it.id);
+    }
+    let mut officers = Vec::new();
+    for n in 0..OFFICERS {
+        let partner = partners[n % 2];
+        let o = service::officer::create(
+            &db.conn,
+            service::officer::NewOfficer {
+                partner_id: partner,
+                family_name: format!("Officer {n}"),
+                given_name: "Test".into(),
+                rank: "Captain".into(),
+                service: Service::Army,
+                position: None,
+                slp: None,
+            },
+        )
+        .await
+        .unwrap();
+        officers.push((o.id, partner));
+    }
+    World {
+        db,
+        _database: database,
+        officers,
+        iterations,
+        queue: Vec::new(),
+    }
+}
+
+/// Runs one operation; Ok(true) if it changed something, Ok(false) if it was refused.
+async fn run(w: &World, op: &Op) -> bool {
+    let db = &w.db;
+    let result = match op {
+        Op::Nominate {
+            officer,
+            iteration,
+            place,
+        } => service::enrollment::nominate(
+            db,
+            Nomination {
+                iteration_id: w.iterations[*iteration],
+                officer_id: w.officers[*officer].0,
+                place: *place,
+            },
+            "proptest",
+        )
+        .await
+        .map(|_| ()),
+        Op::Act {
+            officer,
+            iteration,
+            action,
+        } => {
+            let latest = snapshot(db).await.enrollments.into_iter().rev().find(|e| {
+                e.officer_id == w.officers[*officer].0 && e.iteration_id == w.iterations[*iteration]
+            });
+            let Some(e) = latest else { return false };
+            let score = matches!(ACTIONS[*action], Action::Complete | Action::Fail).then_some(70.0);
+            service::enrollment::act(db, e.id, e.version, ACTIONS[*action], score, "proptest")
+                .await
+                .map(|_| ())
+        }
+        Op::Capacity {
+            iteration,
+            capacity,
+        } => {
+            let it = service::iteration::get(&db.conn, w.iterations[*iteration])
+                .await
+                .unwrap();
+            service::iteration::update(
+                db,
+                it.id,
+                it.version,
+                service::iteration::IterationChanges {
+                    capacity: Some(*capacity),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map(|_| ())
+        }
+        Op::Cancel { iteration } => {
+            let it = service::iteration::get(&db.conn, w.iterations[*iteration])
+                .await
+                .unwrap();
+            service::iteration::cancel(db, it.id, it.version)
+                .await
+                .map(|_| ())
+        }
+        Op::Move { iteration, days } => {
+            let it = service::iteration::get(&db.conn, w.iterations[*iteration])
+                .await
+                .unwrap();
+            let shift = chrono::Duration::days(*days);
+            service::iteration::update(
+                db,
+                it.id,
+                it.version,
+                service::iteration::IterationChanges {
+                    start_date: Some(it.start_date + shift),
+                    end_date: Some(it.end_date + shift),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map(|_| ())
+        }
+    };
+    match result {
+        Ok(()) => true,
+        Err(err) => {
+            // A refusal is a coded rule, never an internal error.
+            let code = err.code();
+            assert!(
+                !matches!(code, "INTERNAL_SERVER_ERROR" | "SERVICE_UNAVAILABLE"),
+                "{op:?} failed with {code}: {err:?}"
+            );
+            false
+        }
+    }
+}
+
+fn check(w: &mut World, op: &Op, changed: bool, before: &Snapshot, after: &Snapshot) {
+    if !changed {
+        assert_eq!(before, after, "the refused {op:?} changed the database");
+    }
+    let old: BTreeMap<i32, S> = before
+        .enrollments
+        .iter()
+        .map(|e| (e.id, e.status))
+        .collect();
+    for e in &after.enrollments {
+        match old.get(&e.id) {
+            Some(&from) if from != e.status => {
+                assert!(
+                    allowed(from, e.status),
+                    "{op:?}: {from:?} -> {:?}",
+                    e.status
+                )
+            }
+            None => assert!(
+                matches!(e.status, S::Nominated | S::Confirmed | S::Waitlisted),
+                "{op:?} created a {:?} enrollment",
+                e.status
+            ),
+            _ => {}
+        }
+        if e.status == S::Waitlisted && old.get(&e.id) != Some(&S::Waitlisted) {
+            w.queue.push(e.id);
+        }
+    }
+    for it in &after.iterations {
+        let of_it: Vec<&enrollment::Model> = after
+            .enrollments
+            .iter()
+            .filter(|e| e.iteration_id == it.id)
+            .collect();
+        let held = of_it.iter().filter(|e| holds_seat(e.status)).count() as i32;
+        assert_eq!(
+            it.seats_held, held,
+            "{op:?}: seat counter of iteration {}",
+            it.id
+        );
+        assert!(
+            held <= it.capacity,
+            "{op:?}: {held} seats of {}",
+            it.capacity
+        );
+        if let Some(quota) = it.partner_quota {
+            for (_, partner) in &w.officers {
+                let mine = of_it
+                    .iter()
+                    .filter(|e| e.partner_id == *partner && holds_seat(e.status))
+                    .count() as i32;
+                assert!(
+                    mine <= quota,
+                    "{op:?}: partner {partner} holds {mine} > {quota}"
+                );
+            }
+        }
+        for (officer, _) in &w.officers {
+            let live_here = of_it
+                .iter()
+                .filter(|e| e.officer_id == *officer && live(e.status))
+                .count();
+            assert!(
+                live_here <= 1,
+                "{op:?}: officer {officer} has {live_here} live enrollments"
+            );
+        }
+        // FIFO: the waitlist, by position, keeps the order in which enrollments joined it.
+        let mut waiting: Vec<&enrollment::Model> = of_it
+            .iter()
+            .copied()
+            .filter(|e| e.status == S::Waitlisted)
+            .collect();
+        waiting.sort_by_key(|e| e.waitlist_position);
+        let positions: Vec<Option<i32>> = waiting.iter().map(|e| e.waitlist_position).collect();
+        let mut distinct = positions.clone();
+        distinct.dedup();
+        assert!(positions.iter().all(Option::is_some) && distinct == positions);
+        let order: Vec<usize> = waiting
+            .iter()
+            .map(|e| {
+                w.queue
+                    .iter()
+                    .position(|id| *id == e.id)
+                    .unwrap_or(usize::MAX)
+            })
+            .collect();
+        assert!(
+            order.windows(2).all(|p| p[0] < p[1]),
+            "{op:?}: waitlist out of order"
+        );
+    }
+    // Invariant 5: nobody holds seats in two iterations whose dates overlap.
+    for (officer, _) in &w.officers {
+        let seats: Vec<&course_iteration::Model> = after
+            .iterations
+            .iter()
+            .filter(|it| {
+                after.enrollments.iter().any(|e| {
+                    e.officer_id == *officer && e.iteration_id == it.id && holds_seat(e.status)
+                })
+            })
+            .collect();
+        for a in &seats {
+            for b in &seats {
+                assert!(
+                    a.id == b.id || a.end_date < b.start_date || b.end_date < a.start_date,
+                    "{op:?}: officer {officer} seated in overlapping iterations {} and {}",
+                    a.id,
+                    b.id
+                );
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn no_sequence_of_operations_breaks_the_enrollment_rules(ops in proptest::collection::vec(op(), 1..40)) {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let mut w = world().await;
+            for op in &ops {
+                let before = snapshot(&w.db).await;
+                let changed = run(&w, op).await;
+                let after = snapshot(&w.db).await;
+                check(&mut w, op, changed, &before, &after);
+            }
+        });
+    }
+}
+
+fn bulk_row() -> impl Strategy<Value = (usize, usize, usize)> {
+    (0..OFFICERS, 0..ITERATIONS.len(), 0..7usize)
+}
+
+const ROW_ACTIONS: [service::bulk::RowAction; 7] = [
+    service::bulk::RowAction::Nominate,
+    service::bulk::RowAction::Confirm,
+    service::bulk::RowAction::Withdraw,
+    service::bulk::RowAction::Attend,
+    service::bulk::RowAction::NoShow,
+    service::bulk::RowAction::Complete,
+    service::bulk::RowAction::Fail,
+];
+
+/// Per row: refused (with its code) or the status reached.
+async fn record(
+    w: &World,
+    rows: &[(usize, usize, usize)],
+    mode: service::bulk::BulkMode,
+) -> Vec<Result<S, String>> {
+    let input = rows
+        .iter()
+        .map(|(officer, iteration, action)| {
+            Ok(service::bulk::EnrollmentRow {
+                iteration: service::bulk::IterationRef::Id(w.iterations[*iteration]),
+                officer_id: w.officers[*officer].0,
+                action: ROW_ACTIONS[*action],
+                evaluation_score: None,
+            })
+        })
+        .collect();
+    let report = service::bulk::record(&w.db, input, mode, "proptest", &|_| {})
+        .await
+        .unwrap();
+    report
+        .rows
+        .into_iter()
+        .map(|r| match (r.enrollment, r.error) {
+            (Some(e), None) => Ok(e.status),
+            (_, Some(err)) => Err(err.code().to_owned()),
+            (None, None) => Err("no outcome".to_owned()),
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    /// ALL_OR_NOTHING reports each row exactly as PER_ROW records it, and writes nothing unless
+    /// every row passed.
+    #[test]
+    fn all_or_nothing_reports_what_per_row_records(rows in proptest::collection::vec(bulk_row(), 1..25)) {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let all = world().await;
+            let before = snapshot(&all.db).await;
+            let all_or_nothing = record(&all, &rows, service::bulk::BulkMode::AllOrNothing).await;
+            let after = snapshot(&all.db).await;
+            let per_row_world = world().await;
+            let per_row = record(&per_row_world, &rows, service::bulk::BulkMode::PerRow).await;
+            assert_eq!(all_or_nothing, per_row);
+            if all_or_nothing.iter().any(Result::is_err) {
+                assert_eq!(before, after, "a refused batch wrote something");
+            } else {
+                assert_eq!(after.enrollments.len(), snapshot(&per_row_world.db).await.enrollments.len());
+            }
+        });
+    }
+}
