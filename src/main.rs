@@ -87,6 +87,38 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             println!("demo data loaded: {created} records created");
             Ok(())
         }
+        Command::Seed {
+            dataset: SeedDataset::Bench { scale },
+        } => {
+            let db = Db::connect(&cli.database).await?;
+            startup::migrate(&db).await?;
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{msg:>22} {bar:40} {pos}/{len} {elapsed}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let started = std::time::Instant::now();
+            let sizes = service::bench_data::load(&db, scale, &|table, done, total| {
+                if bar.message() != table {
+                    bar.set_message(table.to_owned());
+                    bar.set_length(total);
+                }
+                bar.set_position(done);
+            })
+            .await?;
+            bar.finish_and_clear();
+            println!(
+                "benchmark dataset at scale {scale} loaded in {:.1} s: {} partners, {} courses, {} iterations, {} officers, {} enrollments, {} activities",
+                started.elapsed().as_secs_f64(),
+                sizes.partners,
+                sizes.courses,
+                sizes.iterations,
+                sizes.officers,
+                sizes.enrollments(),
+                sizes.activities
+            );
+            Ok(())
+        }
         Command::Token { action } => {
             let db = Db::connect(&cli.database).await?;
             startup::migrate(&db).await?;

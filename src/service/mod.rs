@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod audit;
 pub mod auth;
+pub mod bench_data;
 pub mod bulk;
 pub mod cooperation_area;
 pub mod course;

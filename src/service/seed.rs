@@ -25,7 +25,7 @@ fn d(y: i32, m: u32, day: u32) -> Result<NaiveDate> {
         .ok_or_else(|| AppError::Internal(format!("bad seed date {y}-{m}-{day}")))
 }
 
-const AREAS: &[(&str, &str, &str)] = &[
+pub const AREAS: &[(&str, &str, &str)] = &[
     ("CAPACITY_BUILDING", "Capacity building and interoperability", "Training of officers: arms control, disarmament and non-proliferation, law of armed conflict, counter-terrorism, trafficking, border security, defence planning and budgeting, medical services, languages."),
     ("EDUCATION_TRAINING", "Education and training", "Courses of the Partnership Cooperation Menu and the ETOC catalogue."),
     ("CIVIL_PREPAREDNESS", "Civil preparedness and disaster relief coordination", "Preparing units for international disaster relief; answers to EADRCC requests for assistance."),

@@ -6,6 +6,7 @@
 mod helpers;
 
 mod access;
+mod bench_data;
 mod bulk;
 mod concurrency;
 mod cycle_rules;
