@@ -13,6 +13,7 @@ pub mod iteration;
 pub mod objective;
 pub mod officer;
 pub mod partner;
+pub mod report;
 pub mod scalars;
 
 use async_graphql::{
@@ -39,6 +40,7 @@ pub struct QueryRoot(
     enrollment::EnrollmentQuery,
     activity::ActivityQuery,
     admin::AdminQuery,
+    report::ReportQuery,
 );
 
 #[derive(MergedObject, Default)]

@@ -202,6 +202,10 @@ async fn cycle_info<C: ConnectionTrait>(conn: &C, lang: Language, id: i32) -> Re
     let row = found
         .first()
         .ok_or_else(|| AppError::not_found("programme cycle", id))?;
+    cycle_row(row, lang)
+}
+
+fn cycle_row(row: &QueryResult, lang: Language) -> Result<CycleInfo> {
     let kind: String = get(row, 4)?;
     let status: String = get(row, 5)?;
     Ok(CycleInfo {
@@ -874,6 +878,33 @@ pub async fn waitlists<C: ConnectionTrait>(
     .await?
     .iter()
     .map(|r| iteration_seats(r, lang))
+    .collect()
+}
+
+/// Cycles of every partner (or of one partner, NOT_FOUND when unknown) by partner code and start.
+pub async fn cycles<C: ConnectionTrait>(
+    conn: &C,
+    partner_code: Option<&str>,
+    lang: Language,
+) -> Result<Vec<CycleInfo>> {
+    let (filter, values) = match partner_code {
+        Some(code) => {
+            let partner = super::partner::by_code(conn, code).await?;
+            ("WHERE c.partner_id = ?", vec![Value::from(partner.id)])
+        }
+        None => ("", vec![]),
+    };
+    rows(
+        conn,
+        &format!(
+            "SELECT c.id, c.partner_id, p.code, p.name, c.kind, c.status, c.start_date, c.end_date, c.renews_cycle_id \
+             FROM programme_cycle c JOIN partner p ON p.id = c.partner_id {filter} ORDER BY p.code, c.start_date, c.id"
+        ),
+        values,
+    )
+    .await?
+    .iter()
+    .map(|row| cycle_row(row, lang))
     .collect()
 }
 

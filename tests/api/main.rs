@@ -10,3 +10,4 @@ mod foundation;
 mod hostile;
 mod http;
 mod migrations;
+mod reports;
