@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use ipcp::{
-    config::{Cli, Command, MigrateAction, SeedDataset, Settings, TokenAction},
+    config::{Cli, Command, MigrateAction, ReportAction, SeedDataset, Settings, TokenAction},
     db::Db,
     error::AppError,
     service, startup,
@@ -50,6 +50,34 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             }
             tracing::info!(address = %app.local_addr()?, "ipcp listening; GraphQL at /graphql");
             app.run_until_stopped().await
+        }
+        Command::Report { action } => {
+            let db = Db::connect(&cli.database).await?;
+            startup::migrate(&db).await?;
+            match action {
+                ReportAction::Cycle {
+                    partner,
+                    cycle,
+                    format,
+                    lang,
+                } => {
+                    let report =
+                        service::report::cycle_report_for_partner(&db.conn, &partner, cycle, lang)
+                            .await?;
+                    let bytes = ipcp::export::render(&report, format, true)?;
+                    use std::io::Write;
+                    let mut out = std::io::stdout().lock();
+                    out.write_all(&bytes)
+                        .and_then(|_| out.flush())
+                        .map_err(|e| AppError::Internal(format!("stdout: {e}")))?;
+                }
+                ReportAction::All { format, out, lang } => {
+                    for path in ipcp::export::write_all(&db.conn, &out, format, lang).await? {
+                        println!("{}", path.display());
+                    }
+                }
+            }
+            Ok(())
         }
         Command::Schema => {
             print!("{}", ipcp::graphql::sdl());

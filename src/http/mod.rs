@@ -1,6 +1,7 @@
 //! The HTTP layer: GraphQL over HTTP at `/graphql`, GraphiQL at `/`, health and readiness probes,
 //! and the tower-http middleware (body limit, timeout, request ids, tracing).
 
+mod exports;
 mod graphql;
 pub mod rate_limit;
 
@@ -44,6 +45,8 @@ pub fn router(state: AppState, serve: &ServeArgs) -> Router {
             "/graphql",
             get(graphql::get_graphql).post(graphql::post_graphql),
         )
+        .route("/exports/cycle-report", get(exports::cycle_report))
+        .route("/exports/cycle-reports", get(exports::all_cycle_reports))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz));
     if serve.graphiql {
