@@ -6,8 +6,9 @@
 mod helpers;
 
 mod access;
+mod dashboard;
 mod foundation;
 mod hostile;
 mod http;
 mod migrations;
-mod reports;
+pub mod reports;
