@@ -144,3 +144,34 @@ async fn the_dashboard_shows_the_cycle_report_in_a_real_browser() {
         "{dom}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_shows_the_demo_programme_in_french() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let seeded = std::process::Command::new(env!("CARGO_BIN_EXE_ipcp"))
+        .args(["seed", "demo"])
+        .env("DATABASE_URL", &app.database.url)
+        .output()
+        .expect("ipcp seed demo runs");
+    assert!(
+        seeded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
+    let token = app.token_for(Role::Reporter).await;
+    let dom = dump_dom(&format!(
+        "{}/dashboard#token={token}&partner=TKM&lang=fr",
+        app.address
+    ))
+    .await;
+    assert!(dom.contains(r#"data-state="loaded""#), "{dom}");
+    // The ACTIVE 2026 IPCP: five officers completed a course; nine seats held.
+    assert!(dom.contains("2026-01-01 – 2027-12-31"), "{dom}");
+    assert!(
+        dom.contains(r#"id="officers-trained" data-value="5""#),
+        "{dom}"
+    );
+    assert!(dom.contains(r#"id="seats-held" data-value="9""#));
+    assert!(dom.contains("Renforcement des capacités et de l’interopérabilité"));
+    assert!(dom.contains("Renouvellement dû le 2028-01-01"));
+}

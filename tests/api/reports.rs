@@ -812,3 +812,29 @@ crate::on_both_backends!(
     the_cli_exports_cycle_reports_as_csv_and_json,
     http_exports_stream_csv_and_json_to_reporting_roles,
 );
+
+mod demo {
+    use super::*;
+
+    async fn the_demo_programme_has_a_report_worth_showing(app: TestApp) {
+        let db = ipcp::db::Db::connect(&ipcp::config::DatabaseArgs::new(app.database.url.clone()))
+            .await
+            .unwrap();
+        ipcp::service::seed::demo(&db).await.unwrap();
+        let c = cycle_id(&app, "TKM", "2026-01-01").await;
+        let r = report(&app, &c, "FR").await;
+        assert_eq!(r["cycle"]["status"], "ACTIVE");
+        assert_eq!(r["previousCycle"]["startDate"], "2024-01-01");
+        let f = &r["figures"];
+        assert_eq!(f["officersTrained"], 5);
+        assert_eq!(f["seatsHeld"], 9);
+        assert_eq!(f["confirmedPlaces"], 11);
+        assert_eq!(r["previous"]["officersTrained"], 3);
+        assert!(f["objectivesByStatus"][0]["areaName"]
+            .as_str()
+            .unwrap()
+            .starts_with("Renforcement des capacités"));
+    }
+
+    crate::on_both_backends!(the_demo_programme_has_a_report_worth_showing);
+}
