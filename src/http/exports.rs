@@ -105,16 +105,13 @@ async fn reporter(state: &AppState, headers: &HeaderMap) -> Result<Caller, Respo
     Ok(caller)
 }
 
-fn options(params: &ExportParams, headers: &HeaderMap) -> Result<(Format, Language), Response> {
+fn options(params: &ExportParams, headers: &HeaderMap) -> Result<(Format, Language), AppError> {
     let format = match params.format.as_deref() {
         None => Format::Csv,
-        Some(f) => Format::parse(f)
-            .ok_or_else(|| app_error(&AppError::invalid("format", "csv or json")))?,
+        Some(f) => Format::parse(f).ok_or_else(|| AppError::invalid("format", "csv or json"))?,
     };
     let lang = match params.lang.as_deref() {
-        Some(l) => {
-            Language::parse(l).ok_or_else(|| app_error(&AppError::invalid("lang", "en or fr")))?
-        }
+        Some(l) => Language::parse(l).ok_or_else(|| AppError::invalid("lang", "en or fr"))?,
         None => Language::from_accept_language(
             headers
                 .get(header::ACCEPT_LANGUAGE)
@@ -154,7 +151,7 @@ pub async fn cycle_report(
     }
     let (format, lang) = match options(&params, &headers) {
         Ok(o) => o,
-        Err(response) => return response,
+        Err(e) => return app_error(&e),
     };
     let Some(partner) = params.partner.as_deref().filter(|p| !p.trim().is_empty()) else {
         return app_error(&AppError::invalid(
@@ -224,7 +221,7 @@ pub async fn all_cycle_reports(
     }
     let (format, lang) = match options(&params, &headers) {
         Ok(o) => o,
-        Err(response) => return response,
+        Err(e) => return app_error(&e),
     };
     let cycles = match report::current_cycles(&state.db.conn).await {
         Ok(c) => c,

@@ -279,6 +279,17 @@ pub async fn demo(db: &Db) -> Result<u64> {
     Ok(created)
 }
 
+/// (course, start, end, capacity, status, objective served, enrollments (officer index, status)).
+type PlannedIteration = (
+    usize,
+    NaiveDate,
+    NaiveDate,
+    i32,
+    IterationStatus,
+    i32,
+    Vec<(usize, EnrollmentStatus)>,
+);
+
 /// The programme behind the dashboard: the 2014 IPCP approved and closed, the 2024 IPCP renewed by
 /// the ACTIVE 2026 IPCP (every two years, as the seed text says), objectives per area, courses of the
 /// topics the seed text lists with dated iterations, officers and their enrollments through every
@@ -502,15 +513,7 @@ async fn programme<C: ConnectionTrait>(
 
     use EnrollmentStatus as E;
     // (course, start, end, capacity, status, objective served, enrollments (officer index, status)).
-    let plan: Vec<(
-        usize,
-        NaiveDate,
-        NaiveDate,
-        i32,
-        IterationStatus,
-        i32,
-        Vec<(usize, EnrollmentStatus)>,
-    )> = vec![
+    let plan: Vec<PlannedIteration> = vec![
         (
             0,
             d(2024, 4, 8)?,
