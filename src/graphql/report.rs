@@ -268,7 +268,7 @@ pub struct CycleReport {
     pub cycle: ReportCycle,
     /// Its figures.
     pub figures: CycleFigures,
-    /// The previous cycle: the one this cycle renews, else the partner's preceding cycle (by start).
+    /// The previous cycle: the one this cycle renews, else the partner's preceding non-draft cycle (by start).
     pub previous_cycle: Option<ReportCycle>,
     /// The previous cycle's figures, counted by the same rules.
     pub previous: Option<CycleFigures>,

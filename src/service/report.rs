@@ -223,7 +223,8 @@ fn cycle_row(row: &QueryResult, lang: Language) -> Result<CycleInfo> {
     })
 }
 
-/// The cycle a cycle report compares with: the one it renews, else the partner's preceding cycle.
+/// The cycle a cycle report compares with: the one it renews, else the partner's preceding
+/// non-draft cycle (a draft never ran).
 async fn previous_cycle_id<C: ConnectionTrait>(conn: &C, cycle: &CycleInfo) -> Result<Option<i32>> {
     if let Some(id) = cycle.renews_cycle_id {
         return Ok(Some(id));
@@ -231,7 +232,7 @@ async fn previous_cycle_id<C: ConnectionTrait>(conn: &C, cycle: &CycleInfo) -> R
     let found = rows(
         conn,
         "SELECT id FROM programme_cycle WHERE partner_id = ? AND start_date < ? AND id <> ? \
-         ORDER BY start_date DESC, id DESC LIMIT 1",
+         AND status <> 'DRAFT' ORDER BY start_date DESC, id DESC LIMIT 1",
         vec![
             cycle.partner_id.into(),
             cycle.start_date.into(),
@@ -952,8 +953,8 @@ pub fn csv_records(report: &CycleReport) -> Vec<Vec<String>> {
                 cycle.end_date.to_string(),
                 key(which),
                 key(section),
-                group.to_owned(),
-                item.to_owned(),
+                text_cell(group),
+                text_cell(item),
                 value,
             ]);
         };
@@ -1081,6 +1082,16 @@ pub fn csv_records(report: &CycleReport) -> Vec<Vec<String>> {
     out
 }
 
+/// Free text (objective titles, ranks, area names) as a CSV cell: a leading `=`, `+`, `-`, `@`, tab
+/// or carriage return would make a spreadsheet read the cell as a formula, so it gets a `'` first.
+fn text_cell(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
 /// A rate with four decimals, a dot as decimal separator (machine-readable in either language).
 pub fn fmt_rate(value: f64) -> String {
     format!("{value:.4}")
@@ -1126,6 +1137,13 @@ mod tests {
         assert_eq!(s.sql, "a = $1 AND b = $2");
         let s = statement(DatabaseBackend::Sqlite, "a = ?", vec![1.into()]);
         assert_eq!(s.sql, "a = ?");
+    }
+
+    #[test]
+    fn text_that_a_spreadsheet_would_run_is_quoted() {
+        assert_eq!(text_cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(text_cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(text_cell("Border security"), "Border security");
     }
 
     #[test]
