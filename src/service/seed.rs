@@ -136,6 +136,7 @@ pub async fn demo(db: &Db) -> Result<u64> {
                     areas::NewArea {
                         code: (*code).into(),
                         name: (*name).into(),
+                        name_fr: None,
                         description: (*description).into(),
                     },
                 )

@@ -803,6 +803,26 @@ async fn http_exports_stream_csv_and_json_to_reporting_roles(app: TestApp) {
     assert_eq!(status, 404, "a cycle of another partner is not found");
 }
 
+async fn cooperation_areas_carry_a_french_name(app: TestApp) {
+    let data = app
+        .ok("mutation { createCooperationArea(input: {code: \"SPS\", name: \"Science for Peace and Security\", nameFr: \"Science au service de la paix et de la sécurité\", description: \"d\"}) { id version name nameFr fr: name(lang: FR) } }", json!({}))
+        .await;
+    let area = &data["createCooperationArea"];
+    assert_eq!(area["name"], "Science for Peace and Security");
+    assert_eq!(
+        area["fr"],
+        "Science au service de la paix et de la sécurité"
+    );
+    let data = app
+        .ok("mutation($id: ID!, $v: Int!) { updateCooperationArea(input: {id: $id, version: $v, nameFr: null}) { nameFr fr: name(lang: FR) } }", json!({ "id": area["id"], "v": area["version"] }))
+        .await;
+    assert_eq!(
+        data["updateCooperationArea"],
+        json!({"nameFr": null, "fr": "Science for Peace and Security"}),
+        "French falls back to English"
+    );
+}
+
 crate::on_both_backends!(
     every_figure_of_the_cycle_report_matches_the_hand_count,
     an_empty_cycle_reports_zeros,
@@ -811,6 +831,7 @@ crate::on_both_backends!(
     reports_are_open_to_reporter_and_analyst_but_not_anonymous,
     the_cli_exports_cycle_reports_as_csv_and_json,
     http_exports_stream_csv_and_json_to_reporting_roles,
+    cooperation_areas_carry_a_french_name,
 );
 
 mod demo {
