@@ -36,6 +36,11 @@ const t = (key) => UI[state.lang][key];
 function esc(text) {
   return String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 }
+/** A chart label that fits its column; the whole text stays in a tooltip. */
+function short(text, max = 34) {
+  const s = String(text ?? "");
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+}
 function pct(x) {
   return new Intl.NumberFormat(state.lang, { style: "percent", maximumFractionDigits: 1 }).format(x);
 }
@@ -102,7 +107,7 @@ function bars(items, max) {
   const h = 22, w = 560, lw = 230;
   const rows = items.map((item, n) => {
     const bw = Math.max(0, Math.round(((w - lw - 60) * item.value) / top));
-    return `<g transform="translate(0 ${n * h})"><text x="0" y="15">${esc(item.label)}</text>
+    return `<g transform="translate(0 ${n * h})"><text x="0" y="15"><title>${esc(item.label)}</title>${esc(short(item.label))}</text>
       <rect x="${lw}" y="4" width="${bw}" height="${h - 8}" fill="${COLORS[n % COLORS.length]}"></rect>
       <text x="${lw + bw + 6}" y="15">${esc(item.text ?? item.value)}</text></g>`;
   });
@@ -124,7 +129,7 @@ function renderObjectives(list) {
       x += bw;
       return seg;
     });
-    return `<g transform="translate(0 ${n * h})"><text x="0" y="16">${esc(name)}</text>${segs.join("")}</g>`;
+    return `<g transform="translate(0 ${n * h})"><text x="0" y="16"><title>${esc(name)}</title>${esc(short(name))}</text>${segs.join("")}</g>`;
   }).join("");
   svg = `<svg role="img" width="${w}" height="${areas.length * h}">${svg}</svg>`;
   const legend = statuses.map(([s, label], n) => `<span style="color:${COLORS[n % COLORS.length]}">■</span> ${esc(label)}`).join(" &nbsp; ");
@@ -142,7 +147,7 @@ function renderTopics(list) {
 }
 
 function renderTimeline(items) {
-  const dated = items.filter((i) => i.kind !== "MILESTONE" || true);
+  const dated = items;
   if (!dated.length) return `<p>${esc(t("none"))}</p>`;
   const day = (d) => Date.parse(`${d}T00:00:00Z`);
   const lo = Math.min(...dated.map((i) => day(i.startDate)));
