@@ -7,6 +7,7 @@ use serde::Serialize;
 
 /// A language a report, an export or the dashboard can be read in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Language {
     #[default]
     En,

@@ -38,7 +38,8 @@ const FUNNEL: [&str; 10] = [
 /// Most rows a list report returns.
 pub const MAX_LIMIT: u64 = 100;
 
-/// A statement with `?` placeholders, numbered `$1..` for PostgreSQL.
+/// A statement with `?` placeholders, numbered `$1..` for PostgreSQL. The report SQL has no `?`
+/// inside string literals (values are always bound), so every `?` is a placeholder.
 fn statement(backend: DatabaseBackend, sql: &str, values: Vec<Value>) -> Statement {
     let sql = if backend == DatabaseBackend::Postgres {
         let mut out = String::with_capacity(sql.len() + 8);

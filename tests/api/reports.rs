@@ -622,6 +622,7 @@ async fn the_cli_exports_cycle_reports_as_csv_and_json(app: TestApp) {
         &["report", "cycle", "--partner", "AAA", "--format", "json"],
     )))
     .unwrap();
+    assert_eq!(json["language"], "en");
     assert_eq!(json["figures"]["completed"], 3);
     assert_eq!(json["figures"]["confirmed_places"], 8);
     assert_eq!(json["previous"]["completed"], 1);
