@@ -64,6 +64,11 @@ pub enum Command {
         #[command(subcommand)]
         what: ImportWhat,
     },
+    /// Export cycle reports for reporting jobs (CSV with a header row, or JSON).
+    Report {
+        #[command(subcommand)]
+        action: ReportAction,
+    },
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -83,6 +88,39 @@ pub enum ImportWhat {
 pub enum ImportMode {
     AllOrNothing,
     PerRow,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum ReportAction {
+    /// One partner's cycle report on standard output (by default its current cycle: the ACTIVE one,
+    /// else the latest approved one).
+    Cycle {
+        /// The partner's ISO 3166 alpha-3 code.
+        #[arg(long)]
+        partner: String,
+        /// The cycle's id (one of the partner's cycles).
+        #[arg(long)]
+        cycle: Option<i32>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = crate::export::Format::Json)]
+        format: crate::export::Format,
+        /// Language of labels and CSV headers: en or fr.
+        #[arg(long, env = "IPCP_REPORT_LANG", default_value = "en", value_parser = crate::export::parse_language)]
+        lang: crate::service::lang::Language,
+    },
+    /// Every partner's current cycle report, one file per partner in a directory (for an unattended
+    /// job): `<CODE>-cycle-<ID>.csv|json`; prints the files written.
+    All {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = crate::export::Format::Csv)]
+        format: crate::export::Format,
+        /// Directory to write into (created if missing).
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// Language of labels and CSV headers: en or fr.
+        #[arg(long, env = "IPCP_REPORT_LANG", default_value = "en", value_parser = crate::export::parse_language)]
+        lang: crate::service::lang::Language,
+    },
 }
 
 #[derive(Debug, Clone, Subcommand)]

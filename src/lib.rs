@@ -3,6 +3,7 @@
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod export;
 pub mod graphql;
 pub mod http;
 pub mod service;

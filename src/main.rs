@@ -3,7 +3,8 @@
 use clap::Parser;
 use ipcp::{
     config::{
-        Cli, Command, ImportMode, ImportWhat, MigrateAction, SeedDataset, Settings, TokenAction,
+        Cli, Command, ImportMode, ImportWhat, MigrateAction, ReportAction, SeedDataset, Settings,
+        TokenAction,
     },
     db::Db,
     error::AppError,
@@ -57,6 +58,34 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             let db = Db::connect(&cli.database).await?;
             db.backup_sqlite(&file).await?;
             println!("backup written to {}", file.display());
+            Ok(())
+        }
+        Command::Report { action } => {
+            let db = Db::connect(&cli.database).await?;
+            startup::migrate(&db).await?;
+            match action {
+                ReportAction::Cycle {
+                    partner,
+                    cycle,
+                    format,
+                    lang,
+                } => {
+                    let report =
+                        service::report::cycle_report_for_partner(&db.conn, &partner, cycle, lang)
+                            .await?;
+                    let bytes = ipcp::export::render(&report, format, true)?;
+                    use std::io::Write;
+                    let mut out = std::io::stdout().lock();
+                    out.write_all(&bytes)
+                        .and_then(|_| out.flush())
+                        .map_err(|e| AppError::Internal(format!("stdout: {e}")))?;
+                }
+                ReportAction::All { format, out, lang } => {
+                    for path in ipcp::export::write_all(&db.conn, &out, format, lang).await? {
+                        println!("{}", path.display());
+                    }
+                }
+            }
             Ok(())
         }
         Command::Schema => {

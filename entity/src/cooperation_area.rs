@@ -8,6 +8,8 @@ pub struct Model {
     #[sea_orm(unique)]
     pub code: String,
     pub name: String,
+    /// French name (the other official NATO language); null falls back to `name`.
+    pub name_fr: Option<String>,
     pub description: String,
     pub version: i32,
     pub created_at: DateTimeUtc,

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_create_programme_schema;
 mod m20261128_000002_create_api_token;
+mod m20261128_000003_add_name_fr_to_cooperation_area;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_000001_create_programme_schema::Migration),
             Box::new(m20261128_000002_create_api_token::Migration),
+            Box::new(m20261128_000003_add_name_fr_to_cooperation_area::Migration),
         ]
     }
 }

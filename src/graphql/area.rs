@@ -2,7 +2,7 @@
 
 use super::auth::{write, Allow};
 use crate::service::auth::Access;
-use async_graphql::{Context, InputObject, Object, ID};
+use async_graphql::{Context, InputObject, MaybeUndefined, Object, ID};
 use entity::cooperation_area;
 
 use super::{connection, db, page_request, parse_id, Conn};
@@ -24,9 +24,17 @@ impl CooperationArea {
     async fn code(&self) -> &str {
         &self.0.code
     }
-    /// Name.
-    async fn name(&self) -> &str {
-        &self.0.name
+    /// Name, in English unless `lang` asks for French (English when no French name is recorded).
+    async fn name(
+        &self,
+        #[graphql(desc = "Language.", default_with = "super::report::Language::En")]
+        lang: super::report::Language,
+    ) -> String {
+        service::lang::name(lang.into(), &self.0.name, self.0.name_fr.as_deref())
+    }
+    /// French name (nom en français), if recorded.
+    async fn name_fr(&self) -> Option<&str> {
+        self.0.name_fr.as_deref()
     }
     /// What the area covers.
     async fn description(&self) -> &str {
@@ -43,8 +51,10 @@ impl CooperationArea {
 pub struct CreateCooperationAreaInput {
     /// Stable upper-case code (unique).
     pub code: String,
-    /// Name.
+    /// Name (English).
     pub name: String,
+    /// French name.
+    pub name_fr: Option<String>,
     /// What the area covers.
     pub description: String,
 }
@@ -58,6 +68,8 @@ pub struct UpdateCooperationAreaInput {
     pub version: i32,
     /// New name.
     pub name: Option<String>,
+    /// New French name (null clears it).
+    pub name_fr: MaybeUndefined<String>,
     /// New description.
     pub description: Option<String>,
 }
@@ -119,6 +131,7 @@ impl AreaMutation {
         let new = service::cooperation_area::NewArea {
             code: input.code,
             name: input.name,
+            name_fr: input.name_fr,
             description: input.description,
         };
         write(ctx, |txn| async move {
@@ -138,6 +151,7 @@ impl AreaMutation {
         let id = parse_id("cooperation area", &input.id)?;
         let changes = service::cooperation_area::AreaChanges {
             name: input.name,
+            name_fr: super::patch(input.name_fr),
             description: input.description,
         };
         write(ctx, |txn| async move {

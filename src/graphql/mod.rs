@@ -14,6 +14,7 @@ pub mod iteration;
 pub mod objective;
 pub mod officer;
 pub mod partner;
+pub mod report;
 pub mod scalars;
 
 use async_graphql::{
@@ -40,6 +41,7 @@ pub struct QueryRoot(
     enrollment::EnrollmentQuery,
     activity::ActivityQuery,
     admin::AdminQuery,
+    report::ReportQuery,
 );
 
 #[derive(MergedObject, Default)]

@@ -1,6 +1,8 @@
 //! The HTTP layer: GraphQL over HTTP at `/graphql`, GraphiQL at `/`, health and readiness probes,
 //! and the tower-http middleware (body limit, timeout, request ids, tracing).
 
+mod dashboard;
+mod exports;
 mod graphql;
 pub mod metrics;
 pub mod rate_limit;
@@ -53,6 +55,11 @@ pub fn router(state: AppState, serve: &ServeArgs) -> Router {
             "/graphql",
             get(graphql::get_graphql).post(graphql::post_graphql),
         )
+        .route("/dashboard", get(dashboard::index))
+        .route("/dashboard/dashboard.js", get(dashboard::script))
+        .route("/dashboard/dashboard.css", get(dashboard::style))
+        .route("/exports/cycle-report", get(exports::cycle_report))
+        .route("/exports/cycle-reports", get(exports::all_cycle_reports))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz));
     if serve.graphiql {

@@ -9,12 +9,16 @@ use crate::error::{AppError, Result};
 pub struct NewArea {
     pub code: String,
     pub name: String,
+    /// French name (the other official NATO language).
+    pub name_fr: Option<String>,
     pub description: String,
 }
 
 #[derive(Default)]
 pub struct AreaChanges {
     pub name: Option<String>,
+    /// None leaves it, Some(None) clears it.
+    pub name_fr: Option<Option<String>>,
     pub description: Option<String>,
 }
 
@@ -46,6 +50,10 @@ pub async fn create<C: ConnectionTrait>(
     let model = ActiveModel {
         code: Set(validate::code("code", &input.code, 32)?),
         name: Set(validate::text("name", &input.name, 200)?),
+        name_fr: Set(input
+            .name_fr
+            .map(|n| validate::text("nameFr", &n, 200))
+            .transpose()?),
         description: Set(validate::text("description", &input.description, 4000)?),
         version: Set(1),
         created_at: Set(at),
@@ -64,6 +72,11 @@ pub async fn update<C: ConnectionTrait>(
     let mut am = ActiveModel::default();
     if let Some(name) = changes.name {
         am.name = Set(validate::text("name", &name, 200)?);
+    }
+    if let Some(name_fr) = changes.name_fr {
+        am.name_fr = Set(name_fr
+            .map(|n| validate::text("nameFr", &n, 200))
+            .transpose()?);
     }
     if let Some(d) = changes.description {
         am.description = Set(validate::text("description", &d, 4000)?);

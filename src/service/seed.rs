@@ -3,13 +3,18 @@
 //! Herzegovina, the 2015 forum on NATO - Central Asia relations). Idempotent: records are looked up by
 //! their natural keys and created only when missing.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use entity::{
-    activity, cooperation_area, course, course_iteration,
-    enums::{ActivityKind, CourseTopic, Delivery, Framework, ProgrammeKind},
-    officer, partner, partnership_milestone, programme_cycle,
+    activity, cooperation_area, course, course_iteration, enrollment,
+    enums::{
+        ActivityKind, CourseTopic, CycleStatus, Delivery, EnrollmentStatus, Framework,
+        IterationStatus, ObjectiveStatus, ProgrammeKind, Service,
+    },
+    iteration_objective, objective, officer, partner, partnership_milestone, programme_cycle,
 };
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{
+    sea_query::Expr, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+};
 
 use super::{
     activity as activities, cooperation_area as areas, course as courses, iteration, milestone,
@@ -24,6 +29,24 @@ fn d(y: i32, m: u32, day: u32) -> Result<NaiveDate> {
     NaiveDate::from_ymd_opt(y, m, day)
         .ok_or_else(|| AppError::Internal(format!("bad seed date {y}-{m}-{day}")))
 }
+
+/// French names of the areas, in the seed text's own terms.
+const AREA_NAMES_FR: &[(&str, &str)] = &[
+    (
+        "CAPACITY_BUILDING",
+        "Renforcement des capacités et de l’interopérabilité",
+    ),
+    ("EDUCATION_TRAINING", "Enseignement et formation"),
+    (
+        "CIVIL_PREPAREDNESS",
+        "Préparation du secteur civil et coordination des secours en cas de catastrophe",
+    ),
+    (
+        "SPS",
+        "Programme pour la science au service de la paix et de la sécurité",
+    ),
+    ("PUBLIC_DIPLOMACY", "Information et ouverture"),
+];
 
 pub const AREAS: &[(&str, &str, &str)] = &[
     ("CAPACITY_BUILDING", "Capacity building and interoperability", "Training of officers: arms control, disarmament and non-proliferation, law of armed conflict, counter-terrorism, trafficking, border security, defence planning and budgeting, medical services, languages."),
@@ -113,6 +136,7 @@ pub async fn demo(db: &Db) -> Result<u64> {
                     areas::NewArea {
                         code: (*code).into(),
                         name: (*name).into(),
+                        name_fr: None,
                         description: (*description).into(),
                     },
                 )
@@ -121,9 +145,19 @@ pub async fn demo(db: &Db) -> Result<u64> {
         };
         area_ids.push(area.id);
     }
+    for (code, name_fr) in AREA_NAMES_FR {
+        let res = cooperation_area::Entity::update_many()
+            .col_expr(cooperation_area::Column::NameFr, Expr::value(*name_fr))
+            .filter(cooperation_area::Column::Code.eq(*code))
+            .filter(cooperation_area::Column::NameFr.is_null())
+            .exec(conn)
+            .await?;
+        created += res.rows_affected;
+    }
 
     let cycle = match programme_cycle::Entity::find()
         .filter(programme_cycle::Column::PartnerId.eq(tkm.id))
+        .filter(programme_cycle::Column::StartDate.eq(d(2014, 1, 1)?))
         .one(conn)
         .await?
     {
@@ -241,6 +275,404 @@ pub async fn demo(db: &Db) -> Result<u64> {
         .await?;
         created += 1;
     }
+    created += programme(conn, tkm.id, &area_ids, cycle.id).await?;
     txn.commit().await?;
+    Ok(created)
+}
+
+/// (course, start, end, capacity, status, objective served, enrollments (officer index, status)).
+type PlannedIteration = (
+    usize,
+    NaiveDate,
+    NaiveDate,
+    i32,
+    IterationStatus,
+    i32,
+    Vec<(usize, EnrollmentStatus)>,
+);
+
+/// The programme behind the dashboard: the 2014 IPCP approved and closed, the 2024 IPCP renewed by
+/// the ACTIVE 2026 IPCP (every two years, as the seed text says), objectives per area, courses of the
+/// topics the seed text lists with dated iterations, officers and their enrollments through every
+/// step of the lifecycle. Seats held are kept consistent with the enrollments. Created once: skipped
+/// when the 2026 cycle exists.
+async fn programme<C: ConnectionTrait>(
+    conn: &C,
+    partner_id: i32,
+    area_ids: &[i32],
+    first_cycle: i32,
+) -> Result<u64> {
+    use sea_orm::{ActiveModelTrait, Set};
+    let start_2026 = d(2026, 1, 1)?;
+    if programme_cycle::Entity::find()
+        .filter(programme_cycle::Column::PartnerId.eq(partner_id))
+        .filter(programme_cycle::Column::StartDate.eq(start_2026))
+        .count(conn)
+        .await?
+        > 0
+    {
+        return Ok(0);
+    }
+    let at = super::now();
+    let mut created = 0u64;
+    let area = |n: usize| {
+        area_ids
+            .get(n)
+            .copied()
+            .ok_or_else(|| AppError::Internal("seed area missing".into()))
+    };
+
+    // The 2014 cycle: approved by the NAC and the partner, ended.
+    let first = programme_cycle::Entity::find_by_id(first_cycle)
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("programme cycle", first_cycle))?;
+    if first.status == CycleStatus::Draft {
+        let mut m: programme_cycle::ActiveModel = first.into();
+        m.status = Set(CycleStatus::Closed);
+        m.nac_approved_on = Set(Some(d(2013, 11, 20)?));
+        m.partner_approved_on = Set(Some(d(2013, 12, 10)?));
+        m.updated_at = Set(at);
+        m.update(conn).await?;
+    }
+    let cycle = |start: NaiveDate,
+                 end: NaiveDate,
+                 status: CycleStatus,
+                 renews: Option<i32>,
+                 approved: NaiveDate| programme_cycle::ActiveModel {
+        partner_id: Set(partner_id),
+        kind: Set(ProgrammeKind::Ipcp),
+        start_date: Set(start),
+        end_date: Set(end),
+        status: Set(status),
+        nac_approved_on: Set(Some(approved)),
+        partner_approved_on: Set(Some(approved)),
+        renews_cycle_id: Set(renews),
+        version: Set(1),
+        created_at: Set(at),
+        updated_at: Set(at),
+        ..Default::default()
+    };
+    let c2024 = cycle(
+        d(2024, 1, 1)?,
+        d(2025, 12, 31)?,
+        CycleStatus::Superseded,
+        None,
+        d(2023, 11, 15)?,
+    )
+    .insert(conn)
+    .await?;
+    let c2026 = cycle(
+        start_2026,
+        d(2027, 12, 31)?,
+        CycleStatus::Active,
+        Some(c2024.id),
+        d(2025, 11, 14)?,
+    )
+    .insert(conn)
+    .await?;
+    created += 2;
+
+    let objective =
+        |cycle_id: i32, area_id: i32, title: &str, target: Option<f64>, status: ObjectiveStatus| {
+            objective::ActiveModel {
+                cycle_id: Set(cycle_id),
+                area_id: Set(area_id),
+                title: Set(title.into()),
+                indicator: Set("Officers who completed a course serving the objective".into()),
+                target: Set(target),
+                status: Set(status),
+                version: Set(1),
+                created_at: Set(at),
+                updated_at: Set(at),
+                ..Default::default()
+            }
+        };
+    let o_border_24 = objective(
+        c2024.id,
+        area(0)?,
+        "Border security and control training",
+        Some(4.0),
+        ObjectiveStatus::Achieved,
+    )
+    .insert(conn)
+    .await?;
+    objective(
+        c2024.id,
+        area(3)?,
+        "Distance learning for universities (SPS)",
+        None,
+        ObjectiveStatus::Achieved,
+    )
+    .insert(conn)
+    .await?;
+    let o_border = objective(
+        c2026.id,
+        area(0)?,
+        "Border security and control training",
+        Some(6.0),
+        ObjectiveStatus::OnTrack,
+    )
+    .insert(conn)
+    .await?;
+    let o_arms = objective(
+        c2026.id,
+        area(0)?,
+        "Arms control, disarmament and non-proliferation",
+        Some(3.0),
+        ObjectiveStatus::AtRisk,
+    )
+    .insert(conn)
+    .await?;
+    let o_lang = objective(
+        c2026.id,
+        area(1)?,
+        "English language training",
+        Some(4.0),
+        ObjectiveStatus::Planned,
+    )
+    .insert(conn)
+    .await?;
+    objective(
+        c2026.id,
+        area(2)?,
+        "Units prepared for international disaster relief",
+        None,
+        ObjectiveStatus::OnTrack,
+    )
+    .insert(conn)
+    .await?;
+    created += 6;
+
+    let mut course_ids = Vec::new();
+    for (code, title, topic, organiser) in [
+        (
+            "BORDER-201",
+            "Border Security and Control",
+            CourseTopic::BorderSecurity,
+            "NATO School Oberammergau",
+        ),
+        (
+            "ARMS-110",
+            "Arms Control, Disarmament and Non-Proliferation",
+            CourseTopic::ArmsControl,
+            "NATO School Oberammergau",
+        ),
+        (
+            "ENG-GEN",
+            "General English for Partner Officers",
+            CourseTopic::Languages,
+            "Allied national language school",
+        ),
+    ] {
+        let course = course::ActiveModel {
+            code: Set(code.into()),
+            title: Set(title.into()),
+            topic: Set(topic),
+            organiser: Set(organiser.into()),
+            delivery: Set(Delivery::Residential),
+            duration_days: Set(5),
+            version: Set(1),
+            created_at: Set(at),
+            updated_at: Set(at),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await?;
+        course_ids.push(course.id);
+        created += 1;
+    }
+
+    let mut officer_ids = Vec::new();
+    for (n, (rank, service)) in [
+        ("Major", Service::BorderGuard),
+        ("Captain", Service::BorderGuard),
+        ("Captain", Service::Army),
+        ("Lieutenant", Service::Army),
+        ("Major", Service::AirForce),
+        ("Civilian", Service::Civilian),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let officer = officer::ActiveModel {
+            partner_id: Set(partner_id),
+            family_name: Set(format!("Demo {}", n + 2)),
+            given_name: Set("Officer".into()),
+            rank: Set(rank.into()),
+            service: Set(service),
+            version: Set(1),
+            created_at: Set(at),
+            updated_at: Set(at),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await?;
+        officer_ids.push(officer.id);
+        created += 1;
+    }
+
+    use EnrollmentStatus as E;
+    // (course, start, end, capacity, status, objective served, enrollments (officer index, status)).
+    let plan: Vec<PlannedIteration> = vec![
+        (
+            0,
+            d(2024, 4, 8)?,
+            d(2024, 4, 12)?,
+            18,
+            IterationStatus::Held,
+            o_border_24.id,
+            vec![
+                (0, E::Completed),
+                (1, E::Completed),
+                (2, E::Completed),
+                (3, E::NoShow),
+            ],
+        ),
+        (
+            0,
+            d(2026, 3, 2)?,
+            d(2026, 3, 6)?,
+            20,
+            IterationStatus::Held,
+            o_border.id,
+            vec![
+                (0, E::Completed),
+                (1, E::Completed),
+                (3, E::Failed),
+                (4, E::Withdrawn),
+            ],
+        ),
+        (
+            1,
+            d(2026, 5, 11)?,
+            d(2026, 5, 15)?,
+            24,
+            IterationStatus::Held,
+            o_arms.id,
+            vec![(2, E::Completed), (4, E::NoShow), (5, E::Declined)],
+        ),
+        (
+            0,
+            d(2026, 9, 14)?,
+            d(2026, 9, 18)?,
+            16,
+            IterationStatus::Held,
+            o_border.id,
+            vec![(3, E::Completed), (5, E::Completed), (2, E::Attended)],
+        ),
+        (
+            2,
+            d(2027, 1, 11)?,
+            d(2027, 1, 15)?,
+            2,
+            IterationStatus::Open,
+            o_lang.id,
+            vec![
+                (0, E::Confirmed),
+                (1, E::Confirmed),
+                (4, E::Waitlisted),
+                (5, E::Waitlisted),
+                (3, E::Nominated),
+            ],
+        ),
+    ];
+    for (course_n, start, end, capacity, status, objective_id, enrollments) in plan {
+        let holding = |s: EnrollmentStatus| {
+            matches!(s, E::Confirmed | E::Attended | E::Completed | E::Failed)
+        };
+        let seats = enrollments.iter().filter(|(_, s)| holding(*s)).count() as i32;
+        let iteration = course_iteration::ActiveModel {
+            course_id: Set(course_ids[course_n]),
+            start_date: Set(start),
+            end_date: Set(end),
+            location: Set("Oberammergau".into()),
+            capacity: Set(capacity),
+            seats_held: Set(seats),
+            status: Set(status),
+            version: Set(1),
+            created_at: Set(at),
+            updated_at: Set(at),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await?;
+        iteration_objective::ActiveModel {
+            iteration_id: Set(iteration.id),
+            objective_id: Set(objective_id),
+        }
+        .insert(conn)
+        .await?;
+        let mut waitlist = 0;
+        for (officer_n, status) in enrollments {
+            let confirmed = !matches!(status, E::Nominated | E::Waitlisted | E::Declined);
+            let waitlist_position = (status == E::Waitlisted).then(|| {
+                waitlist += 1;
+                waitlist
+            });
+            enrollment::ActiveModel {
+                iteration_id: Set(iteration.id),
+                officer_id: Set(officer_ids[officer_n]),
+                partner_id: Set(partner_id),
+                status: Set(status),
+                waitlist_position: Set(waitlist_position),
+                nominated_at: Set(at),
+                confirmed_at: Set(confirmed.then_some(at)),
+                decided_by: Set(Some("seed".into())),
+                version: Set(1),
+                updated_at: Set(at),
+                ..Default::default()
+            }
+            .insert(conn)
+            .await?;
+            created += 1;
+        }
+        created += 1;
+    }
+
+    for (area_n, kind, title, start, end) in [
+        (
+            2,
+            ActivityKind::Exercise,
+            "Disaster relief coordination exercise",
+            d(2026, 6, 9)?,
+            d(2026, 6, 11)?,
+        ),
+        (
+            4,
+            ActivityKind::PublicDiplomacy,
+            "Information and outreach seminar",
+            d(2026, 10, 6)?,
+            d(2026, 10, 6)?,
+        ),
+        (
+            3,
+            ActivityKind::ScienceProject,
+            "SPS distance learning project review",
+            d(2024, 9, 17)?,
+            d(2024, 9, 17)?,
+        ),
+    ] {
+        activity::ActiveModel {
+            cycle_id: Set(if start.year() >= 2026 {
+                c2026.id
+            } else {
+                c2024.id
+            }),
+            area_id: Set(area(area_n)?),
+            kind: Set(kind),
+            title: Set(title.into()),
+            description: Set(title.into()),
+            start_date: Set(start),
+            end_date: Set(end),
+            version: Set(1),
+            created_at: Set(at),
+            updated_at: Set(at),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await?;
+        created += 1;
+    }
     Ok(created)
 }

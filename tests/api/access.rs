@@ -15,7 +15,14 @@ const ADMIN_FIELDS: &[&str] = &[
     "revokeApiToken",
 ];
 /// Aggregate fields that REPORTER may use too.
-const REPORT_FIELDS: &[&str] = &[];
+const REPORT_FIELDS: &[&str] = &[
+    "cycleReport",
+    "partnerOverview",
+    "programmeOverview",
+    "upcomingIterations",
+    "waitlists",
+    "reportCycles",
+];
 
 const TYPE_REF: &str = "fragment T on __Type { kind name ofType { kind name ofType { kind name ofType { kind name } } } }";
 

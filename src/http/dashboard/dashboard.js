@@ -1,0 +1,240 @@
+// The built-in dashboard: reads the GraphQL API at /graphql with a token the user pastes (kept in
+// localStorage; `#token=...&partner=TKM&cycle=ID&lang=fr` in the address also works, and the token is
+// then removed from the address). Charts are inline SVG. The page refreshes every 15 s; `live` is
+// the one place where a graphql-transport-ws subscription at /graphql/ws can replace the timer.
+"use strict";
+
+const REFRESH_MS = 15000;
+const UI = {
+  en: {
+    title: "Partnership cooperation programmes", token: "API token", load: "Load", partner: "Partner",
+    cycle: "Cycle", objectives: "Objectives by status", topics: "Seats and fill rate per topic",
+    funnel: "Enrollment funnel", activities: "Activities", officersTrained: "Officers trained",
+    seatsHeld: "Seats held", completionRate: "Completion rate", noShowRate: "No-show rate",
+    withdrawalRate: "Withdrawal rate", previous: "previous cycle", none: "none", topic: "Topic",
+    iterations: "Iterations", held: "Held", capacity: "Capacity", fillRate: "Fill rate",
+    area: "Area", count: "Count", loading: "Loading…", loaded: "Updated", needToken: "Paste a token with the REPORTER role (or higher).",
+    renewal: (d, n) => `Renewal due on ${d} (${n} days)`, noActive: "No active cycle", noCycle: "No cycle",
+  },
+  fr: {
+    title: "Programmes de partenariat et de coopération", token: "Jeton d'API", load: "Charger", partner: "Partenaire",
+    cycle: "Cycle", objectives: "Objectifs par statut", topics: "Places et taux de remplissage par thème",
+    funnel: "Entonnoir des inscriptions", activities: "Activités", officersTrained: "Officiers formés",
+    seatsHeld: "Places occupées", completionRate: "Taux de réussite", noShowRate: "Taux d'absence",
+    withdrawalRate: "Taux de retrait", previous: "cycle précédent", none: "aucun", topic: "Thème",
+    iterations: "Sessions", held: "Tenues", capacity: "Capacité", fillRate: "Taux de remplissage",
+    area: "Domaine", count: "Nombre", loading: "Chargement…", loaded: "Mis à jour", needToken: "Collez un jeton ayant le rôle REPORTER (ou supérieur).",
+    renewal: (d, n) => `Renouvellement dû le ${d} (${n} jours)`, noActive: "Aucun cycle en vigueur", noCycle: "Aucun cycle",
+  },
+};
+const COLORS = ["#1f6feb", "#2da44e", "#bf8700", "#cf222e", "#8250df", "#57606a", "#0969da", "#d4a72c", "#a40e26", "#1a7f37"];
+
+const state = { token: "", lang: "en", partner: "", cycle: "", timer: null };
+const $ = (id) => document.getElementById(id);
+const t = (key) => UI[state.lang][key];
+
+function esc(text) {
+  return String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+}
+/** A chart label that fits its column; the whole text stays in a tooltip. */
+function short(text, max = 34) {
+  const s = String(text ?? "");
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+}
+function pct(x) {
+  return new Intl.NumberFormat(state.lang, { style: "percent", maximumFractionDigits: 1 }).format(x);
+}
+
+async function gql(query, variables) {
+  const response = await fetch("/graphql", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${state.token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = await response.json().catch(() => ({}));
+  if (body.errors && body.errors.length) {
+    const e = body.errors[0];
+    throw new Error(`${e.extensions?.code ?? response.status}: ${e.message}`);
+  }
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  return body.data;
+}
+
+const FIGURES = `objectivesByStatus { areaCode areaName status statusLabel count }
+  topics { topic topicLabel iterations heldIterations seatsHeld capacity fillRate partnerSeatsHeld }
+  officersTrained funnel { code label count } seatsHeld completionRate noShowRate withdrawalRate confirmedPlaces
+  activitiesByArea { areaCode areaName count }`;
+const REPORT = `query($id: ID!, $lang: Language!, $partner: String!) {
+  cycleReport(cycleId: $id, lang: $lang) { cycle { id kindLabel statusLabel startDate endDate partnerName }
+    figures { ${FIGURES} } previousCycle { startDate endDate } previous { ${FIGURES} } }
+  partnerOverview(code: $partner, lang: $lang) { renewalDueOn daysUntilRenewal activeCycle { id }
+    timeline { kind startDate endDate label text cycleId } } }`;
+
+function setStatus(text, kind) {
+  const s = $("status");
+  s.textContent = text;
+  s.dataset.state = kind;
+}
+
+function applyLanguage() {
+  document.documentElement.lang = state.lang;
+  document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
+  document.querySelectorAll("[data-lang]").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.lang === state.lang)));
+}
+
+async function loadCycles() {
+  const data = await gql("query($lang: Language!) { reportCycles(lang: $lang) { id partnerCode partnerName kindLabel statusLabel status startDate endDate } }",
+    { lang: state.lang.toUpperCase() });
+  const cycles = data.reportCycles;
+  const partners = [...new Map(cycles.map((c) => [c.partnerCode, c.partnerName])).entries()];
+  if (!partners.some(([code]) => code === state.partner)) state.partner = partners[0]?.[0] ?? "";
+  $("partner").innerHTML = partners.map(([code, name]) => `<option value="${esc(code)}"${code === state.partner ? " selected" : ""}>${esc(name)} (${esc(code)})</option>`).join("");
+  const mine = cycles.filter((c) => c.partnerCode === state.partner);
+  if (!mine.some((c) => c.id === state.cycle)) {
+    state.cycle = (mine.find((c) => c.status === "ACTIVE") ?? mine[mine.length - 1])?.id ?? "";
+  }
+  $("cycle").innerHTML = mine.map((c) => `<option value="${esc(c.id)}"${c.id === state.cycle ? " selected" : ""}>${esc(c.startDate)} – ${esc(c.endDate)} · ${esc(c.statusLabel)}</option>`).join("");
+}
+
+function card(id, label, value, shown, previous) {
+  const prev = previous === undefined ? "" : `<div class="previous">${esc(t("previous"))}: ${esc(previous)}</div>`;
+  return `<div class="card"><div>${esc(label)}</div><div class="value" id="${id}" data-value="${esc(value)}">${esc(shown)}</div>${prev}</div>`;
+}
+
+/** Horizontal bars: [{label, value, text}] scaled to the largest value (or to `max`). */
+function bars(items, max) {
+  const top = max ?? Math.max(1, ...items.map((i) => i.value));
+  const h = 22, w = 560, lw = 230;
+  const rows = items.map((item, n) => {
+    const bw = Math.max(0, Math.round(((w - lw - 60) * item.value) / top));
+    return `<g transform="translate(0 ${n * h})"><text x="0" y="15"><title>${esc(item.label)}</title>${esc(short(item.label))}</text>
+      <rect x="${lw}" y="4" width="${bw}" height="${h - 8}" fill="${COLORS[n % COLORS.length]}"></rect>
+      <text x="${lw + bw + 6}" y="15">${esc(item.text ?? item.value)}</text></g>`;
+  });
+  return `<svg role="img" width="${w}" height="${Math.max(h, items.length * h)}">${rows.join("")}</svg>`;
+}
+
+function renderObjectives(list) {
+  if (!list.length) return `<p>${esc(t("none"))}</p>`;
+  const areas = [...new Map(list.map((o) => [o.areaCode, o.areaName])).entries()];
+  const statuses = [...new Map(list.map((o) => [o.status, o.statusLabel])).entries()];
+  const total = Math.max(...areas.map(([code]) => list.filter((o) => o.areaCode === code).reduce((s, o) => s + o.count, 0)));
+  const h = 24, w = 560, lw = 230;
+  let svg = areas.map(([code, name], n) => {
+    let x = lw;
+    const segs = list.filter((o) => o.areaCode === code).map((o) => {
+      const bw = Math.round(((w - lw - 20) * o.count) / total);
+      const color = COLORS[statuses.findIndex(([s]) => s === o.status) % COLORS.length];
+      const seg = `<rect x="${x}" y="4" width="${bw}" height="${h - 8}" fill="${color}"><title>${esc(o.statusLabel)}: ${o.count}</title></rect>`;
+      x += bw;
+      return seg;
+    });
+    return `<g transform="translate(0 ${n * h})"><text x="0" y="16"><title>${esc(name)}</title>${esc(short(name))}</text>${segs.join("")}</g>`;
+  }).join("");
+  svg = `<svg role="img" width="${w}" height="${areas.length * h}">${svg}</svg>`;
+  const legend = statuses.map(([s, label], n) => `<span style="color:${COLORS[n % COLORS.length]}">■</span> ${esc(label)}`).join(" &nbsp; ");
+  const table = `<table><tr><th>${esc(t("area"))}</th><th></th><th>${esc(t("count"))}</th></tr>${list.map((o) =>
+    `<tr><td>${esc(o.areaName)}</td><td>${esc(o.statusLabel)}</td><td class="num" data-objective="${esc(o.areaCode)}:${esc(o.status)}">${o.count}</td></tr>`).join("")}</table>`;
+  return svg + `<div>${legend}</div>` + table;
+}
+
+function renderTopics(list) {
+  if (!list.length) return `<p>${esc(t("none"))}</p>`;
+  const chart = bars(list.map((x) => ({ label: x.topicLabel, value: x.fillRate, text: pct(x.fillRate) })), 1);
+  const table = `<table><tr><th>${esc(t("topic"))}</th><th>${esc(t("iterations"))}</th><th>${esc(t("held"))}</th><th>${esc(t("seatsHeld"))}</th><th>${esc(t("capacity"))}</th><th>${esc(t("fillRate"))}</th></tr>${list.map((x) =>
+    `<tr data-topic="${esc(x.topic)}"><td>${esc(x.topicLabel)}</td><td class="num">${x.iterations}</td><td class="num">${x.heldIterations}</td><td class="num">${x.seatsHeld}</td><td class="num">${x.capacity}</td><td class="num" data-value="${x.fillRate}">${esc(pct(x.fillRate))}</td></tr>`).join("")}</table>`;
+  return chart + table;
+}
+
+function renderTimeline(items) {
+  const dated = items;
+  if (!dated.length) return `<p>${esc(t("none"))}</p>`;
+  const day = (d) => Date.parse(`${d}T00:00:00Z`);
+  const lo = Math.min(...dated.map((i) => day(i.startDate)));
+  const hi = Math.max(...dated.map((i) => day(i.endDate)), lo + 86400000);
+  const w = 560, h = 18, x = (d) => 10 + Math.round(((w - 20) * (day(d) - lo)) / (hi - lo));
+  const rows = dated.map((i, n) => {
+    const color = i.kind === "CYCLE" ? "#1f6feb" : i.kind === "ACTIVITY" ? "#2da44e" : "#bf8700";
+    return `<rect x="${x(i.startDate)}" y="${n * h + 4}" width="${Math.max(4, x(i.endDate) - x(i.startDate))}" height="${h - 8}" fill="${color}"><title>${esc(i.startDate)} ${esc(i.label)}: ${esc(i.text)}</title></rect>`;
+  });
+  const svg = `<svg role="img" width="${w}" height="${dated.length * h}">${rows.join("")}</svg>`;
+  const list = `<table>${dated.map((i) => `<tr data-kind="${esc(i.kind)}"><td>${esc(i.startDate)}</td><td>${esc(i.label)}</td><td>${esc(i.text)}</td></tr>`).join("")}</table>`;
+  return svg + list;
+}
+
+function render(data) {
+  const r = data.cycleReport, f = r.figures, p = r.previous, o = data.partnerOverview;
+  $("cycle-title").textContent = `${r.cycle.partnerName} · ${r.cycle.kindLabel} ${r.cycle.startDate} – ${r.cycle.endDate} · ${r.cycle.statusLabel}`;
+  $("renewal").textContent = o.renewalDueOn ? t("renewal")(o.renewalDueOn, o.daysUntilRenewal) : t("noActive");
+  $("cards").innerHTML = [
+    card("officers-trained", t("officersTrained"), f.officersTrained, f.officersTrained, p?.officersTrained),
+    card("seats-held", t("seatsHeld"), f.seatsHeld, f.seatsHeld, p?.seatsHeld),
+    card("completion-rate", t("completionRate"), f.completionRate, pct(f.completionRate), p ? pct(p.completionRate) : undefined),
+    card("no-show-rate", t("noShowRate"), f.noShowRate, pct(f.noShowRate), p ? pct(p.noShowRate) : undefined),
+    card("withdrawal-rate", t("withdrawalRate"), f.withdrawalRate, pct(f.withdrawalRate), p ? pct(p.withdrawalRate) : undefined),
+  ].join("");
+  $("objectives").innerHTML = renderObjectives(f.objectivesByStatus);
+  $("topics").innerHTML = renderTopics(f.topics);
+  $("funnel").innerHTML = bars(f.funnel.map((s) => ({ label: s.label, value: s.count }))) +
+    `<table>${f.funnel.map((s) => `<tr><td>${esc(s.label)}</td><td class="num" data-funnel="${esc(s.code)}">${s.count}</td></tr>`).join("")}</table>`;
+  const activities = bars(f.activitiesByArea.map((a) => ({ label: a.areaName, value: a.count })));
+  $("activities").innerHTML = activities + renderTimeline(o.timeline.filter((i) => i.kind !== "CYCLE" || i.cycleId === r.cycle.id));
+  $("report").hidden = false;
+}
+
+async function refresh() {
+  if (!state.token) { setStatus(t("needToken"), "idle"); return; }
+  try {
+    setStatus(t("loading"), "loading");
+    await loadCycles();
+    if (!state.cycle) { $("report").hidden = true; setStatus(t("noCycle"), "loaded"); return; }
+    const data = await gql(REPORT, { id: state.cycle, lang: state.lang.toUpperCase(), partner: state.partner });
+    render(data);
+    setStatus(`${t("loaded")} ${new Date().toLocaleTimeString(state.lang)}`, "loaded");
+  } catch (err) {
+    setStatus(String(err.message ?? err), "error");
+  }
+}
+
+/** Keeps the page current: a timer today; a graphql-transport-ws subscription can call `refresh`
+ *  on each enrollment or activity event instead (start() opens it, stop() closes it). */
+const live = {
+  start() { this.stop(); state.timer = setInterval(refresh, REFRESH_MS); },
+  stop() { if (state.timer) clearInterval(state.timer); state.timer = null; },
+};
+
+function readAddress() {
+  const params = new URLSearchParams(location.hash.slice(1) || location.search.slice(1));
+  if (params.get("token")) {
+    localStorage.setItem("ipcp.token", params.get("token"));
+    params.delete("token");
+    history.replaceState(null, "", `${location.pathname}${params.toString() ? `#${params}` : ""}`);
+  }
+  state.token = localStorage.getItem("ipcp.token") ?? "";
+  state.lang = (params.get("lang") ?? localStorage.getItem("ipcp.lang") ?? (navigator.language?.startsWith("fr") ? "fr" : "en")).toLowerCase() === "fr" ? "fr" : "en";
+  state.partner = params.get("partner") ?? "";
+  state.cycle = params.get("cycle") ?? "";
+}
+
+function init() {
+  readAddress();
+  $("token").value = state.token;
+  applyLanguage();
+  $("save-token").addEventListener("click", () => {
+    state.token = $("token").value.trim();
+    localStorage.setItem("ipcp.token", state.token);
+    refresh();
+  });
+  $("partner").addEventListener("change", (e) => { state.partner = e.target.value; state.cycle = ""; refresh(); });
+  $("cycle").addEventListener("change", (e) => { state.cycle = e.target.value; refresh(); });
+  document.querySelectorAll("[data-lang]").forEach((b) => b.addEventListener("click", () => {
+    state.lang = b.dataset.lang;
+    localStorage.setItem("ipcp.lang", state.lang);
+    applyLanguage();
+    refresh();
+  }));
+  refresh();
+  live.start();
+}
+
+init();

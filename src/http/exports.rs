@@ -1,0 +1,269 @@
+//! Exports over HTTP for reporting jobs: `GET /exports/cycle-report?partner=CODE[&cycle=ID]`
+//! (one partner's cycle, by default its current one) and `GET /exports/cycle-reports` (every
+//! partner's current cycle), `format=csv|json` (default csv), in the language of `lang=en|fr` or else
+//! of `Accept-Language`. They need a token whose role may run reports (REPORTER and up): 401 without
+//! a valid one, 403 for a role without `Access::Report`. Bodies are streamed: the all-partners export
+//! computes each partner's report only when the client is ready for it.
+
+use std::convert::Infallible;
+
+use axum::{
+    body::{Body, Bytes},
+    extract::{Query, State},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+};
+use futures_util::{stream, StreamExt};
+use serde::Deserialize;
+
+use super::AppState;
+use crate::{
+    error::AppError,
+    export::{render, Format},
+    service::{
+        self,
+        auth::{Access, Caller},
+        lang::Language,
+        report,
+    },
+};
+
+#[derive(Debug, Deserialize)]
+pub struct ExportParams {
+    partner: Option<String>,
+    cycle: Option<String>,
+    format: Option<String>,
+    lang: Option<String>,
+}
+
+fn error(status: StatusCode, err: &AppError) -> Response {
+    let body = serde_json::json!({ "errors": [{ "message": err.message(), "extensions": { "code": err.code() } }] });
+    let mut response = (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body.to_string(),
+    )
+        .into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    response
+}
+
+fn app_error(err: &AppError) -> Response {
+    let status = match err {
+        AppError::NotFound { .. } => StatusCode::NOT_FOUND,
+        AppError::Validation { .. } => StatusCode::BAD_REQUEST,
+        AppError::Rule { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+        AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+        AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    error(status, err)
+}
+
+/// The caller, who must hold `Access::Report`.
+async fn reporter(state: &AppState, headers: &HeaderMap) -> Result<Caller, Response> {
+    let secret = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| app_error(&AppError::Unauthenticated))?;
+    let caller = service::token::authenticate(&state.db.conn, secret)
+        .await
+        .map_err(|e| app_error(&e))?;
+    if !caller.may(Access::Report) {
+        return Err(app_error(&AppError::Forbidden("run reports".into())));
+    }
+    let bucket = caller
+        .token_id
+        .map_or_else(|| "anonymous".to_owned(), |id| id.to_string());
+    if let Some(wait) = state.rate_limit.check(&bucket) {
+        let mut response = error(
+            StatusCode::TOO_MANY_REQUESTS,
+            &AppError::rule(
+                "RATE_LIMITED",
+                "rate limit exceeded: slow down and retry after the delay in Retry-After",
+            ),
+        );
+        if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return Err(response);
+    }
+    Ok(caller)
+}
+
+fn options(params: &ExportParams, headers: &HeaderMap) -> Result<(Format, Language), AppError> {
+    let format = match params.format.as_deref() {
+        None => Format::Csv,
+        Some(f) => Format::parse(f).ok_or_else(|| AppError::invalid("format", "csv or json"))?,
+    };
+    let lang = match params.lang.as_deref() {
+        Some(l) => Language::parse(l).ok_or_else(|| AppError::invalid("lang", "en or fr"))?,
+        None => Language::from_accept_language(
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or(""),
+        ),
+    };
+    Ok((format, lang))
+}
+
+fn streamed(format: Format, lang: Language, filename: &str, body: Body) -> Response {
+    let disposition = format!("attachment; filename=\"{filename}.{}\"", format.extension());
+    let mut response = Response::new(body);
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.media_type()),
+    );
+    headers.insert(
+        header::CONTENT_LANGUAGE,
+        HeaderValue::from_static(lang.code()),
+    );
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    response
+}
+
+/// One partner's cycle report.
+pub async fn cycle_report(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<ExportParams>,
+) -> Response {
+    if let Err(response) = reporter(&state, &headers).await {
+        return response;
+    }
+    let (format, lang) = match options(&params, &headers) {
+        Ok(o) => o,
+        Err(e) => return app_error(&e),
+    };
+    let Some(partner) = params.partner.as_deref().filter(|p| !p.trim().is_empty()) else {
+        return app_error(&AppError::invalid(
+            "partner",
+            "give the partner's ISO code, e.g. partner=TKM",
+        ));
+    };
+    let cycle = match params.cycle.as_deref().map(str::parse::<i32>).transpose() {
+        Ok(c) => c,
+        Err(_) => {
+            return app_error(&AppError::not_found(
+                "programme cycle",
+                params.cycle.unwrap_or_default(),
+            ))
+        }
+    };
+    let rep = match report::cycle_report_for_partner(&state.db.conn, partner, cycle, lang).await {
+        Ok(r) => r,
+        Err(e) => return app_error(&e),
+    };
+    let bytes = match format {
+        Format::Json => render(&rep, format, true).map(|b| vec![b]),
+        // One chunk a CSV record: the body streams as the writer produces it.
+        Format::Csv => {
+            let mut chunks = Vec::new();
+            let header = render_header(lang);
+            chunks.push(header);
+            for record in report::csv_records(&rep) {
+                let mut w = csv::Writer::from_writer(Vec::new());
+                if w.write_record(&record).is_ok() {
+                    if let Ok(b) = w.into_inner() {
+                        chunks.push(b);
+                    }
+                }
+            }
+            Ok(chunks)
+        }
+    };
+    let chunks = match bytes {
+        Ok(c) => c,
+        Err(e) => return app_error(&e),
+    };
+    let filename = format!("{}-cycle-{}", rep.cycle.partner_code, rep.cycle.id);
+    let body = Body::from_stream(stream::iter(
+        chunks
+            .into_iter()
+            .map(|c| Ok::<_, Infallible>(Bytes::from(c))),
+    ));
+    streamed(format, lang, &filename, body)
+}
+
+fn render_header(lang: Language) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record(report::csv_header(lang));
+    w.into_inner().unwrap_or_default()
+}
+
+/// Every partner's current cycle report: CSV (one header row, then each partner's rows) or a JSON
+/// array; each report is computed when the stream reaches it.
+pub async fn all_cycle_reports(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<ExportParams>,
+) -> Response {
+    if let Err(response) = reporter(&state, &headers).await {
+        return response;
+    }
+    let (format, lang) = match options(&params, &headers) {
+        Ok(o) => o,
+        Err(e) => return app_error(&e),
+    };
+    let cycles = match report::current_cycles(&state.db.conn).await {
+        Ok(c) => c,
+        Err(e) => return app_error(&e),
+    };
+    let opening = match format {
+        Format::Csv => render_header(lang),
+        Format::Json => b"[".to_vec(),
+    };
+    let db = state.db.clone();
+    let parts = stream::unfold(
+        (cycles.into_iter().enumerate(), db),
+        move |(mut it, db)| async move {
+            let (n, (_, cycle_id)) = it.next()?;
+            let chunk = match report::cycle_report(&db.conn, cycle_id, lang).await {
+                Ok(rep) => match render(&rep, format, false) {
+                    Ok(mut bytes) => {
+                        if format == Format::Json && n > 0 {
+                            bytes.insert(0, b',');
+                        }
+                        Ok(Bytes::from(bytes))
+                    }
+                    Err(e) => Err(e),
+                },
+                Err(e) => Err(e),
+            };
+            // A failure mid-stream aborts the body, so the job sees a truncated transfer, not a short file.
+            let chunk = chunk.map_err(|e| {
+                tracing::error!(code = e.code(), "export stream failed");
+                std::io::Error::other(e.message())
+            });
+            Some((chunk, (it, db)))
+        },
+    );
+    let closing = match format {
+        Format::Json => b"]".to_vec(),
+        Format::Csv => Vec::new(),
+    };
+    let body = Body::from_stream(
+        stream::iter([Ok::<_, std::io::Error>(Bytes::from(opening))])
+            .chain(parts)
+            .chain(stream::iter([Ok(Bytes::from(closing))])),
+    );
+    streamed(format, lang, "cycle-reports", body)
+}

@@ -1,0 +1,177 @@
+//! The built-in dashboard in a real browser: Debian's headless Chromium loads `/dashboard` with a
+//! REPORTER token in the address, runs the page's script against the API, and the test reads the
+//! DOM it dumps. A missing browser fails the test (scripts/test installs it); `IPCP_CHROMIUM`
+//! names another binary.
+
+use std::time::Duration;
+
+use entity::enums::Role;
+
+use crate::{
+    helpers::{Backend, TestApp},
+    reports::{build_dataset, cycle_id},
+};
+
+fn chromium() -> String {
+    std::env::var("IPCP_CHROMIUM").unwrap_or_else(|_| "chromium".into())
+}
+
+/// The DOM of `url` after its scripts ran (bounded: 60 s of real time at most).
+async fn dump_dom(url: &str) -> String {
+    let profile = std::env::temp_dir().join(format!(
+        "ipcp-chromium-{}-{}",
+        std::process::id(),
+        url.len()
+            ^ (std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos() as usize)
+    ));
+    let mut command = tokio::process::Command::new(chromium());
+    command
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--virtual-time-budget=5000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg("--dump-dom")
+        .arg(url)
+        .kill_on_drop(true);
+    let output = tokio::time::timeout(Duration::from_secs(60), command.output())
+        .await
+        .expect("chromium finished within 60 s")
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run {} (install Debian's chromium; scripts/test does): {e}",
+                chromium()
+            )
+        });
+    std::fs::remove_dir_all(&profile).ok();
+    assert!(
+        output.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_shows_the_cycle_report_in_a_real_browser() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    build_dataset(&app).await;
+    let token = app.token_for(Role::Reporter).await;
+    let c2 = cycle_id(&app, "AAA", "2022-01-01").await;
+
+    // The page itself is public (it holds no data); the data needs the token.
+    let page = app
+        .client
+        .get(format!("{}/dashboard", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("connect-src 'self'"));
+
+    let dom = dump_dom(&format!(
+        "{}/dashboard#token={token}&partner=AAA&lang=en",
+        app.address
+    ))
+    .await;
+    assert!(
+        dom.contains(r#"data-state="loaded""#),
+        "the page did not load its data: {dom}"
+    );
+    assert!(
+        dom.contains(&format!(r#"<option value="{c2}" selected"#)),
+        "the ACTIVE cycle is picked: {dom}"
+    );
+    assert!(
+        dom.contains(r#"id="officers-trained" data-value="2""#),
+        "{dom}"
+    );
+    assert!(dom.contains(r#"id="seats-held" data-value="6""#));
+    assert!(dom.contains(r#"id="completion-rate" data-value="0.375""#));
+    assert!(dom.contains(r#"data-funnel="COMPLETED">3<"#));
+    assert!(dom.contains(r#"data-funnel="WITHDRAWN">2<"#));
+    assert!(dom.contains(r#"data-objective="CAP:ON_TRACK">1<"#));
+    assert!(
+        dom.contains(r#"data-value="0.3333333333333333""#),
+        "fill rate of BORDER_SECURITY: {dom}"
+    );
+    assert!(dom.contains("Border security and control"));
+    assert!(dom.contains("Completion rate"));
+    assert!(dom.contains("<svg"), "charts are drawn");
+    assert!(
+        dom.contains("previous cycle: 50%"),
+        "the previous cycle is shown for comparison: {dom}"
+    );
+    assert!(
+        !dom.contains(&token),
+        "the token is taken out of the address"
+    );
+
+    let dom = dump_dom(&format!(
+        "{}/dashboard#token={token}&partner=AAA&lang=fr",
+        app.address
+    ))
+    .await;
+    assert!(dom.contains(r#"data-state="loaded""#), "{dom}");
+    assert!(dom.contains("Taux de réussite"));
+    assert!(dom.contains("Sécurité et contrôle des frontières"));
+    assert!(dom.contains("Capacités"));
+    assert!(dom.contains(r#"<html lang="fr""#));
+    assert!(dom.contains(r#"id="completion-rate" data-value="0.375""#));
+
+    // A bad token shows the error instead of data.
+    let dom = dump_dom(&format!(
+        "{}/dashboard#token=wrong&partner=AAA",
+        app.address
+    ))
+    .await;
+    assert!(dom.contains(r#"data-state="error""#), "{dom}");
+    assert!(
+        dom.contains("UNAUTHENTICATED") || dom.contains("401"),
+        "{dom}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_shows_the_demo_programme_in_french() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let seeded = std::process::Command::new(env!("CARGO_BIN_EXE_ipcp"))
+        .args(["seed", "demo"])
+        .env("DATABASE_URL", &app.database.url)
+        .output()
+        .expect("ipcp seed demo runs");
+    assert!(
+        seeded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
+    let token = app.token_for(Role::Reporter).await;
+    let dom = dump_dom(&format!(
+        "{}/dashboard#token={token}&partner=TKM&lang=fr",
+        app.address
+    ))
+    .await;
+    assert!(dom.contains(r#"data-state="loaded""#), "{dom}");
+    // The ACTIVE 2026 IPCP: five officers completed a course; nine seats held.
+    assert!(dom.contains("2026-01-01 – 2027-12-31"), "{dom}");
+    assert!(
+        dom.contains(r#"id="officers-trained" data-value="5""#),
+        "{dom}"
+    );
+    assert!(dom.contains(r#"id="seats-held" data-value="9""#));
+    assert!(dom.contains("Renforcement des capacités et de l’interopérabilité"));
+    assert!(dom.contains("Renouvellement dû le 2028-01-01"));
+}
