@@ -183,6 +183,10 @@ pub struct ServeArgs {
     /// Largest GraphQL query complexity accepted.
     #[arg(long, env = "IPCP_MAX_COMPLEXITY", default_value_t = 5000)]
     pub max_complexity: usize,
+    /// Add the number of SQL statements a request ran to its response (`extensions.statementCount`);
+    /// for tests and profiling, exact only while requests do not overlap.
+    #[arg(long, env = "IPCP_EXPOSE_STATEMENT_COUNT", default_value_t = false, action = clap::ArgAction::Set)]
+    pub expose_statement_count: bool,
 }
 
 impl Default for ServeArgs {
@@ -200,6 +204,7 @@ impl Default for ServeArgs {
             request_timeout_ms: 30_000,
             max_depth: 12,
             max_complexity: 5000,
+            expose_statement_count: false,
         }
     }
 }

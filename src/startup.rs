@@ -38,6 +38,11 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Application> {
         let db = Db::connect(&settings.database).await?;
         migrate(&db).await?;
+        if db.is_postgres() {
+            db.events
+                .listen_postgres(&settings.database.database_url)
+                .await?;
+        }
         let schema = build_schema(Some(db.clone()), &settings.serve);
         let state = AppState {
             db: db.clone(),
@@ -48,6 +53,7 @@ impl Application {
             ),
             introspection: settings.serve.introspection,
             max_aliases: settings.serve.max_aliases,
+            expose_statement_count: settings.serve.expose_statement_count,
         };
         let router = router(state, &settings.serve);
         let listener = TcpListener::bind(settings.serve.listen)

@@ -5,6 +5,7 @@ use crate::service::auth::Access;
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, ID};
 use entity::activity;
 
+use super::loaders::{loaders, one};
 use super::{
     area::CooperationArea, connection, cycle::ProgrammeCycle, db, enums::ActivityKind,
     objective::Objective, page_request, parse_id, patch, scalars::Date, Conn,
@@ -51,20 +52,20 @@ impl Activity {
     /// The cycle it was recorded in.
     async fn cycle(&self, ctx: &Context<'_>) -> Result<ProgrammeCycle> {
         Ok(ProgrammeCycle(
-            service::programme_cycle::get(&db(ctx)?.conn, self.0.cycle_id).await?,
+            one(&loaders(ctx)?.cycle, "programme cycle", self.0.cycle_id).await?,
         ))
     }
     /// The cooperation area.
     async fn area(&self, ctx: &Context<'_>) -> Result<CooperationArea> {
         Ok(CooperationArea(
-            service::cooperation_area::get(&db(ctx)?.conn, self.0.area_id).await?,
+            one(&loaders(ctx)?.area, "cooperation area", self.0.area_id).await?,
         ))
     }
     /// The objective it serves.
     async fn objective(&self, ctx: &Context<'_>) -> Result<Option<Objective>> {
         match self.0.objective_id {
             Some(id) => Ok(Some(Objective(
-                service::objective::get(&db(ctx)?.conn, id).await?,
+                one(&loaders(ctx)?.objective, "objective", id).await?,
             ))),
             None => Ok(None),
         }

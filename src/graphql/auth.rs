@@ -16,6 +16,7 @@ use crate::{
     service::{
         audit::{self, Change},
         auth::{Access, Caller},
+        events::Event,
     },
 };
 
@@ -99,19 +100,25 @@ where
     let caller = caller(ctx);
     let request_id = ctx.data_opt::<RequestId>().map(|r| r.0.clone());
     let action = ctx.field().name().to_owned();
-    db.in_transaction(|txn| async move {
-        let (before, after) = work(txn.clone()).await?;
-        let change = Change {
-            action,
-            entity: M::ENTITY,
-            entity_id: after.audit_id(),
-            before: before.map(|b| to_json(&b)),
-            after: Some(to_json(&after)),
-        };
-        audit::record(&*txn, &caller, request_id.as_deref(), change).await?;
-        Ok(after)
-    })
-    .await
+    let done = db
+        .in_transaction(|txn| async move {
+            let (before, after) = work(txn.clone()).await?;
+            let change = Change {
+                action,
+                entity: M::ENTITY,
+                entity_id: after.audit_id(),
+                before: before.map(|b| to_json(&b)),
+                after: Some(to_json(&after)),
+            };
+            audit::record(&*txn, &caller, request_id.as_deref(), change).await?;
+            Ok(after)
+        })
+        .await?;
+    // Announced only once committed, so a subscriber never sees a change that was rolled back.
+    if let Some(event) = Event::for_entity(M::ENTITY, &done.audit_id()) {
+        db.events.publish(&db.conn, event).await;
+    }
+    Ok(done)
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {

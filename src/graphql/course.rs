@@ -5,6 +5,7 @@ use crate::service::auth::Access;
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, ID};
 use entity::course;
 
+use super::loaders::{self, loaders, PageKey};
 use super::{
     connection, db,
     enums::{CourseTopic, Delivery},
@@ -62,11 +63,8 @@ impl Course {
         #[graphql(desc = "Cursor to start after.")] after: Option<String>,
     ) -> Result<Conn<CourseIteration>> {
         let req = page_request(ctx, first, after, None, None)?;
-        let filter = service::iteration::IterationFilter {
-            course_id: Some(self.0.id),
-            ..Default::default()
-        };
-        let page = service::iteration::list(&db(ctx)?.conn, filter, &req).await?;
+        let key = PageKey::new(self.0.id, &req);
+        let page = loaders::page(&loaders(ctx)?.iterations_by_course, key).await?;
         Ok(connection(page, |m| m.id, CourseIteration))
     }
 }

@@ -10,6 +10,7 @@ use super::{
     activity::Activity,
     connection, db,
     enums::{CycleStatus, ProgrammeKind},
+    loaders::{self, loaders, many, one, PageKey},
     objective::Objective,
     page_request, parse_id,
     partner::Partner,
@@ -71,30 +72,30 @@ impl ProgrammeCycle {
     }
     /// The partner.
     async fn partner(&self, ctx: &Context<'_>) -> Result<Partner> {
+        let l = loaders(ctx)?;
         Ok(Partner(
-            service::partner::get(&db(ctx)?.conn, self.0.partner_id).await?,
+            one(&l.partner, "partner", self.0.partner_id).await?,
         ))
     }
     /// The cycle this one renews.
     async fn renews(&self, ctx: &Context<'_>) -> Result<Option<ProgrammeCycle>> {
         match self.0.renews_cycle_id {
             Some(id) => Ok(Some(ProgrammeCycle(
-                service::programme_cycle::get(&db(ctx)?.conn, id).await?,
+                one(&loaders(ctx)?.cycle, "programme cycle", id).await?,
             ))),
             None => Ok(None),
         }
     }
     /// The cycle that renews this one.
     async fn renewed_by(&self, ctx: &Context<'_>) -> Result<Option<ProgrammeCycle>> {
-        Ok(
-            service::programme_cycle::successor(&db(ctx)?.conn, self.0.id)
-                .await?
-                .map(ProgrammeCycle),
-        )
+        let l = loaders(ctx)?;
+        let found = many(&l.successor_by_cycle, self.0.id).await?;
+        Ok(found.into_iter().next().map(ProgrammeCycle))
     }
     /// The cycle's objectives.
     async fn objectives(&self, ctx: &Context<'_>) -> Result<Vec<Objective>> {
-        let rows = service::objective::for_cycle(&db(ctx)?.conn, self.0.id).await?;
+        let l = loaders(ctx)?;
+        let rows = many(&l.objectives_by_cycle, self.0.id).await?;
         Ok(rows.into_iter().map(Objective).collect())
     }
     /// Activities recorded in the cycle.
@@ -105,11 +106,8 @@ impl ProgrammeCycle {
         #[graphql(desc = "Cursor to start after.")] after: Option<String>,
     ) -> Result<Conn<Activity>> {
         let req = page_request(ctx, first, after, None, None)?;
-        let filter = service::activity::ActivityFilter {
-            cycle_id: Some(self.0.id),
-            ..Default::default()
-        };
-        let page = service::activity::list(&db(ctx)?.conn, filter, &req).await?;
+        let l = loaders(ctx)?;
+        let page = loaders::page(&l.activities_by_cycle, PageKey::new(self.0.id, &req)).await?;
         Ok(connection(page, |m| m.id, Activity))
     }
 }

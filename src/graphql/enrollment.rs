@@ -6,6 +6,7 @@ use async_graphql::{Context, InputObject, Object, ID};
 use chrono::{DateTime, Utc};
 use entity::enrollment;
 
+use super::loaders::{loaders, one};
 use super::{
     connection, db, enums::EnrollmentStatus, iteration::CourseIteration, officer::Officer,
     page_request, parse_id, Conn,
@@ -71,13 +72,18 @@ impl Enrollment {
     /// The iteration.
     async fn iteration(&self, ctx: &Context<'_>) -> Result<CourseIteration> {
         Ok(CourseIteration(
-            service::iteration::get(&db(ctx)?.conn, self.0.iteration_id).await?,
+            one(
+                &loaders(ctx)?.iteration,
+                "course iteration",
+                self.0.iteration_id,
+            )
+            .await?,
         ))
     }
     /// The officer.
     async fn officer(&self, ctx: &Context<'_>) -> Result<Officer> {
         Ok(Officer(
-            service::officer::get(&db(ctx)?.conn, self.0.officer_id).await?,
+            one(&loaders(ctx)?.officer, "officer", self.0.officer_id).await?,
         ))
     }
 }

@@ -5,6 +5,7 @@ use crate::service::auth::Access;
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, ID};
 use entity::course_iteration;
 
+use super::loaders::{self, loaders, many, one, ordered, PageKey};
 use super::{
     connection,
     course::Course,
@@ -66,17 +67,15 @@ impl CourseIteration {
     /// The course.
     async fn course(&self, ctx: &Context<'_>) -> Result<Course> {
         Ok(Course(
-            service::course::get(&db(ctx)?.conn, self.0.course_id).await?,
+            one(&loaders(ctx)?.course, "course", self.0.course_id).await?,
         ))
     }
     /// Objectives this iteration serves.
     async fn objectives(&self, ctx: &Context<'_>) -> Result<Vec<Objective>> {
-        let conn = &db(ctx)?.conn;
-        let mut out = Vec::new();
-        for id in service::iteration::objective_ids(conn, self.0.id).await? {
-            out.push(Objective(service::objective::get(conn, id).await?));
-        }
-        Ok(out)
+        let l = loaders(ctx)?;
+        let ids = many(&l.objective_ids_by_iteration, self.0.id).await?;
+        let rows = ordered(&l.objective, ids).await?;
+        Ok(rows.into_iter().map(Objective).collect())
     }
     /// Enrollments in this iteration.
     async fn enrollments(
@@ -87,12 +86,11 @@ impl CourseIteration {
         #[graphql(desc = "Cursor to start after.")] after: Option<String>,
     ) -> Result<Conn<Enrollment>> {
         let req = page_request(ctx, first, after, None, None)?;
-        let filter = service::enrollment::EnrollmentFilter {
-            iteration_id: Some(self.0.id),
+        let key = PageKey {
             status: status.map(Into::into),
-            ..Default::default()
+            ..PageKey::new(self.0.id, &req)
         };
-        let page = service::enrollment::list(&db(ctx)?.conn, filter, &req).await?;
+        let page = loaders::page(&loaders(ctx)?.enrollments_by_iteration, key).await?;
         Ok(connection(page, |m| m.id, Enrollment))
     }
 }

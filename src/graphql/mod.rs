@@ -10,14 +10,16 @@ pub mod cycle;
 pub mod enrollment;
 pub mod enums;
 pub mod iteration;
+pub mod loaders;
 pub mod objective;
 pub mod officer;
 pub mod partner;
 pub mod scalars;
+pub mod subscription;
 
 use async_graphql::{
     connection::{Connection, Edge},
-    Context, EmptySubscription, MaybeUndefined, MergedObject, OutputType, Schema, SimpleObject, ID,
+    Context, MaybeUndefined, MergedObject, OutputType, Schema, SimpleObject, ID,
 };
 
 use crate::{
@@ -55,13 +57,13 @@ pub struct MutationRoot(
     admin::AdminMutation,
 );
 
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, subscription::SubscriptionRoot>;
 
 pub fn build_schema(db: Option<Db>, serve: &ServeArgs) -> AppSchema {
     let mut builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        subscription::SubscriptionRoot,
     )
     .limit_depth(serve.max_depth)
     .limit_complexity(serve.max_complexity)
@@ -73,7 +75,7 @@ pub fn build_schema(db: Option<Db>, serve: &ServeArgs) -> AppSchema {
         builder = builder.disable_suggestions();
     }
     if let Some(db) = db {
-        builder = builder.data(db);
+        builder = builder.data(loaders::Loaders::new(&db)).data(db);
     }
     builder.finish()
 }

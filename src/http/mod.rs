@@ -3,6 +3,7 @@
 
 mod graphql;
 pub mod rate_limit;
+mod ws;
 
 use std::time::Duration;
 
@@ -36,6 +37,8 @@ pub struct AppState {
     pub rate_limit: rate_limit::RateLimit,
     pub introspection: IntrospectionMode,
     pub max_aliases: usize,
+    /// Report each request's SQL statement count in `extensions.statementCount` (tests, profiling).
+    pub expose_statement_count: bool,
 }
 
 pub fn router(state: AppState, serve: &ServeArgs) -> Router {
@@ -44,6 +47,7 @@ pub fn router(state: AppState, serve: &ServeArgs) -> Router {
             "/graphql",
             get(graphql::get_graphql).post(graphql::post_graphql),
         )
+        .route("/graphql/ws", get(ws::graphql_ws))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz));
     if serve.graphiql {

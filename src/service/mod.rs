@@ -4,10 +4,12 @@
 pub mod activity;
 pub mod audit;
 pub mod auth;
+pub mod batch;
 pub mod cooperation_area;
 pub mod course;
 pub mod dates;
 pub mod enrollment;
+pub mod events;
 pub mod iteration;
 pub mod milestone;
 pub mod objective;

@@ -29,7 +29,7 @@ pub struct Page<M> {
     pub total: Option<u64>,
 }
 
-fn size(field: &str, n: Option<i32>) -> Result<Option<u64>> {
+pub(crate) fn size(field: &str, n: Option<i32>) -> Result<Option<u64>> {
     match n {
         None => Ok(None),
         Some(n) if n < 0 => Err(AppError::invalid(field, "must not be negative")),

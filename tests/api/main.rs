@@ -9,4 +9,5 @@ mod access;
 mod foundation;
 mod hostile;
 mod http;
+mod live;
 mod migrations;

@@ -1,0 +1,356 @@
+//! Live and fast: nested fields are batched (the statements of a deep query do not grow with its
+//! rows), nested pages are right, and subscriptions deliver committed changes over websockets, across
+//! server instances on PostgreSQL.
+
+use std::time::Duration;
+
+use entity::enums::Role;
+use futures_util::{SinkExt, StreamExt};
+use ipcp::{
+    config::{DatabaseArgs, ServeArgs, Settings},
+    startup::Application,
+};
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::{client::IntoClientRequest, http::HeaderValue, Message};
+
+use crate::helpers::{fixtures, Backend, TestApp};
+
+const DASHBOARD: &str = r#"query($code: String!) { partner(code: $code) { name
+  cycles { id status daysUntilRenewal
+    objectives { id title indicatorActual area { code }
+      iterations { id startDate course { code }
+        enrollments(first: 100) { totalCount pageInfo { hasNextPage }
+          edges { node { id status officer { rank service } } } } } }
+    activities(first: 20) { totalCount edges { node { id title } } } } } }"#;
+
+/// A partner with one cycle of `rows / 5` objectives, each served by one iteration holding five
+/// enrollments: `rows` enrollments in all.
+async fn programme(app: &TestApp, code: &str, rows: usize) {
+    let partner = fixtures::partner(app, code).await;
+    let area = fixtures::area(app, &format!("AREA_{code}")).await;
+    let (cycle, _) = fixtures::cycle(app, &partner, "IPCP", "2024-01-01").await;
+    let course = fixtures::course(app, &format!("C-{code}"), None).await;
+    app.ok(
+        "mutation($c: ID!, $a: ID!) { recordActivity(input: {cycleId: $c, areaId: $a, kind: MEETING, title: \"Talks\", description: \"d\", startDate: \"2024-05-20\", endDate: \"2024-05-21\"}) { id } }",
+        json!({ "c": cycle, "a": area }),
+    )
+    .await;
+    for i in 0..rows / 5 {
+        let objective = app
+            .ok(
+                "mutation($c: ID!, $a: ID!) { createObjective(input: {cycleId: $c, areaId: $a, title: \"Objective\", indicator: \"officers trained\", target: 5}) { id } }",
+                json!({ "c": cycle, "a": area }),
+            )
+            .await["createObjective"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let day = format!("2030-{:02}-{:02}", 1 + i % 12, 1 + i / 12);
+        let iteration = fixtures::iteration(app, &course, &day, &day, 10, None).await;
+        app.ok(
+            "mutation($i: ID!, $o: ID!) { linkIterationObjective(iterationId: $i, objectiveId: $o) { id } }",
+            json!({ "i": iteration, "o": objective }),
+        )
+        .await;
+        for _ in 0..5 {
+            let officer = fixtures::officer(app, &partner, None).await;
+            app.ok(
+                "mutation($i: ID!, $o: ID!) { nominateOfficer(input: {iterationId: $i, officerId: $o}) { id } }",
+                json!({ "i": iteration, "o": officer }),
+            )
+            .await;
+        }
+    }
+}
+
+/// Runs the dashboard query for `code`; the statements it ran and the enrollments it returned.
+async fn dashboard(app: &TestApp, code: &str) -> (u64, usize) {
+    let body = app.gql(DASHBOARD, json!({ "code": code })).await;
+    assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+    let statements = body["extensions"]["statementCount"]
+        .as_u64()
+        .expect("statementCount extension");
+    let mut enrollments = 0;
+    for cycle in body["data"]["partner"]["cycles"].as_array().unwrap() {
+        assert_eq!(cycle["activities"]["totalCount"], 1);
+        for objective in cycle["objectives"].as_array().unwrap() {
+            for iteration in objective["iterations"].as_array().unwrap() {
+                let page = &iteration["enrollments"];
+                assert_eq!(page["totalCount"], 5);
+                assert_eq!(page["pageInfo"]["hasNextPage"], false);
+                for edge in page["edges"].as_array().unwrap() {
+                    assert_eq!(edge["node"]["officer"]["rank"], "Captain");
+                    enrollments += 1;
+                }
+            }
+        }
+    }
+    (statements, enrollments)
+}
+
+async fn statements_do_not_grow_with_rows(backend: Backend) {
+    let serve = ServeArgs {
+        expose_statement_count: true,
+        rate_limit_per_second: 0,
+        ..ServeArgs::default()
+    };
+    let app = TestApp::spawn_with(backend, serve).await;
+    programme(&app, "TEN", 10).await;
+    programme(&app, "HUN", 100).await;
+    let (small, small_rows) = dashboard(&app, "TEN").await;
+    let (large, large_rows) = dashboard(&app, "HUN").await;
+    assert_eq!((small_rows, large_rows), (10, 100));
+    assert_eq!(
+        small, large,
+        "the dashboard query ran {small} statements for 10 rows and {large} for 100"
+    );
+    assert!(small <= 15, "{small} statements for a depth-6 query");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_deep_dashboard_query_runs_as_many_statements_for_100_rows_as_for_10() {
+    statements_do_not_grow_with_rows(Backend::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_deep_dashboard_query_runs_as_many_statements_for_100_rows_as_for_10() {
+    statements_do_not_grow_with_rows(Backend::Postgres).await
+}
+
+async fn nested_pages_follow_their_parent(app: TestApp) {
+    let partner = fixtures::partner(&app, "PAG").await;
+    let course = fixtures::course(&app, "C-PAG", None).await;
+    let a = fixtures::iteration(&app, &course, "2030-01-01", "2030-01-02", 10, None).await;
+    let b = fixtures::iteration(&app, &course, "2030-02-01", "2030-02-02", 10, None).await;
+    for iteration in [&a, &a, &a, &b] {
+        let officer = fixtures::officer(&app, &partner, None).await;
+        app.ok(
+            "mutation($i: ID!, $o: ID!) { nominateOfficer(input: {iterationId: $i, officerId: $o}) { id } }",
+            json!({ "i": iteration, "o": officer }),
+        )
+        .await;
+    }
+    let q = "query($c: ID!, $after: String) { course(id: $c) { iterations { edges { node { id enrollments(first: 2, after: $after) { totalCount pageInfo { hasNextPage hasPreviousPage endCursor } edges { node { id } } } } } } } }";
+    let data = app.ok(q, json!({ "c": course })).await;
+    let its = data["course"]["iterations"]["edges"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let first = &its[0]["node"]["enrollments"];
+    assert_eq!(first["totalCount"], 3);
+    assert_eq!(first["edges"].as_array().unwrap().len(), 2);
+    assert_eq!(first["pageInfo"]["hasNextPage"], true);
+    let second = &its[1]["node"]["enrollments"];
+    assert_eq!(second["totalCount"], 1);
+    assert_eq!(second["pageInfo"]["hasNextPage"], false);
+    let cursor = first["pageInfo"]["endCursor"].clone();
+    let data = app.ok(q, json!({ "c": course, "after": cursor })).await;
+    let rest = &data["course"]["iterations"]["edges"][0]["node"]["enrollments"];
+    assert_eq!(rest["edges"].as_array().unwrap().len(), 1);
+    assert_eq!(rest["pageInfo"]["hasNextPage"], false);
+    assert_eq!(rest["pageInfo"]["hasPreviousPage"], true);
+    assert_eq!(rest["totalCount"], 3);
+}
+
+crate::on_both_backends!(nested_pages_follow_their_parent);
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(address: &str) -> Socket {
+    let url = format!("{}/graphql/ws", address.replacen("http", "ws", 1));
+    let mut request = url.into_client_request().unwrap();
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        HeaderValue::from_static("graphql-transport-ws"),
+    );
+    let (socket, _) = tokio::time::timeout(
+        Duration::from_secs(5),
+        tokio_tungstenite::connect_async(request),
+    )
+    .await
+    .expect("websocket connects in time")
+    .expect("websocket handshake");
+    socket
+}
+
+/// The next text message as JSON; None when the server closed the connection.
+async fn next_json(socket: &mut Socket, within: Duration) -> Option<Value> {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let message = tokio::time::timeout_at(deadline, socket.next())
+            .await
+            .expect("a websocket message in time");
+        match message {
+            Some(Ok(Message::Text(text))) => {
+                let value: Value = serde_json::from_str(&text).unwrap();
+                if value["type"] == "ping" {
+                    let _ = socket.send(Message::text(r#"{"type":"pong"}"#)).await;
+                    continue;
+                }
+                return Some(value);
+            }
+            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
+            Some(Ok(_)) => continue,
+        }
+    }
+}
+
+/// Connects, authenticates with `payload` and subscribes; panics unless the server acknowledges.
+async fn subscribe(address: &str, payload: Value, query: &str, variables: Value) -> Socket {
+    let mut socket = connect(address).await;
+    let init = json!({ "type": "connection_init", "payload": payload });
+    socket.send(Message::text(init.to_string())).await.unwrap();
+    let ack = next_json(&mut socket, Duration::from_secs(5)).await;
+    assert_eq!(
+        ack.as_ref().map(|a| a["type"].clone()),
+        Some(json!("connection_ack"))
+    );
+    let subscribe = json!({ "id": "1", "type": "subscribe", "payload": { "query": query, "variables": variables } });
+    socket
+        .send(Message::text(subscribe.to_string()))
+        .await
+        .unwrap();
+    // graphql-transport-ws does not acknowledge a subscription: give the server a moment to
+    // register it before the change it must see.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    socket
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_an_enrollment_change_reaches_a_subscriber_in_process() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let partner = fixtures::partner(&app, "SUB").await;
+    let course = fixtures::course(&app, "C-SUB", None).await;
+    let iteration = fixtures::iteration(&app, &course, "2030-01-01", "2030-01-02", 10, None).await;
+    let other = fixtures::iteration(&app, &course, "2030-03-01", "2030-03-02", 10, None).await;
+    let officer = fixtures::officer(&app, &partner, None).await;
+    let analyst = app.token_for(Role::Analyst).await;
+    let mut socket = subscribe(
+        &app.address,
+        json!({ "token": analyst }),
+        "subscription($i: ID) { enrollmentChanged(iterationId: $i) { id status iteration { id } officer { rank familyName } } }",
+        json!({ "i": iteration }),
+    )
+    .await;
+    // A change in another iteration is filtered out; the one in ours arrives.
+    let elsewhere = fixtures::officer(&app, &partner, None).await;
+    app.ok(
+        "mutation($i: ID!, $o: ID!) { nominateOfficer(input: {iterationId: $i, officerId: $o}) { id } }",
+        json!({ "i": other, "o": elsewhere }),
+    )
+    .await;
+    let nominated = app
+        .ok(
+            "mutation($i: ID!, $o: ID!) { nominateOfficer(input: {iterationId: $i, officerId: $o}) { id } }",
+            json!({ "i": iteration, "o": officer }),
+        )
+        .await["nominateOfficer"]["id"]
+        .clone();
+    let event = next_json(&mut socket, Duration::from_secs(10))
+        .await
+        .expect("an event");
+    assert_eq!(event["type"], "next", "{event:#}");
+    let changed = &event["payload"]["data"]["enrollmentChanged"];
+    assert_eq!(changed["id"], nominated);
+    assert_eq!(changed["status"], "CONFIRMED");
+    assert_eq!(changed["iteration"]["id"], json!(iteration));
+    assert_eq!(changed["officer"]["rank"], "Captain");
+    // An ANALYST sees no personal data, in a subscription as in a query.
+    assert_eq!(changed["officer"]["familyName"], Value::Null);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_an_activity_recorded_on_one_instance_reaches_a_subscriber_on_another() {
+    let a = TestApp::spawn(Backend::Postgres).await;
+    let serve = ServeArgs {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        ..ServeArgs::default()
+    };
+    let b = Application::build(Settings {
+        database: DatabaseArgs::new(a.database.url.clone()),
+        serve,
+    })
+    .await
+    .expect("second instance starts");
+    let b_address = format!("http://{}", b.local_addr().unwrap());
+    tokio::spawn(b.run_until_stopped());
+
+    let partner = fixtures::partner(&a, "TWO").await;
+    let area = fixtures::area(&a, "AREA_TWO").await;
+    let (cycle, _) = fixtures::cycle(&a, &partner, "IPCP", "2024-01-01").await;
+    let mut socket = subscribe(
+        &a.address,
+        json!({ "authorization": format!("Bearer {}", a.admin_token) }),
+        "subscription($c: ID) { activityRecorded(cycleId: $c) { id title cycle { id } } }",
+        json!({ "c": cycle }),
+    )
+    .await;
+    let on_b = reqwest::Client::new()
+        .post(format!("{b_address}/graphql"))
+        .bearer_auth(&a.admin_token)
+        .json(&json!({
+            "query": "mutation($c: ID!, $a: ID!) { recordActivity(input: {cycleId: $c, areaId: $a, kind: DISASTER_RESPONSE, title: \"EADRCC\", description: \"Floods\", startDate: \"2024-05-20\", endDate: \"2024-06-30\"}) { id } }",
+            "variables": { "c": cycle, "a": area },
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let recorded = on_b["data"]["recordActivity"]["id"].clone();
+    assert!(recorded.is_string(), "{on_b:#}");
+    let event = next_json(&mut socket, Duration::from_secs(10))
+        .await
+        .expect("an event");
+    assert_eq!(event["type"], "next", "{event:#}");
+    let activity = &event["payload"]["data"]["activityRecorded"];
+    assert_eq!(activity["id"], recorded);
+    assert_eq!(activity["title"], "EADRCC");
+    assert_eq!(activity["cycle"]["id"], json!(cycle));
+}
+
+async fn refused(address: &str, payload: Value) {
+    let mut socket = connect(address).await;
+    let init = json!({ "type": "connection_init", "payload": payload });
+    socket.send(Message::text(init.to_string())).await.unwrap();
+    let answer = next_json(&mut socket, Duration::from_secs(5)).await;
+    assert!(
+        answer.is_none(),
+        "the connection must be closed, got {answer:?}"
+    );
+}
+
+async fn a_websocket_without_a_valid_token_is_refused(app: TestApp) {
+    refused(&app.address, json!({})).await;
+    refused(&app.address, json!({ "token": "not-a-token" })).await;
+    refused(&app.address, json!({ "authorization": "Basic abc" })).await;
+}
+
+async fn a_subscription_with_a_bad_argument_gets_a_coded_error(app: TestApp) {
+    // A bad argument ends the subscription with a coded error, as a query would.
+    let mut socket = subscribe(
+        &app.address,
+        json!({ "token": app.admin_token }),
+        "subscription { enrollmentChanged(iterationId: \"x\") { id } }",
+        json!({}),
+    )
+    .await;
+    let answer = next_json(&mut socket, Duration::from_secs(5))
+        .await
+        .expect("an answer");
+    assert_eq!(answer["type"], "next", "{answer:#}");
+    assert_eq!(
+        answer["payload"]["errors"][0]["extensions"]["code"],
+        "NOT_FOUND"
+    );
+}
+
+mod ws {
+    use super::*;
+    crate::on_both_backends!(
+        a_websocket_without_a_valid_token_is_refused,
+        a_subscription_with_a_bad_argument_gets_a_coded_error
+    );
+}
