@@ -6,6 +6,7 @@ use async_graphql::{Context, InputObject, MaybeUndefined, Object, ID};
 use entity::activity;
 
 use super::loaders::{loaders, one};
+use super::ordering::ActivityOrder;
 use super::{
     area::CooperationArea, connection, cycle::ProgrammeCycle, db, enums::ActivityKind,
     objective::Objective, page_request, parse_id, patch, scalars::Date, Conn,
@@ -143,13 +144,24 @@ impl ActivityQuery {
         #[graphql(desc = "Only this kind.")] kind: Option<ActivityKind>,
         #[graphql(desc = "Only activities ending on or after this day.")] from: Option<Date>,
         #[graphql(desc = "Only activities starting on or before this day.")] to: Option<Date>,
+        #[graphql(desc = "Only activities serving this objective.")] objective_id: Option<ID>,
+        #[graphql(desc = "Search in the title.")] search: Option<String>,
         #[graphql(desc = "Page size, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Cursor to start after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end, at most 100.")] last: Option<i32>,
         #[graphql(desc = "Cursor to end before.")] before: Option<String>,
+        #[graphql(desc = "Order of the list (default: by id, ascending).")] order_by: Option<
+            ActivityOrder,
+        >,
     ) -> Result<Conn<Activity>> {
         let req = page_request(ctx, first, after, last, before)?;
         let filter = service::activity::ActivityFilter {
+            order: order_by.into(),
+            objective_id: objective_id
+                .as_ref()
+                .map(|id| parse_id("objective", id))
+                .transpose()?,
+            search,
             cycle_id: cycle_id
                 .as_ref()
                 .map(|id| parse_id("programme cycle", id))

@@ -6,6 +6,7 @@ use async_graphql::{Context, InputObject, MaybeUndefined, Object, ID};
 use entity::course;
 
 use super::loaders::{self, loaders, PageKey};
+use super::ordering::CourseOrder;
 use super::{
     connection, db,
     enums::{CourseTopic, Delivery},
@@ -139,9 +140,13 @@ impl CourseQuery {
         #[graphql(desc = "Cursor to start after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end, at most 100.")] last: Option<i32>,
         #[graphql(desc = "Cursor to end before.")] before: Option<String>,
+        #[graphql(desc = "Order of the list (default: by id, ascending).")] order_by: Option<
+            CourseOrder,
+        >,
     ) -> Result<Conn<Course>> {
         let req = page_request(ctx, first, after, last, before)?;
         let filter = service::course::CourseFilter {
+            order: order_by.into(),
             topic: topic.map(Into::into),
             organiser,
             delivery: delivery.map(Into::into),

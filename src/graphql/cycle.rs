@@ -6,6 +6,7 @@ use async_graphql::{Context, InputObject, MaybeUndefined, Object, ID};
 use chrono::{DateTime, Utc};
 use entity::{enums::CycleStatus as DbCycleStatus, programme_cycle};
 
+use super::ordering::ProgrammeCycleOrder;
 use super::{
     activity::Activity,
     connection, db,
@@ -209,9 +210,13 @@ impl CycleQuery {
         #[graphql(desc = "Cursor to start after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end, at most 100.")] last: Option<i32>,
         #[graphql(desc = "Cursor to end before.")] before: Option<String>,
+        #[graphql(desc = "Order of the list (default: by id, ascending).")] order_by: Option<
+            ProgrammeCycleOrder,
+        >,
     ) -> Result<Conn<ProgrammeCycle>> {
         let req = page_request(ctx, first, after, last, before)?;
         let filter = service::programme_cycle::CycleFilter {
+            order: order_by.into(),
             partner_id: partner_id
                 .as_ref()
                 .map(|id| parse_id("partner", id))

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use entity::enrollment;
 
 use super::loaders::{loaders, one};
+use super::ordering::EnrollmentOrder;
 use super::{
     connection, db, enums::EnrollmentStatus, iteration::CourseIteration, officer::Officer,
     page_request, parse_id, Conn,
@@ -149,13 +150,21 @@ impl EnrollmentQuery {
         #[graphql(desc = "Only this officer's.")] officer_id: Option<ID>,
         #[graphql(desc = "Only this partner's officers.")] partner_id: Option<ID>,
         #[graphql(desc = "Only in this status.")] status: Option<EnrollmentStatus>,
+        #[graphql(desc = "Only officers of this service.")] service: Option<super::enums::Service>,
+        #[graphql(desc = "Only officers of this rank.")] rank: Option<String>,
         #[graphql(desc = "Page size, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Cursor to start after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end, at most 100.")] last: Option<i32>,
         #[graphql(desc = "Cursor to end before.")] before: Option<String>,
+        #[graphql(desc = "Order of the list (default: by id, ascending).")] order_by: Option<
+            EnrollmentOrder,
+        >,
     ) -> Result<Conn<Enrollment>> {
         let req = page_request(ctx, first, after, last, before)?;
         let filter = service::enrollment::EnrollmentFilter {
+            order: order_by.into(),
+            service: service.map(Into::into),
+            rank,
             iteration_id: iteration_id
                 .as_ref()
                 .map(|id| parse_id("course iteration", id))

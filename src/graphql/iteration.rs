@@ -6,6 +6,7 @@ use async_graphql::{Context, InputObject, MaybeUndefined, Object, ID};
 use entity::course_iteration;
 
 use super::loaders::{self, loaders, many, one, ordered, PageKey};
+use super::ordering::CourseIterationOrder;
 use super::{
     connection,
     course::Course,
@@ -173,13 +174,27 @@ impl IterationQuery {
         #[graphql(desc = "Only iterations ending on or after this day.")] from: Option<Date>,
         #[graphql(desc = "Only iterations starting on or before this day.")] to: Option<Date>,
         #[graphql(desc = "Only iterations serving this objective.")] objective_id: Option<ID>,
+        #[graphql(desc = "Only iterations of courses on this topic.")] topic: Option<
+            super::enums::CourseTopic,
+        >,
+        #[graphql(desc = "Only iterations of courses by this organiser.")] organiser: Option<
+            String,
+        >,
+        #[graphql(desc = "Search in the course's title and code.")] search: Option<String>,
         #[graphql(desc = "Page size, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Cursor to start after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end, at most 100.")] last: Option<i32>,
         #[graphql(desc = "Cursor to end before.")] before: Option<String>,
+        #[graphql(desc = "Order of the list (default: by id, ascending).")] order_by: Option<
+            CourseIterationOrder,
+        >,
     ) -> Result<Conn<CourseIteration>> {
         let req = page_request(ctx, first, after, last, before)?;
         let filter = service::iteration::IterationFilter {
+            order: order_by.into(),
+            topic: topic.map(Into::into),
+            organiser,
+            search,
             course_id: course_id
                 .as_ref()
                 .map(|id| parse_id("course", id))

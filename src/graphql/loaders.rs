@@ -52,6 +52,7 @@ impl PageKey {
             last: None,
             before: None,
             with_total: self.with_total,
+            ..PageRequest::default()
         }
     }
 
@@ -299,6 +300,7 @@ where
         has_next: false,
         has_previous: false,
         total: None,
+        cursors: Vec::new(),
     }))
 }
 

@@ -13,6 +13,7 @@ pub mod iteration;
 pub mod loaders;
 pub mod objective;
 pub mod officer;
+pub mod ordering;
 pub mod partner;
 pub mod scalars;
 pub mod subscription;
@@ -26,7 +27,7 @@ use crate::{
     config::{IntrospectionMode, ServeArgs},
     db::Db,
     error::{AppError, Result},
-    service::{Page, PageRequest},
+    service::{paging::Cursor, Page, PageRequest},
 };
 
 #[derive(MergedObject, Default)]
@@ -97,12 +98,11 @@ pub(crate) fn parse_id(entity: &'static str, id: &ID) -> Result<i32> {
         .ok_or_else(|| AppError::not_found(entity, id.as_str()))
 }
 
-fn parse_cursor(field: &str, cursor: Option<String>) -> Result<Option<i32>> {
+fn parse_cursor(field: &str, cursor: Option<String>) -> Result<Option<Cursor>> {
     cursor
         .map(|c| {
-            c.parse::<i32>().map_err(|_| {
-                AppError::invalid(field, format!("'{c}' is not a cursor of this list"))
-            })
+            Cursor::decode(&c)
+                .ok_or_else(|| AppError::invalid(field, "this is not a cursor of this list"))
         })
         .transpose()
 }
@@ -115,12 +115,16 @@ pub(crate) fn page_request(
     last: Option<i32>,
     before: Option<String>,
 ) -> Result<PageRequest> {
+    let after = parse_cursor("after", after)?;
+    let before = parse_cursor("before", before)?;
     Ok(PageRequest {
         first,
-        after: parse_cursor("after", after)?,
+        after: after.as_ref().map(|c| c.id),
         last,
-        before: parse_cursor("before", before)?,
+        before: before.as_ref().map(|c| c.id),
         with_total: ctx.look_ahead().field("totalCount").exists(),
+        after_key: after.and_then(|c| c.key),
+        before_key: before.and_then(|c| c.key),
     })
 }
 
@@ -145,11 +149,17 @@ pub(crate) fn connection<M, N: OutputType>(
             total_count: page.total.map(|t| t as i64),
         },
     );
-    conn.edges.extend(
-        page.items
-            .into_iter()
-            .map(|m| Edge::new(id(&m).to_string(), wrap(m))),
-    );
+    let mut cursors = page.cursors.into_iter();
+    conn.edges.extend(page.items.into_iter().map(|m| {
+        let cursor = cursors.next().unwrap_or_else(|| {
+            Cursor {
+                key: None,
+                id: id(&m),
+            }
+            .encode()
+        });
+        Edge::new(cursor, wrap(m))
+    }));
     conn
 }
 

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use entity::{partner as partner_entity, partnership_milestone};
 
 use super::loaders::{self, loaders, many, one, PageKey};
+use super::ordering::PartnerOrder;
 use super::{
     connection, cycle::ProgrammeCycle, db, enums::Framework, officer::Officer, page_request,
     parse_id, patch, scalars::Date, Conn,
@@ -202,6 +203,7 @@ impl PartnerQuery {
     }
 
     /// Partners, in creation order.
+    #[allow(clippy::too_many_arguments)]
     #[graphql(guard = "Allow(Access::Read)")]
     async fn partners(
         &self,
@@ -211,11 +213,17 @@ impl PartnerQuery {
         #[graphql(desc = "Cursor to start after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end, at most 100.")] last: Option<i32>,
         #[graphql(desc = "Cursor to end before.")] before: Option<String>,
+        #[graphql(desc = "Order of the list (default: by id, ascending).")] order_by: Option<
+            PartnerOrder,
+        >,
     ) -> Result<Conn<Partner>> {
         let req = page_request(ctx, first, after, last, before)?;
         let page = service::partner::list(
             &db(ctx)?.conn,
-            service::partner::PartnerFilter { search },
+            service::partner::PartnerFilter {
+                search,
+                order: order_by.into(),
+            },
             &req,
         )
         .await?;

@@ -163,6 +163,7 @@ where
                 total: req
                     .with_total
                     .then(|| totals.get(&p).copied().unwrap_or(0) as u64),
+                cursors: Vec::new(),
             };
             (p, page)
         })

@@ -36,6 +36,16 @@ pub fn now() -> DateTime<Utc> {
     Utc::now()
 }
 
+/// Case-insensitive "contains" on a text column, in SQL on both backends (`LOWER(col) LIKE %text%`).
+pub fn contains(
+    col: impl sea_orm::sea_query::IntoColumnRef,
+    text: &str,
+) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::Func;
+    let pattern = format!("%{}%", text.trim().to_lowercase());
+    Expr::expr(Func::lower(Expr::col(col))).like(pattern)
+}
+
 /// Loads one record by id or fails with NOT_FOUND naming the entity.
 pub async fn find<E, C>(
     conn: &C,

@@ -17,6 +17,7 @@ use sea_orm::{
     QuerySelect,
 };
 
+use super::paging::SortKey;
 use super::{dates, find, now, paging, partner, update_versioned, validate, Page, PageRequest};
 use crate::{
     db::Db,
@@ -43,6 +44,14 @@ pub struct CycleChanges {
     pub partner_approved_on: Option<Option<NaiveDate>>,
 }
 
+/// What the list can be ordered by (the id is always the tie-breaker).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CycleOrderField {
+    #[default]
+    Id,
+    StartDate,
+}
+
 #[derive(Default)]
 pub struct CycleFilter {
     pub partner_id: Option<i32>,
@@ -50,6 +59,8 @@ pub struct CycleFilter {
     pub kind: Option<ProgrammeKind>,
     /// Cycles that include this day.
     pub on: Option<NaiveDate>,
+    /// Order of the list (default: by id, ascending).
+    pub order: paging::ListOrder<CycleOrderField>,
 }
 
 pub async fn get<C: ConnectionTrait>(conn: &C, id: i32) -> Result<programme_cycle::Model> {
@@ -85,7 +96,16 @@ pub async fn list<C: ConnectionTrait>(
             .filter(Column::StartDate.lte(day))
             .filter(Column::EndDate.gte(day));
     }
-    paging::page(conn, q, Column::Id, req).await
+    let desc = filter.order.descending;
+    let sort = match filter.order.field {
+        CycleOrderField::Id => paging::Sort::by_id(desc),
+        CycleOrderField::StartDate => paging::Sort::date(
+            Column::StartDate,
+            |m: &<Entity as EntityTrait>::Model| SortKey::Date(m.start_date),
+            desc,
+        ),
+    };
+    paging::page_sorted(conn, q, Column::Id, sort, req).await
 }
 
 /// A partner's cycles, oldest first.

@@ -354,3 +354,74 @@ mod ws {
         a_subscription_with_a_bad_argument_gets_a_coded_error
     );
 }
+
+async fn lists_follow_the_chosen_order_with_stable_opaque_cursors(app: TestApp) {
+    for code in ["UZB", "ARM", "KAZ", "GEO"] {
+        fixtures::partner(&app, code).await;
+    }
+    let q = "query($after: String, $dir: OrderDirection!) { partners(first: 2, after: $after, orderBy: {field: CODE, direction: $dir}) { totalCount edges { cursor node { code } } pageInfo { hasNextPage endCursor } } }";
+    let codes = |data: &Value| -> Vec<String> {
+        data["partners"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["code"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let page = app.ok(q, json!({ "dir": "ASC" })).await;
+    assert_eq!(codes(&page), ["ARM", "GEO"]);
+    let cursor = page["partners"]["pageInfo"]["endCursor"].clone();
+    assert!(
+        cursor.as_str().unwrap().parse::<i64>().is_err(),
+        "cursors are opaque"
+    );
+    // A partner inserted before the cursor does not shift the next page.
+    fixtures::partner(&app, "AZE").await;
+    let next = app.ok(q, json!({ "dir": "ASC", "after": cursor })).await;
+    assert_eq!(codes(&next), ["KAZ", "UZB"]);
+    assert_eq!(next["partners"]["pageInfo"]["hasNextPage"], false);
+    assert_eq!(next["partners"]["totalCount"], 5);
+    let desc = app.ok(q, json!({ "dir": "DESC" })).await;
+    assert_eq!(codes(&desc), ["UZB", "KAZ"]);
+
+    // A forged cursor, or one from another ordering, is refused as bad input.
+    for forged in [json!("bm90IGEgY3Vyc29y"), json!("12"), cursor.clone()] {
+        let wrong = if forged == cursor {
+            "query($after: String) { partners(first: 2, after: $after) { totalCount } }"
+        } else {
+            "query($after: String) { partners(first: 2, after: $after, orderBy: {field: NAME}) { totalCount } }"
+        };
+        assert_eq!(
+            app.error_code(wrong, json!({ "after": forged })).await,
+            "BAD_USER_INPUT"
+        );
+    }
+}
+
+async fn iterations_filter_by_topic_organiser_and_search_and_order_by_start(app: TestApp) {
+    let course = fixtures::course(&app, "BSC-1", None).await;
+    let late = fixtures::iteration(&app, &course, "2031-05-01", "2031-05-02", 5, None).await;
+    let early = fixtures::iteration(&app, &course, "2030-05-01", "2030-05-02", 5, None).await;
+    let data = app
+        .ok(
+            "{ courseIterations(topic: BORDER_SECURITY, organiser: \"NATO School Oberammergau\", search: \"bsc\", orderBy: {field: START_DATE}) { edges { node { id } } } none: courseIterations(search: \"nothing like it\") { totalCount } }",
+            json!({}),
+        )
+        .await;
+    let ids: Vec<Value> = data["courseIterations"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["id"].clone())
+        .collect();
+    assert_eq!(ids, [json!(early), json!(late)]);
+    assert_eq!(data["none"]["totalCount"], 0);
+}
+
+mod ordering {
+    use super::*;
+    crate::on_both_backends!(
+        lists_follow_the_chosen_order_with_stable_opaque_cursors,
+        iterations_filter_by_topic_organiser_and_search_and_order_by_start
+    );
+}
