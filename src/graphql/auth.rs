@@ -16,7 +16,7 @@ use crate::{
     service::{
         audit::{self, Change},
         auth::{Access, Caller},
-        events::Event,
+        events::{self, Event},
     },
 };
 
@@ -100,22 +100,30 @@ where
     let caller = caller(ctx);
     let request_id = ctx.data_opt::<RequestId>().map(|r| r.0.clone());
     let action = ctx.field().name().to_owned();
-    let done = db
-        .in_transaction(|txn| async move {
-            let (before, after) = work(txn.clone()).await?;
-            let change = Change {
-                action,
-                entity: M::ENTITY,
-                entity_id: after.audit_id(),
-                before: before.map(|b| to_json(&b)),
-                after: Some(to_json(&after)),
-            };
-            audit::record(&*txn, &caller, request_id.as_deref(), change).await?;
-            Ok(after)
-        })
-        .await?;
+    let (done, noted) = events::collect(db.in_transaction(|txn| async move {
+        let (before, after) = work(txn.clone()).await?;
+        let change = Change {
+            action,
+            entity: M::ENTITY,
+            entity_id: after.audit_id(),
+            before: before.map(|b| to_json(&b)),
+            after: Some(to_json(&after)),
+        };
+        audit::record(&*txn, &caller, request_id.as_deref(), change).await?;
+        Ok(after)
+    }))
+    .await;
+    let done = done?;
     // Announced only once committed, so a subscriber never sees a change that was rolled back.
-    if let Some(event) = Event::for_entity(M::ENTITY, &done.audit_id()) {
+    let mut announce: Vec<Event> = Event::for_entity(M::ENTITY, &done.audit_id())
+        .into_iter()
+        .collect();
+    for event in noted {
+        if !announce.contains(&event) {
+            announce.push(event);
+        }
+    }
+    for event in announce {
         db.events.publish(&db.conn, event).await;
     }
     Ok(done)

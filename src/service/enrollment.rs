@@ -559,6 +559,7 @@ pub async fn promote_waitlisted<C: ConnectionTrait>(
         };
         update_versioned::<Entity, _>(conn, ENTITY, COLS, candidate.id, candidate.version, am)
             .await?;
+        super::events::note(super::events::EventKind::Enrollment, candidate.id);
     }
     Ok(())
 }

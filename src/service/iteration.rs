@@ -287,6 +287,17 @@ pub async fn cancel(db: &Db, id: i32, version: i32) -> Result<course_iteration::
         ));
     }
     let at = now();
+    let cancelled: Vec<i32> = enrollment::Entity::find()
+        .select_only()
+        .column(enrollment::Column::Id)
+        .filter(enrollment::Column::IterationId.eq(id))
+        .filter(enrollment::Column::Status.is_in(enrollments::LIVE))
+        .into_tuple()
+        .all(&*txn)
+        .await?;
+    for enrollment_id in cancelled {
+        super::events::note(super::events::EventKind::Enrollment, enrollment_id);
+    }
     enrollment::Entity::update_many()
         .col_expr(
             enrollment::Column::Status,

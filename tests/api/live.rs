@@ -425,3 +425,55 @@ mod ordering {
         iterations_filter_by_topic_organiser_and_search_and_order_by_start
     );
 }
+
+async fn a_waitlist_promotion_is_announced_with_the_withdrawal_that_freed_the_seat(app: TestApp) {
+    let partner = fixtures::partner(&app, "WLP").await;
+    let course = fixtures::course(&app, "C-WLP", None).await;
+    let iteration = fixtures::iteration(&app, &course, "2030-01-01", "2030-01-02", 1, None).await;
+    let nominate = "mutation($i: ID!, $o: ID!) { nominateOfficer(input: {iterationId: $i, officerId: $o}) { id version status } }";
+    let first = fixtures::officer(&app, &partner, None).await;
+    let seated = app
+        .ok(nominate, json!({ "i": iteration, "o": first }))
+        .await["nominateOfficer"]
+        .clone();
+    let second = fixtures::officer(&app, &partner, None).await;
+    let waiting = app
+        .ok(nominate, json!({ "i": iteration, "o": second }))
+        .await["nominateOfficer"]
+        .clone();
+    assert_eq!(waiting["status"], "WAITLISTED");
+    let mut socket = subscribe(
+        &app.address,
+        json!({ "token": app.admin_token }),
+        "subscription($i: ID) { enrollmentChanged(iterationId: $i) { id status } }",
+        json!({ "i": iteration }),
+    )
+    .await;
+    app.ok(
+        "mutation($id: ID!, $v: Int!) { withdrawEnrollment(input: {id: $id, version: $v}) { status } }",
+        json!({ "id": seated["id"], "v": seated["version"] }),
+    )
+    .await;
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let event = next_json(&mut socket, Duration::from_secs(10))
+            .await
+            .expect("an event");
+        let changed = &event["payload"]["data"]["enrollmentChanged"];
+        seen.push((changed["id"].clone(), changed["status"].clone()));
+    }
+    seen.sort_by_key(|(id, _)| id.as_str().unwrap_or("").to_owned());
+    let mut expected = vec![
+        (seated["id"].clone(), json!("WITHDRAWN")),
+        (waiting["id"].clone(), json!("CONFIRMED")),
+    ];
+    expected.sort_by_key(|(id, _)| id.as_str().unwrap_or("").to_owned());
+    assert_eq!(seen, expected);
+}
+
+mod promotion {
+    use super::*;
+    crate::on_both_backends!(
+        a_waitlist_promotion_is_announced_with_the_withdrawal_that_freed_the_seat
+    );
+}
