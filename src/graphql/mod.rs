@@ -68,7 +68,8 @@ pub fn build_schema(db: Option<Db>, serve: &ServeArgs) -> AppSchema {
     )
     .limit_depth(serve.max_depth)
     .limit_complexity(serve.max_complexity)
-    .limit_directives(serve.max_directives);
+    .limit_directives(serve.max_directives)
+    .extension(subscription::SubscriptionsOnly);
     if serve.introspection == IntrospectionMode::Off {
         builder = builder.disable_introspection();
     }

@@ -2,7 +2,13 @@
 //! mutations announce after they commit (`service::events`). Each event is reloaded by id, so a
 //! subscriber sees the committed record with the same field visibility as a query.
 
-use async_graphql::{Context, Subscription, ID};
+use std::sync::Arc;
+
+use async_graphql::{
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery},
+    parser::types::{ExecutableDocument, OperationType},
+    Context, ServerError, ServerResult, Subscription, Variables, ID,
+};
 use futures_util::{stream, Stream};
 use tokio::sync::broadcast::error::RecvError;
 
@@ -97,5 +103,48 @@ impl SubscriptionRoot {
             move |m: &entity::activity::Model| cycle.is_none_or(|c| m.cycle_id == c),
             Activity,
         )
+    }
+}
+
+/// Connection data of a websocket session: marks operations that arrive over `/graphql/ws`.
+pub struct WebSocketSession;
+
+/// Only subscriptions are accepted over the websocket: queries and mutations go to `POST /graphql`,
+/// where the introspection policy, the alias limit and the rate limit apply.
+pub struct SubscriptionsOnly;
+
+impl ExtensionFactory for SubscriptionsOnly {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(SubscriptionsOnly)
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for SubscriptionsOnly {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let doc = next.run(ctx, query, variables).await?;
+        let over_websocket = ctx.data_opt::<WebSocketSession>().is_some();
+        if over_websocket
+            && doc
+                .operations
+                .iter()
+                .any(|(_, op)| op.node.ty != OperationType::Subscription)
+        {
+            let mut err = ServerError::new(
+                "only subscriptions are accepted over the websocket; send queries and mutations to POST /graphql",
+                None,
+            );
+            err.extensions
+                .get_or_insert_with(Default::default)
+                .set("code", "BAD_REQUEST");
+            return Err(err);
+        }
+        Ok(doc)
     }
 }

@@ -52,5 +52,6 @@ async fn connection_init(db: Db, payload: serde_json::Value) -> async_graphql::R
     let caller = service::token::authenticate(&db.conn, &secret).await?;
     let mut data = Data::default();
     data.insert(caller);
+    data.insert(crate::graphql::subscription::WebSocketSession);
     Ok(data)
 }

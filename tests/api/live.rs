@@ -328,6 +328,28 @@ async fn a_websocket_without_a_valid_token_is_refused(app: TestApp) {
     refused(&app.address, json!({ "authorization": "Basic abc" })).await;
 }
 
+async fn queries_and_mutations_are_refused_over_the_websocket(app: TestApp) {
+    for operation in [
+        "{ partners { totalCount } }",
+        "{ __schema { types { name } } }",
+        "mutation { createPartner(input: {code: \"WSX\", name: \"x\"}) { id } }",
+    ] {
+        let mut socket = subscribe(
+            &app.address,
+            json!({ "token": app.admin_token }),
+            operation,
+            json!({}),
+        )
+        .await;
+        let answer = next_json(&mut socket, Duration::from_secs(5))
+            .await
+            .expect("an answer");
+        let text = answer.to_string();
+        assert!(text.contains("only subscriptions"), "{answer:#}");
+    }
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM partner").await, 0);
+}
+
 async fn a_subscription_with_a_bad_argument_gets_a_coded_error(app: TestApp) {
     // A bad argument ends the subscription with a coded error, as a query would.
     let mut socket = subscribe(
@@ -351,7 +373,8 @@ mod ws {
     use super::*;
     crate::on_both_backends!(
         a_websocket_without_a_valid_token_is_refused,
-        a_subscription_with_a_bad_argument_gets_a_coded_error
+        a_subscription_with_a_bad_argument_gets_a_coded_error,
+        queries_and_mutations_are_refused_over_the_websocket
     );
 }
 
