@@ -5,7 +5,7 @@ use crate::service::auth::Access;
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, ID};
 use entity::course;
 
-use super::loaders::{self, loaders, PageKey};
+use super::loaders::{self, loaders};
 use super::ordering::CourseOrder;
 use super::{
     connection, db,
@@ -64,7 +64,7 @@ impl Course {
         #[graphql(desc = "Cursor to start after.")] after: Option<String>,
     ) -> Result<Conn<CourseIteration>> {
         let req = page_request(ctx, first, after, None, None)?;
-        let key = PageKey::new(self.0.id, &req);
+        let key = loaders::page_key(self.0.id, &req)?;
         let page = loaders::page(&loaders(ctx)?.iterations_by_course, key).await?;
         Ok(connection(page, |m| m.id, CourseIteration))
     }

@@ -11,7 +11,7 @@ use super::{
     activity::Activity,
     connection, db,
     enums::{CycleStatus, ProgrammeKind},
-    loaders::{self, loaders, many, one, PageKey},
+    loaders::{self, loaders, many, one},
     objective::Objective,
     page_request, parse_id,
     partner::Partner,
@@ -108,7 +108,8 @@ impl ProgrammeCycle {
     ) -> Result<Conn<Activity>> {
         let req = page_request(ctx, first, after, None, None)?;
         let l = loaders(ctx)?;
-        let page = loaders::page(&l.activities_by_cycle, PageKey::new(self.0.id, &req)).await?;
+        let page =
+            loaders::page(&l.activities_by_cycle, loaders::page_key(self.0.id, &req)?).await?;
         Ok(connection(page, |m| m.id, Activity))
     }
 }
@@ -206,6 +207,8 @@ impl CycleQuery {
         #[graphql(desc = "Only cycles in this status.")] status: Option<CycleStatus>,
         #[graphql(desc = "Only cycles of this kind.")] kind: Option<ProgrammeKind>,
         #[graphql(desc = "Only cycles that include this day.")] on: Option<Date>,
+        #[graphql(desc = "Only cycles ending on or after this day.")] from: Option<Date>,
+        #[graphql(desc = "Only cycles starting on or before this day.")] to: Option<Date>,
         #[graphql(desc = "Page size, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Cursor to start after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end, at most 100.")] last: Option<i32>,
@@ -224,6 +227,8 @@ impl CycleQuery {
             status: status.map(Into::into),
             kind: kind.map(Into::into),
             on: on.map(Into::into),
+            from: from.map(Into::into),
+            to: to.map(Into::into),
         };
         let page = service::programme_cycle::list(&db(ctx)?.conn, filter, &req).await?;
         Ok(connection(page, |m| m.id, ProgrammeCycle))

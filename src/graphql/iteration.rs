@@ -89,7 +89,7 @@ impl CourseIteration {
         let req = page_request(ctx, first, after, None, None)?;
         let key = PageKey {
             status: status.map(Into::into),
-            ..PageKey::new(self.0.id, &req)
+            ..loaders::page_key(self.0.id, &req)?
         };
         let page = loaders::page(&loaders(ctx)?.enrollments_by_iteration, key).await?;
         Ok(connection(page, |m| m.id, Enrollment))

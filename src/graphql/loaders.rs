@@ -34,6 +34,17 @@ pub struct PageKey {
     pub status: Option<EnrollmentStatus>,
 }
 
+/// The key of a nested page; a cursor of a sorted top-level list does not fit a nested one.
+pub(crate) fn page_key(parent: i32, req: &PageRequest) -> Result<PageKey> {
+    if req.after_key.is_some() {
+        return Err(AppError::invalid(
+            "after",
+            "this cursor belongs to another ordering of the list",
+        ));
+    }
+    Ok(PageKey::new(parent, req))
+}
+
 impl PageKey {
     pub fn new(parent: i32, req: &PageRequest) -> PageKey {
         PageKey {

@@ -147,6 +147,8 @@ impl ObjectiveQuery {
         #[graphql(desc = "Only this cycle's.")] cycle_id: Option<ID>,
         #[graphql(desc = "Only this area's.")] area_id: Option<ID>,
         #[graphql(desc = "Only in this status.")] status: Option<ObjectiveStatus>,
+        #[graphql(desc = "Only objectives of this partner's cycles.")] partner_id: Option<ID>,
+        #[graphql(desc = "Search in the title.")] search: Option<String>,
         #[graphql(desc = "Page size, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Cursor to start after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end, at most 100.")] last: Option<i32>,
@@ -154,6 +156,11 @@ impl ObjectiveQuery {
     ) -> Result<Conn<Objective>> {
         let req = page_request(ctx, first, after, last, before)?;
         let filter = service::objective::ObjectiveFilter {
+            partner_id: partner_id
+                .as_ref()
+                .map(|id| parse_id("partner", id))
+                .transpose()?,
+            search,
             cycle_id: cycle_id
                 .as_ref()
                 .map(|id| parse_id("programme cycle", id))

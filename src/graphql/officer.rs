@@ -5,7 +5,7 @@ use crate::service::auth::Access;
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, ID};
 use entity::officer;
 
-use super::loaders::{self, loaders, one, PageKey};
+use super::loaders::{self, loaders, one};
 use super::{
     connection, db, enrollment::Enrollment, enums::Service, page_request, parse_id,
     partner::Partner, patch, Conn,
@@ -66,7 +66,7 @@ impl Officer {
         #[graphql(desc = "Cursor to start after.")] after: Option<String>,
     ) -> Result<Conn<Enrollment>> {
         let req = page_request(ctx, first, after, None, None)?;
-        let key = PageKey::new(self.0.id, &req);
+        let key = loaders::page_key(self.0.id, &req)?;
         let page = loaders::page(&loaders(ctx)?.enrollments_by_officer, key).await?;
         Ok(connection(page, |m| m.id, Enrollment))
     }

@@ -6,7 +6,7 @@ use async_graphql::{Context, InputObject, MaybeUndefined, Object, ID};
 use chrono::{DateTime, Utc};
 use entity::{partner as partner_entity, partnership_milestone};
 
-use super::loaders::{self, loaders, many, one, PageKey};
+use super::loaders::{self, loaders, many, one};
 use super::ordering::PartnerOrder;
 use super::{
     connection, cycle::ProgrammeCycle, db, enums::Framework, officer::Officer, page_request,
@@ -82,7 +82,7 @@ impl Partner {
         } else {
             loaders::page(
                 &loaders(ctx)?.officers_by_partner,
-                PageKey::new(self.0.id, &req),
+                loaders::page_key(self.0.id, &req)?,
             )
             .await?
         };

@@ -59,6 +59,10 @@ pub struct CycleFilter {
     pub kind: Option<ProgrammeKind>,
     /// Cycles that include this day.
     pub on: Option<NaiveDate>,
+    /// Cycles ending on or after this day.
+    pub from: Option<NaiveDate>,
+    /// Cycles starting on or before this day.
+    pub to: Option<NaiveDate>,
     /// Order of the list (default: by id, ascending).
     pub order: paging::ListOrder<CycleOrderField>,
 }
@@ -95,6 +99,12 @@ pub async fn list<C: ConnectionTrait>(
         q = q
             .filter(Column::StartDate.lte(day))
             .filter(Column::EndDate.gte(day));
+    }
+    if let Some(day) = filter.from {
+        q = q.filter(Column::EndDate.gte(day));
+    }
+    if let Some(day) = filter.to {
+        q = q.filter(Column::StartDate.lte(day));
     }
     let desc = filter.order.descending;
     let sort = match filter.order.field {

@@ -500,3 +500,58 @@ mod promotion {
         a_waitlist_promotion_is_announced_with_the_withdrawal_that_freed_the_seat
     );
 }
+
+async fn objectives_and_cycles_filter_by_partner_search_and_date_range(app: TestApp) {
+    let mine = fixtures::partner(&app, "OBJ").await;
+    let other = fixtures::partner(&app, "OTH").await;
+    let area = fixtures::area(&app, "AREA_OBJ").await;
+    let (cycle, _) = fixtures::cycle(&app, &mine, "IPCP", "2024-01-01").await;
+    let (other_cycle, _) = fixtures::cycle(&app, &other, "IPCP", "2028-01-01").await;
+    for (c, title) in [
+        (&cycle, "Train Border guards"),
+        (&cycle, "Science network"),
+        (&other_cycle, "Border posts"),
+    ] {
+        app.ok(
+            "mutation($c: ID!, $a: ID!, $t: String!) { createObjective(input: {cycleId: $c, areaId: $a, title: $t, indicator: \"i\"}) { id } }",
+            json!({ "c": c, "a": area, "t": title }),
+        )
+        .await;
+    }
+    let data = app
+        .ok(
+            "query($p: ID!) { objectives(partnerId: $p, search: \"border\") { totalCount edges { node { title } } } programmeCycles(from: \"2027-06-01\", to: \"2029-01-01\") { edges { node { id } } } }",
+            json!({ "p": mine }),
+        )
+        .await;
+    assert_eq!(data["objectives"]["totalCount"], 1);
+    assert_eq!(
+        data["objectives"]["edges"][0]["node"]["title"],
+        "Train Border guards"
+    );
+    assert_eq!(
+        data["programmeCycles"]["edges"],
+        json!([{ "node": { "id": other_cycle } }])
+    );
+    // A cursor of a sorted list does not fit a nested list.
+    let sorted = app
+        .ok(
+            "{ programmeCycles(first: 1, orderBy: {field: START_DATE}) { pageInfo { endCursor } } }",
+            json!({}),
+        )
+        .await["programmeCycles"]["pageInfo"]["endCursor"]
+        .clone();
+    assert_eq!(
+        app.error_code(
+            "query($c: ID!, $after: String) { programmeCycle(id: $c) { activities(after: $after) { totalCount } } }",
+            json!({ "c": cycle, "after": sorted }),
+        )
+        .await,
+        "BAD_USER_INPUT"
+    );
+}
+
+mod filters {
+    use super::*;
+    crate::on_both_backends!(objectives_and_cycles_filter_by_partner_search_and_date_range);
+}
