@@ -133,7 +133,7 @@ impl ActivityQuery {
         Ok(Activity(service::activity::get(&db(ctx)?.conn, id).await?))
     }
 
-    /// Activities, in recording order.
+    /// Activities, in recording order unless `orderBy` says otherwise.
     #[allow(clippy::too_many_arguments)]
     #[graphql(guard = "Allow(Access::Read)")]
     async fn activities(

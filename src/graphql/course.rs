@@ -126,7 +126,7 @@ impl CourseQuery {
         Ok(Course(service::course::get(&db(ctx)?.conn, id).await?))
     }
 
-    /// Courses of the catalogue, in creation order.
+    /// Courses of the catalogue, in creation order unless `orderBy` says otherwise.
     #[allow(clippy::too_many_arguments)]
     #[graphql(guard = "Allow(Access::Read)")]
     async fn courses(

@@ -197,7 +197,7 @@ impl CycleQuery {
         ))
     }
 
-    /// Programme cycles, in creation order.
+    /// Programme cycles, in creation order unless `orderBy` says otherwise.
     #[allow(clippy::too_many_arguments)]
     #[graphql(guard = "Allow(Access::Read)")]
     async fn programme_cycles(

@@ -140,7 +140,7 @@ impl EnrollmentQuery {
         ))
     }
 
-    /// Enrollments, in nomination order.
+    /// Enrollments, in nomination order unless `orderBy` says otherwise.
     #[allow(clippy::too_many_arguments)]
     #[graphql(guard = "Allow(Access::Read)")]
     async fn enrollments(

@@ -163,7 +163,7 @@ impl IterationQuery {
         ))
     }
 
-    /// Iterations, in creation order.
+    /// Iterations, in creation order unless `orderBy` says otherwise.
     #[allow(clippy::too_many_arguments)]
     #[graphql(guard = "Allow(Access::Read)")]
     async fn course_iterations(

@@ -202,7 +202,7 @@ impl PartnerQuery {
         Ok(Partner(model))
     }
 
-    /// Partners, in creation order.
+    /// Partners, in creation order unless `orderBy` says otherwise.
     #[allow(clippy::too_many_arguments)]
     #[graphql(guard = "Allow(Access::Read)")]
     async fn partners(
