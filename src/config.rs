@@ -267,6 +267,10 @@ pub struct ServeArgs {
     /// Serve Prometheus metrics at `/metrics`.
     #[arg(long, env = "IPCP_METRICS", default_value_t = true, action = clap::ArgAction::Set)]
     pub metrics: bool,
+    /// Add the number of SQL statements a request ran to its response (`extensions.statementCount`);
+    /// for tests and profiling, exact only while requests do not overlap.
+    #[arg(long, env = "IPCP_EXPOSE_STATEMENT_COUNT", default_value_t = false, action = clap::ArgAction::Set)]
+    pub expose_statement_count: bool,
 }
 
 impl Default for ServeArgs {
@@ -287,6 +291,7 @@ impl Default for ServeArgs {
             shutdown_timeout_ms: 20_000,
             shutdown_delay_ms: 0,
             metrics: true,
+            expose_statement_count: false,
         }
     }
 }

@@ -4,7 +4,16 @@
 //! that read-then-write transactions never meet SQLITE_BUSY, and the connection runs in WAL mode with
 //! foreign keys on and a busy timeout. PostgreSQL transactions rely on row locks instead.
 
-use std::{future::Future, ops::Deref, path::Path, sync::Arc, time::Duration};
+use std::{
+    future::Future,
+    ops::Deref,
+    path::Path,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
@@ -26,6 +35,11 @@ tokio::task_local! {
 pub struct Db {
     pub conn: DatabaseConnection,
     sqlite_writer: Arc<Mutex<()>>,
+    /// Statements run on this pool since it opened (sea-orm's metric callback): an atomic increment
+    /// per statement, read by `IPCP_EXPOSE_STATEMENT_COUNT` to show what a request cost.
+    statements: Arc<AtomicU64>,
+    /// Where committed changes are announced to subscriptions.
+    pub events: crate::service::events::EventBus,
 }
 
 /// A write transaction; on SQLite it also holds the process-wide writer lock until it ends.
@@ -75,10 +89,17 @@ impl Db {
         opts.map_sqlx_postgres_opts(move |o| {
             o.options([("statement_timeout", statement_timeout.as_str())])
         });
-        let conn = Database::connect(opts).await?;
+        let mut conn = Database::connect(opts).await?;
+        let statements = Arc::new(AtomicU64::new(0));
+        let counter = statements.clone();
+        conn.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
         Ok(Db {
             conn,
             sqlite_writer: Arc::new(Mutex::new(())),
+            statements,
+            events: crate::service::events::EventBus::new(),
         })
     }
 
@@ -153,6 +174,11 @@ impl Db {
         };
         drop(writer);
         result
+    }
+
+    /// Statements run on this pool so far (all requests together).
+    pub fn statements_run(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
     }
 
     pub async fn ping(&self) -> bool {

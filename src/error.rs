@@ -11,7 +11,7 @@ pub type Result<T, E = AppError> = std::result::Result<T, E>;
 /// Deliberately not `Display`: async-graphql turns any `Display` error into a client error without a
 /// code, so keeping this type out of that blanket impl makes `?` in a resolver go through the mapping
 /// below, which attaches the code and hides internal causes.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum AppError {
     /// The record asked for does not exist.
     NotFound {

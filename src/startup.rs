@@ -73,6 +73,11 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Application> {
         let db = Db::connect(&settings.database).await?;
         migrate(&db).await?;
+        if db.is_postgres() {
+            db.events
+                .listen_postgres(&settings.database.database_url)
+                .await?;
+        }
         let schema = build_schema(Some(db.clone()), &settings.serve);
         let draining = Arc::new(AtomicBool::new(false));
         if settings.serve.metrics {
@@ -88,6 +93,7 @@ impl Application {
             introspection: settings.serve.introspection,
             max_aliases: settings.serve.max_aliases,
             draining: draining.clone(),
+            expose_statement_count: settings.serve.expose_statement_count,
         };
         let router = router(state, &settings.serve);
         let listener = TcpListener::bind(settings.serve.listen)

@@ -5,6 +5,8 @@ use crate::service::auth::Access;
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, ID};
 use entity::activity;
 
+use super::loaders::{loaders, one};
+use super::ordering::ActivityOrder;
 use super::{
     area::CooperationArea, connection, cycle::ProgrammeCycle, db, enums::ActivityKind,
     objective::Objective, page_request, parse_id, patch, scalars::Date, Conn,
@@ -51,20 +53,20 @@ impl Activity {
     /// The cycle it was recorded in.
     async fn cycle(&self, ctx: &Context<'_>) -> Result<ProgrammeCycle> {
         Ok(ProgrammeCycle(
-            service::programme_cycle::get(&db(ctx)?.conn, self.0.cycle_id).await?,
+            one(&loaders(ctx)?.cycle, "programme cycle", self.0.cycle_id).await?,
         ))
     }
     /// The cooperation area.
     async fn area(&self, ctx: &Context<'_>) -> Result<CooperationArea> {
         Ok(CooperationArea(
-            service::cooperation_area::get(&db(ctx)?.conn, self.0.area_id).await?,
+            one(&loaders(ctx)?.area, "cooperation area", self.0.area_id).await?,
         ))
     }
     /// The objective it serves.
     async fn objective(&self, ctx: &Context<'_>) -> Result<Option<Objective>> {
         match self.0.objective_id {
             Some(id) => Ok(Some(Objective(
-                service::objective::get(&db(ctx)?.conn, id).await?,
+                one(&loaders(ctx)?.objective, "objective", id).await?,
             ))),
             None => Ok(None),
         }
@@ -131,7 +133,7 @@ impl ActivityQuery {
         Ok(Activity(service::activity::get(&db(ctx)?.conn, id).await?))
     }
 
-    /// Activities, in recording order.
+    /// Activities, in recording order unless `orderBy` says otherwise.
     #[allow(clippy::too_many_arguments)]
     #[graphql(
         guard = "Allow(Access::Read)",
@@ -145,13 +147,24 @@ impl ActivityQuery {
         #[graphql(desc = "Only this kind.")] kind: Option<ActivityKind>,
         #[graphql(desc = "Only activities ending on or after this day.")] from: Option<Date>,
         #[graphql(desc = "Only activities starting on or before this day.")] to: Option<Date>,
+        #[graphql(desc = "Only activities serving this objective.")] objective_id: Option<ID>,
+        #[graphql(desc = "Search in the title.")] search: Option<String>,
         #[graphql(desc = "Page size, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Cursor to start after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end, at most 100.")] last: Option<i32>,
         #[graphql(desc = "Cursor to end before.")] before: Option<String>,
+        #[graphql(desc = "Order of the list (default: by id, ascending).")] order_by: Option<
+            ActivityOrder,
+        >,
     ) -> Result<Conn<Activity>> {
         let req = page_request(ctx, first, after, last, before)?;
         let filter = service::activity::ActivityFilter {
+            order: order_by.into(),
+            objective_id: objective_id
+                .as_ref()
+                .map(|id| parse_id("objective", id))
+                .transpose()?,
+            search,
             cycle_id: cycle_id
                 .as_ref()
                 .map(|id| parse_id("programme cycle", id))

@@ -16,6 +16,7 @@ use crate::{
     service::{
         audit::{self, Change},
         auth::{Access, Caller},
+        events::{self, Event},
     },
 };
 
@@ -99,7 +100,7 @@ where
     let caller = caller(ctx);
     let request_id = ctx.data_opt::<RequestId>().map(|r| r.0.clone());
     let action = ctx.field().name().to_owned();
-    db.in_transaction(|txn| async move {
+    let (done, noted) = events::collect(db.in_transaction(|txn| async move {
         let (before, after) = work(txn.clone()).await?;
         let change = Change {
             action,
@@ -110,8 +111,22 @@ where
         };
         audit::record(&*txn, &caller, request_id.as_deref(), change).await?;
         Ok(after)
-    })
-    .await
+    }))
+    .await;
+    let done = done?;
+    // Announced only once committed, so a subscriber never sees a change that was rolled back.
+    let mut announce: Vec<Event> = Event::for_entity(M::ENTITY, &done.audit_id())
+        .into_iter()
+        .collect();
+    for event in noted {
+        if !announce.contains(&event) {
+            announce.push(event);
+        }
+    }
+    for event in announce {
+        db.events.publish(&db.conn, event).await;
+    }
+    Ok(done)
 }
 
 /// Runs a batch mutation's `work` in one write transaction (row-level transactions inside become
@@ -120,7 +135,7 @@ pub(crate) async fn write_batch<T, F, Fut>(
     ctx: &Context<'_>,
     entity: &'static str,
     work: F,
-    summary: impl FnOnce(&T) -> Option<serde_json::Value>,
+    summary: impl FnOnce(&T) -> Option<(serde_json::Value, Vec<Event>)>,
 ) -> Result<T>
 where
     F: FnOnce(Arc<DatabaseTransaction>) -> Fut,
@@ -130,9 +145,10 @@ where
     let caller = caller(ctx);
     let request_id = ctx.data_opt::<RequestId>().map(|r| r.0.clone());
     let action = ctx.field().name().to_owned();
-    db.in_transaction(|txn| async move {
+    let (done, noted) = events::collect(db.in_transaction(|txn| async move {
         let outcome = work(txn.clone()).await?;
-        if let Some(after) = summary(&outcome) {
+        let mut announce = Vec::new();
+        if let Some((after, events)) = summary(&outcome) {
             let change = Change {
                 action,
                 entity,
@@ -141,10 +157,21 @@ where
                 after: Some(after),
             };
             audit::record(&*txn, &caller, request_id.as_deref(), change).await?;
+            announce = events;
         }
-        Ok(outcome)
-    })
-    .await
+        Ok((outcome, announce))
+    }))
+    .await;
+    let (outcome, mut announce) = done?;
+    for event in noted {
+        if !announce.contains(&event) {
+            announce.push(event);
+        }
+    }
+    for event in announce {
+        db.events.publish(&db.conn, event).await;
+    }
+    Ok(outcome)
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {

@@ -10,7 +10,10 @@ use super::{
     enums::EnrollmentStatus,
     scalars::Date,
 };
-use crate::service::auth::Access;
+use crate::service::{
+    auth::Access,
+    events::{Event, EventKind},
+};
 use crate::{
     error::{AppError, Result},
     service::bulk::{self, EnrollmentRow, InputRow, IterationRef},
@@ -216,7 +219,14 @@ async fn run(
                 .filter_map(|r| r.enrollment.as_ref())
                 .map(|e| serde_json::json!({ "id": e.id, "status": crate::service::enrollment::status_name(e.status) }))
                 .collect();
-            (report.committed && !applied.is_empty()).then(|| serde_json::json!({ "applied": applied }))
+            let events = report
+                .rows
+                .iter()
+                .filter(|r| r.outcome == bulk::RowOutcome::Applied)
+                .filter_map(|r| r.enrollment.as_ref())
+                .map(|e| Event { kind: EventKind::Enrollment, id: e.id })
+                .collect();
+            (report.committed && !applied.is_empty()).then(|| (serde_json::json!({ "applied": applied }), events))
         },
     )
     .await?;

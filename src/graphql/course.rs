@@ -5,6 +5,8 @@ use crate::service::auth::Access;
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, ID};
 use entity::course;
 
+use super::loaders::{self, loaders};
+use super::ordering::CourseOrder;
 use super::{
     connection, db,
     enums::{CourseTopic, Delivery},
@@ -63,11 +65,8 @@ impl Course {
         #[graphql(desc = "Cursor to start after.")] after: Option<String>,
     ) -> Result<Conn<CourseIteration>> {
         let req = page_request(ctx, first, after, None, None)?;
-        let filter = service::iteration::IterationFilter {
-            course_id: Some(self.0.id),
-            ..Default::default()
-        };
-        let page = service::iteration::list(&db(ctx)?.conn, filter, &req).await?;
+        let key = loaders::page_key(self.0.id, &req)?;
+        let page = loaders::page(&loaders(ctx)?.iterations_by_course, key).await?;
         Ok(connection(page, |m| m.id, CourseIteration))
     }
 }
@@ -128,7 +127,7 @@ impl CourseQuery {
         Ok(Course(service::course::get(&db(ctx)?.conn, id).await?))
     }
 
-    /// Courses of the catalogue, in creation order.
+    /// Courses of the catalogue, in creation order unless `orderBy` says otherwise.
     #[allow(clippy::too_many_arguments)]
     #[graphql(
         guard = "Allow(Access::Read)",
@@ -145,9 +144,13 @@ impl CourseQuery {
         #[graphql(desc = "Cursor to start after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end, at most 100.")] last: Option<i32>,
         #[graphql(desc = "Cursor to end before.")] before: Option<String>,
+        #[graphql(desc = "Order of the list (default: by id, ascending).")] order_by: Option<
+            CourseOrder,
+        >,
     ) -> Result<Conn<Course>> {
         let req = page_request(ctx, first, after, last, before)?;
         let filter = service::course::CourseFilter {
+            order: order_by.into(),
             topic: topic.map(Into::into),
             organiser,
             delivery: delivery.map(Into::into),

@@ -6,10 +6,12 @@ use async_graphql::{Context, InputObject, MaybeUndefined, Object, ID};
 use chrono::{DateTime, Utc};
 use entity::{enums::CycleStatus as DbCycleStatus, programme_cycle};
 
+use super::ordering::ProgrammeCycleOrder;
 use super::{
     activity::Activity,
     connection, db,
     enums::{CycleStatus, ProgrammeKind},
+    loaders::{self, loaders, many, one},
     objective::Objective,
     page_request, parse_id,
     partner::Partner,
@@ -71,30 +73,30 @@ impl ProgrammeCycle {
     }
     /// The partner.
     async fn partner(&self, ctx: &Context<'_>) -> Result<Partner> {
+        let l = loaders(ctx)?;
         Ok(Partner(
-            service::partner::get(&db(ctx)?.conn, self.0.partner_id).await?,
+            one(&l.partner, "partner", self.0.partner_id).await?,
         ))
     }
     /// The cycle this one renews.
     async fn renews(&self, ctx: &Context<'_>) -> Result<Option<ProgrammeCycle>> {
         match self.0.renews_cycle_id {
             Some(id) => Ok(Some(ProgrammeCycle(
-                service::programme_cycle::get(&db(ctx)?.conn, id).await?,
+                one(&loaders(ctx)?.cycle, "programme cycle", id).await?,
             ))),
             None => Ok(None),
         }
     }
     /// The cycle that renews this one.
     async fn renewed_by(&self, ctx: &Context<'_>) -> Result<Option<ProgrammeCycle>> {
-        Ok(
-            service::programme_cycle::successor(&db(ctx)?.conn, self.0.id)
-                .await?
-                .map(ProgrammeCycle),
-        )
+        let l = loaders(ctx)?;
+        let found = many(&l.successor_by_cycle, self.0.id).await?;
+        Ok(found.into_iter().next().map(ProgrammeCycle))
     }
     /// The cycle's objectives.
     async fn objectives(&self, ctx: &Context<'_>) -> Result<Vec<Objective>> {
-        let rows = service::objective::for_cycle(&db(ctx)?.conn, self.0.id).await?;
+        let l = loaders(ctx)?;
+        let rows = many(&l.objectives_by_cycle, self.0.id).await?;
         Ok(rows.into_iter().map(Objective).collect())
     }
     /// Activities recorded in the cycle.
@@ -106,11 +108,9 @@ impl ProgrammeCycle {
         #[graphql(desc = "Cursor to start after.")] after: Option<String>,
     ) -> Result<Conn<Activity>> {
         let req = page_request(ctx, first, after, None, None)?;
-        let filter = service::activity::ActivityFilter {
-            cycle_id: Some(self.0.id),
-            ..Default::default()
-        };
-        let page = service::activity::list(&db(ctx)?.conn, filter, &req).await?;
+        let l = loaders(ctx)?;
+        let page =
+            loaders::page(&l.activities_by_cycle, loaders::page_key(self.0.id, &req)?).await?;
         Ok(connection(page, |m| m.id, Activity))
     }
 }
@@ -198,7 +198,7 @@ impl CycleQuery {
         ))
     }
 
-    /// Programme cycles, in creation order.
+    /// Programme cycles, in creation order unless `orderBy` says otherwise.
     #[allow(clippy::too_many_arguments)]
     #[graphql(
         guard = "Allow(Access::Read)",
@@ -211,13 +211,19 @@ impl CycleQuery {
         #[graphql(desc = "Only cycles in this status.")] status: Option<CycleStatus>,
         #[graphql(desc = "Only cycles of this kind.")] kind: Option<ProgrammeKind>,
         #[graphql(desc = "Only cycles that include this day.")] on: Option<Date>,
+        #[graphql(desc = "Only cycles ending on or after this day.")] from: Option<Date>,
+        #[graphql(desc = "Only cycles starting on or before this day.")] to: Option<Date>,
         #[graphql(desc = "Page size, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Cursor to start after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end, at most 100.")] last: Option<i32>,
         #[graphql(desc = "Cursor to end before.")] before: Option<String>,
+        #[graphql(desc = "Order of the list (default: by id, ascending).")] order_by: Option<
+            ProgrammeCycleOrder,
+        >,
     ) -> Result<Conn<ProgrammeCycle>> {
         let req = page_request(ctx, first, after, last, before)?;
         let filter = service::programme_cycle::CycleFilter {
+            order: order_by.into(),
             partner_id: partner_id
                 .as_ref()
                 .map(|id| parse_id("partner", id))
@@ -225,6 +231,8 @@ impl CycleQuery {
             status: status.map(Into::into),
             kind: kind.map(Into::into),
             on: on.map(Into::into),
+            from: from.map(Into::into),
+            to: to.map(Into::into),
         };
         let page = service::programme_cycle::list(&db(ctx)?.conn, filter, &req).await?;
         Ok(connection(page, |m| m.id, ProgrammeCycle))

@@ -6,6 +6,8 @@ use async_graphql::{Context, InputObject, Object, ID};
 use chrono::{DateTime, Utc};
 use entity::enrollment;
 
+use super::loaders::{loaders, one};
+use super::ordering::EnrollmentOrder;
 use super::{
     connection, db, enums::EnrollmentStatus, iteration::CourseIteration, officer::Officer,
     page_request, parse_id, Conn,
@@ -71,13 +73,18 @@ impl Enrollment {
     /// The iteration.
     async fn iteration(&self, ctx: &Context<'_>) -> Result<CourseIteration> {
         Ok(CourseIteration(
-            service::iteration::get(&db(ctx)?.conn, self.0.iteration_id).await?,
+            one(
+                &loaders(ctx)?.iteration,
+                "course iteration",
+                self.0.iteration_id,
+            )
+            .await?,
         ))
     }
     /// The officer.
     async fn officer(&self, ctx: &Context<'_>) -> Result<Officer> {
         Ok(Officer(
-            service::officer::get(&db(ctx)?.conn, self.0.officer_id).await?,
+            one(&loaders(ctx)?.officer, "officer", self.0.officer_id).await?,
         ))
     }
 }
@@ -133,7 +140,7 @@ impl EnrollmentQuery {
         ))
     }
 
-    /// Enrollments, in nomination order.
+    /// Enrollments, in nomination order unless `orderBy` says otherwise.
     #[allow(clippy::too_many_arguments)]
     #[graphql(
         guard = "Allow(Access::Read)",
@@ -146,13 +153,21 @@ impl EnrollmentQuery {
         #[graphql(desc = "Only this officer's.")] officer_id: Option<ID>,
         #[graphql(desc = "Only this partner's officers.")] partner_id: Option<ID>,
         #[graphql(desc = "Only in this status.")] status: Option<EnrollmentStatus>,
+        #[graphql(desc = "Only officers of this service.")] service: Option<super::enums::Service>,
+        #[graphql(desc = "Only officers of this rank.")] rank: Option<String>,
         #[graphql(desc = "Page size, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Cursor to start after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end, at most 100.")] last: Option<i32>,
         #[graphql(desc = "Cursor to end before.")] before: Option<String>,
+        #[graphql(desc = "Order of the list (default: by id, ascending).")] order_by: Option<
+            EnrollmentOrder,
+        >,
     ) -> Result<Conn<Enrollment>> {
         let req = page_request(ctx, first, after, last, before)?;
         let filter = service::enrollment::EnrollmentFilter {
+            order: order_by.into(),
+            service: service.map(Into::into),
+            rank,
             iteration_id: iteration_id
                 .as_ref()
                 .map(|id| parse_id("course iteration", id))

@@ -5,6 +5,8 @@ use crate::service::auth::Access;
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, ID};
 use entity::course_iteration;
 
+use super::loaders::{self, loaders, many, one, ordered, PageKey};
+use super::ordering::CourseIterationOrder;
 use super::{
     connection,
     course::Course,
@@ -66,17 +68,15 @@ impl CourseIteration {
     /// The course.
     async fn course(&self, ctx: &Context<'_>) -> Result<Course> {
         Ok(Course(
-            service::course::get(&db(ctx)?.conn, self.0.course_id).await?,
+            one(&loaders(ctx)?.course, "course", self.0.course_id).await?,
         ))
     }
     /// Objectives this iteration serves.
     async fn objectives(&self, ctx: &Context<'_>) -> Result<Vec<Objective>> {
-        let conn = &db(ctx)?.conn;
-        let mut out = Vec::new();
-        for id in service::iteration::objective_ids(conn, self.0.id).await? {
-            out.push(Objective(service::objective::get(conn, id).await?));
-        }
-        Ok(out)
+        let l = loaders(ctx)?;
+        let ids = many(&l.objective_ids_by_iteration, self.0.id).await?;
+        let rows = ordered(&l.objective, ids).await?;
+        Ok(rows.into_iter().map(Objective).collect())
     }
     /// Enrollments in this iteration.
     #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
@@ -88,12 +88,11 @@ impl CourseIteration {
         #[graphql(desc = "Cursor to start after.")] after: Option<String>,
     ) -> Result<Conn<Enrollment>> {
         let req = page_request(ctx, first, after, None, None)?;
-        let filter = service::enrollment::EnrollmentFilter {
-            iteration_id: Some(self.0.id),
+        let key = PageKey {
             status: status.map(Into::into),
-            ..Default::default()
+            ..loaders::page_key(self.0.id, &req)?
         };
-        let page = service::enrollment::list(&db(ctx)?.conn, filter, &req).await?;
+        let page = loaders::page(&loaders(ctx)?.enrollments_by_iteration, key).await?;
         Ok(connection(page, |m| m.id, Enrollment))
     }
 }
@@ -165,7 +164,7 @@ impl IterationQuery {
         ))
     }
 
-    /// Iterations, in creation order.
+    /// Iterations, in creation order unless `orderBy` says otherwise.
     #[allow(clippy::too_many_arguments)]
     #[graphql(
         guard = "Allow(Access::Read)",
@@ -179,13 +178,27 @@ impl IterationQuery {
         #[graphql(desc = "Only iterations ending on or after this day.")] from: Option<Date>,
         #[graphql(desc = "Only iterations starting on or before this day.")] to: Option<Date>,
         #[graphql(desc = "Only iterations serving this objective.")] objective_id: Option<ID>,
+        #[graphql(desc = "Only iterations of courses on this topic.")] topic: Option<
+            super::enums::CourseTopic,
+        >,
+        #[graphql(desc = "Only iterations of courses by this organiser.")] organiser: Option<
+            String,
+        >,
+        #[graphql(desc = "Search in the course's title and code.")] search: Option<String>,
         #[graphql(desc = "Page size, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Cursor to start after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end, at most 100.")] last: Option<i32>,
         #[graphql(desc = "Cursor to end before.")] before: Option<String>,
+        #[graphql(desc = "Order of the list (default: by id, ascending).")] order_by: Option<
+            CourseIterationOrder,
+        >,
     ) -> Result<Conn<CourseIteration>> {
         let req = page_request(ctx, first, after, last, before)?;
         let filter = service::iteration::IterationFilter {
+            order: order_by.into(),
+            topic: topic.map(Into::into),
+            organiser,
+            search,
             course_id: course_id
                 .as_ref()
                 .map(|id| parse_id("course", id))

@@ -11,22 +11,25 @@ pub mod cycle;
 pub mod enrollment;
 pub mod enums;
 pub mod iteration;
+pub mod loaders;
 pub mod objective;
 pub mod officer;
+pub mod ordering;
 pub mod partner;
 pub mod report;
 pub mod scalars;
+pub mod subscription;
 
 use async_graphql::{
     connection::{Connection, Edge},
-    Context, EmptySubscription, MaybeUndefined, MergedObject, OutputType, Schema, SimpleObject, ID,
+    Context, MaybeUndefined, MergedObject, OutputType, Schema, SimpleObject, ID,
 };
 
 use crate::{
     config::{IntrospectionMode, ServeArgs},
     db::Db,
     error::{AppError, Result},
-    service::{Page, PageRequest},
+    service::{paging::Cursor, Page, PageRequest},
 };
 
 #[derive(MergedObject, Default)]
@@ -59,18 +62,19 @@ pub struct MutationRoot(
     bulk::BulkMutation,
 );
 
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, subscription::SubscriptionRoot>;
 
 pub fn build_schema(db: Option<Db>, serve: &ServeArgs) -> AppSchema {
     let mut builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        subscription::SubscriptionRoot,
     )
     .limit_depth(serve.max_depth)
     .limit_complexity(serve.max_complexity)
     .limit_directives(serve.max_directives)
-    .extension(crate::telemetry::GraphqlTelemetry);
+    .extension(crate::telemetry::GraphqlTelemetry)
+    .extension(subscription::SubscriptionsOnly);
     if serve.introspection == IntrospectionMode::Off {
         builder = builder.disable_introspection();
     }
@@ -78,7 +82,7 @@ pub fn build_schema(db: Option<Db>, serve: &ServeArgs) -> AppSchema {
         builder = builder.disable_suggestions();
     }
     if let Some(db) = db {
-        builder = builder.data(db);
+        builder = builder.data(loaders::Loaders::new(&db)).data(db);
     }
     builder.finish()
 }
@@ -100,12 +104,11 @@ pub(crate) fn parse_id(entity: &'static str, id: &ID) -> Result<i32> {
         .ok_or_else(|| AppError::not_found(entity, id.as_str()))
 }
 
-fn parse_cursor(field: &str, cursor: Option<String>) -> Result<Option<i32>> {
+fn parse_cursor(field: &str, cursor: Option<String>) -> Result<Option<Cursor>> {
     cursor
         .map(|c| {
-            c.parse::<i32>().map_err(|_| {
-                AppError::invalid(field, format!("'{c}' is not a cursor of this list"))
-            })
+            Cursor::decode(&c)
+                .ok_or_else(|| AppError::invalid(field, "this is not a cursor of this list"))
         })
         .transpose()
 }
@@ -118,12 +121,16 @@ pub(crate) fn page_request(
     last: Option<i32>,
     before: Option<String>,
 ) -> Result<PageRequest> {
+    let after = parse_cursor("after", after)?;
+    let before = parse_cursor("before", before)?;
     Ok(PageRequest {
         first,
-        after: parse_cursor("after", after)?,
+        after: after.as_ref().map(|c| c.id),
         last,
-        before: parse_cursor("before", before)?,
+        before: before.as_ref().map(|c| c.id),
         with_total: ctx.look_ahead().field("totalCount").exists(),
+        after_key: after.and_then(|c| c.key),
+        before_key: before.and_then(|c| c.key),
     })
 }
 
@@ -148,11 +155,17 @@ pub(crate) fn connection<M, N: OutputType>(
             total_count: page.total.map(|t| t as i64),
         },
     );
-    conn.edges.extend(
-        page.items
-            .into_iter()
-            .map(|m| Edge::new(id(&m).to_string(), wrap(m))),
-    );
+    let mut cursors = page.cursors.into_iter();
+    conn.edges.extend(page.items.into_iter().map(|m| {
+        let cursor = cursors.next().unwrap_or_else(|| {
+            Cursor {
+                key: None,
+                id: id(&m),
+            }
+            .encode()
+        });
+        Edge::new(cursor, wrap(m))
+    }));
     conn
 }
 

@@ -5,6 +5,8 @@ use crate::service::auth::Access;
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, ID};
 use entity::objective;
 
+use super::iteration::CourseIteration;
+use super::loaders::{loaders, many, one, ordered};
 use super::{
     area::CooperationArea, connection, cycle::ProgrammeCycle, db, enums::ObjectiveStatus,
     page_request, parse_id, patch, Conn,
@@ -39,7 +41,8 @@ impl Objective {
     /// Indicator actual, computed from what was recorded: distinct officers who COMPLETED an
     /// iteration serving this objective.
     async fn indicator_actual(&self, ctx: &Context<'_>) -> Result<i64> {
-        Ok(service::objective::officers_completed(&db(ctx)?.conn, self.0.id).await? as i64)
+        let l = loaders(ctx)?;
+        Ok(l.indicator_actual.load_one(self.0.id).await?.unwrap_or(0))
     }
     /// Progress status.
     async fn status(&self) -> ObjectiveStatus {
@@ -52,20 +55,27 @@ impl Objective {
     /// The cycle.
     async fn cycle(&self, ctx: &Context<'_>) -> Result<ProgrammeCycle> {
         Ok(ProgrammeCycle(
-            service::programme_cycle::get(&db(ctx)?.conn, self.0.cycle_id).await?,
+            one(&loaders(ctx)?.cycle, "programme cycle", self.0.cycle_id).await?,
         ))
     }
     /// The cooperation area.
     async fn area(&self, ctx: &Context<'_>) -> Result<CooperationArea> {
         Ok(CooperationArea(
-            service::cooperation_area::get(&db(ctx)?.conn, self.0.area_id).await?,
+            one(&loaders(ctx)?.area, "cooperation area", self.0.area_id).await?,
         ))
+    }
+    /// Course iterations serving this objective, in creation order.
+    async fn iterations(&self, ctx: &Context<'_>) -> Result<Vec<CourseIteration>> {
+        let l = loaders(ctx)?;
+        let ids = many(&l.iteration_ids_by_objective, self.0.id).await?;
+        let rows = ordered(&l.iteration, ids).await?;
+        Ok(rows.into_iter().map(CourseIteration).collect())
     }
     /// The objective of the previous cycle this one was carried over from.
     async fn carried_over_from(&self, ctx: &Context<'_>) -> Result<Option<Objective>> {
         match self.0.carried_over_from_id {
             Some(id) => Ok(Some(Objective(
-                service::objective::get(&db(ctx)?.conn, id).await?,
+                one(&loaders(ctx)?.objective, "objective", id).await?,
             ))),
             None => Ok(None),
         }
@@ -140,6 +150,8 @@ impl ObjectiveQuery {
         #[graphql(desc = "Only this cycle's.")] cycle_id: Option<ID>,
         #[graphql(desc = "Only this area's.")] area_id: Option<ID>,
         #[graphql(desc = "Only in this status.")] status: Option<ObjectiveStatus>,
+        #[graphql(desc = "Only objectives of this partner's cycles.")] partner_id: Option<ID>,
+        #[graphql(desc = "Search in the title.")] search: Option<String>,
         #[graphql(desc = "Page size, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Cursor to start after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end, at most 100.")] last: Option<i32>,
@@ -147,6 +159,11 @@ impl ObjectiveQuery {
     ) -> Result<Conn<Objective>> {
         let req = page_request(ctx, first, after, last, before)?;
         let filter = service::objective::ObjectiveFilter {
+            partner_id: partner_id
+                .as_ref()
+                .map(|id| parse_id("partner", id))
+                .transpose()?,
+            search,
             cycle_id: cycle_id
                 .as_ref()
                 .map(|id| parse_id("programme cycle", id))

@@ -5,6 +5,7 @@ use crate::service::auth::Access;
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, ID};
 use entity::officer;
 
+use super::loaders::{self, loaders, one};
 use super::{
     connection, db, enrollment::Enrollment, enums::Service, page_request, parse_id,
     partner::Partner, patch, Conn,
@@ -54,7 +55,7 @@ impl Officer {
     /// The partner.
     async fn partner(&self, ctx: &Context<'_>) -> Result<Partner> {
         Ok(Partner(
-            service::partner::get(&db(ctx)?.conn, self.0.partner_id).await?,
+            one(&loaders(ctx)?.partner, "partner", self.0.partner_id).await?,
         ))
     }
     /// The officer's enrollments.
@@ -66,11 +67,8 @@ impl Officer {
         #[graphql(desc = "Cursor to start after.")] after: Option<String>,
     ) -> Result<Conn<Enrollment>> {
         let req = page_request(ctx, first, after, None, None)?;
-        let filter = service::enrollment::EnrollmentFilter {
-            officer_id: Some(self.0.id),
-            ..Default::default()
-        };
-        let page = service::enrollment::list(&db(ctx)?.conn, filter, &req).await?;
+        let key = loaders::page_key(self.0.id, &req)?;
+        let page = loaders::page(&loaders(ctx)?.enrollments_by_officer, key).await?;
         Ok(connection(page, |m| m.id, Enrollment))
     }
 }

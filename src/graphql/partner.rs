@@ -6,6 +6,8 @@ use async_graphql::{Context, InputObject, MaybeUndefined, Object, ID};
 use chrono::{DateTime, Utc};
 use entity::{partner as partner_entity, partnership_milestone};
 
+use super::loaders::{self, loaders, many, one};
+use super::ordering::PartnerOrder;
 use super::{
     connection, cycle::ProgrammeCycle, db, enums::Framework, officer::Officer, page_request,
     parse_id, patch, scalars::Date, Conn,
@@ -47,21 +49,18 @@ impl Partner {
     }
     /// Milestones of the relationship, oldest first.
     async fn milestones(&self, ctx: &Context<'_>) -> Result<Vec<PartnershipMilestone>> {
-        let rows = service::milestone::for_partner(&db(ctx)?.conn, self.0.id).await?;
+        let rows = many(&loaders(ctx)?.milestones_by_partner, self.0.id).await?;
         Ok(rows.into_iter().map(PartnershipMilestone).collect())
     }
     /// Programme cycles, oldest first.
     async fn cycles(&self, ctx: &Context<'_>) -> Result<Vec<ProgrammeCycle>> {
-        let rows = service::programme_cycle::for_partner(&db(ctx)?.conn, self.0.id).await?;
+        let rows = many(&loaders(ctx)?.cycles_by_partner, self.0.id).await?;
         Ok(rows.into_iter().map(ProgrammeCycle).collect())
     }
     /// The ACTIVE cycle, if any.
     async fn active_cycle(&self, ctx: &Context<'_>) -> Result<Option<ProgrammeCycle>> {
-        Ok(
-            service::programme_cycle::active_for_partner(&db(ctx)?.conn, self.0.id)
-                .await?
-                .map(ProgrammeCycle),
-        )
+        let rows = many(&loaders(ctx)?.active_cycle_by_partner, self.0.id).await?;
+        Ok(rows.into_iter().next().map(ProgrammeCycle))
     }
     /// The partner's officers.
     #[graphql(
@@ -76,11 +75,20 @@ impl Partner {
         #[graphql(desc = "Cursor to end before.")] before: Option<String>,
     ) -> Result<Conn<Officer>> {
         let req = page_request(ctx, first, after, last, before)?;
-        let filter = service::officer::OfficerFilter {
-            partner_id: Some(self.0.id),
-            ..Default::default()
+        // Backward pages are rare here and are answered per parent; forward pages are batched.
+        let page = if req.last.is_some() || req.before.is_some() {
+            let filter = service::officer::OfficerFilter {
+                partner_id: Some(self.0.id),
+                ..Default::default()
+            };
+            service::officer::list(&db(ctx)?.conn, filter, &req).await?
+        } else {
+            loaders::page(
+                &loaders(ctx)?.officers_by_partner,
+                loaders::page_key(self.0.id, &req)?,
+            )
+            .await?
         };
-        let page = service::officer::list(&db(ctx)?.conn, filter, &req).await?;
         Ok(connection(page, |m| m.id, Officer))
     }
 }
@@ -113,7 +121,7 @@ impl PartnershipMilestone {
     /// The partner.
     async fn partner(&self, ctx: &Context<'_>) -> Result<Partner> {
         Ok(Partner(
-            service::partner::get(&db(ctx)?.conn, self.0.partner_id).await?,
+            one(&loaders(ctx)?.partner, "partner", self.0.partner_id).await?,
         ))
     }
 }
@@ -197,7 +205,8 @@ impl PartnerQuery {
         Ok(Partner(model))
     }
 
-    /// Partners, in creation order.
+    /// Partners, in creation order unless `orderBy` says otherwise.
+    #[allow(clippy::too_many_arguments)]
     #[graphql(
         guard = "Allow(Access::Read)",
         complexity = "first.or(last).unwrap_or(20).clamp(1, 100) as usize * child_complexity"
@@ -210,11 +219,17 @@ impl PartnerQuery {
         #[graphql(desc = "Cursor to start after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end, at most 100.")] last: Option<i32>,
         #[graphql(desc = "Cursor to end before.")] before: Option<String>,
+        #[graphql(desc = "Order of the list (default: by id, ascending).")] order_by: Option<
+            PartnerOrder,
+        >,
     ) -> Result<Conn<Partner>> {
         let req = page_request(ctx, first, after, last, before)?;
         let page = service::partner::list(
             &db(ctx)?.conn,
-            service::partner::PartnerFilter { search },
+            service::partner::PartnerFilter {
+                search,
+                order: order_by.into(),
+            },
             &req,
         )
         .await?;

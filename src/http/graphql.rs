@@ -323,7 +323,14 @@ async fn execute(
     if let Some(name) = operation_name {
         request = request.operation_name(name);
     }
+    let statements_before = state.db.statements_run();
     let mut response = state.schema.execute(request).await;
+    if state.expose_statement_count {
+        let ran = state.db.statements_run().saturating_sub(statements_before);
+        response
+            .extensions
+            .insert("statementCount".into(), async_graphql::Value::from(ran));
+    }
     // Errors without a path happened before execution (syntax, validation): a request error.
     let request_failed = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()

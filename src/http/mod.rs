@@ -6,6 +6,7 @@ mod exports;
 mod graphql;
 pub mod metrics;
 pub mod rate_limit;
+mod ws;
 
 use std::{
     sync::{
@@ -47,6 +48,8 @@ pub struct AppState {
     pub max_aliases: usize,
     /// Set when shutdown begins: `/readyz` then answers 503 so load balancers stop sending work.
     pub draining: Arc<AtomicBool>,
+    /// Report each request's SQL statement count in `extensions.statementCount` (tests, profiling).
+    pub expose_statement_count: bool,
 }
 
 pub fn router(state: AppState, serve: &ServeArgs) -> Router {
@@ -60,6 +63,7 @@ pub fn router(state: AppState, serve: &ServeArgs) -> Router {
         .route("/dashboard/dashboard.css", get(dashboard::style))
         .route("/exports/cycle-report", get(exports::cycle_report))
         .route("/exports/cycle-reports", get(exports::all_cycle_reports))
+        .route("/graphql/ws", get(ws::graphql_ws))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz));
     if serve.graphiql {

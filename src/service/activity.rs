@@ -8,6 +8,7 @@ use entity::{
 };
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
+use super::paging::SortKey;
 use super::{
     cooperation_area, find, now, objective, paging, programme_cycle, update_versioned, validate,
     Page, PageRequest,
@@ -38,6 +39,14 @@ pub struct ActivityChanges {
     pub outcome: Option<Option<String>>,
 }
 
+/// What the list can be ordered by (the id is always the tie-breaker).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ActivityOrderField {
+    #[default]
+    Id,
+    StartDate,
+}
+
 #[derive(Default)]
 pub struct ActivityFilter {
     pub cycle_id: Option<i32>,
@@ -45,6 +54,12 @@ pub struct ActivityFilter {
     pub kind: Option<ActivityKind>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
+    /// Only activities serving this objective.
+    pub objective_id: Option<i32>,
+    /// Case-insensitive search in the title.
+    pub search: Option<String>,
+    /// Order of the list (default: by id, ascending).
+    pub order: paging::ListOrder<ActivityOrderField>,
 }
 
 pub async fn get<C: ConnectionTrait>(conn: &C, id: i32) -> Result<activity::Model> {
@@ -72,7 +87,22 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(v) = filter.to {
         q = q.filter(Column::StartDate.lte(v));
     }
-    paging::page(conn, q, Column::Id, req).await
+    if let Some(v) = filter.objective_id {
+        q = q.filter(Column::ObjectiveId.eq(v));
+    }
+    if let Some(s) = filter.search.filter(|s| !s.trim().is_empty()) {
+        q = q.filter(super::contains((Entity, Column::Title), &s));
+    }
+    let desc = filter.order.descending;
+    let sort = match filter.order.field {
+        ActivityOrderField::Id => paging::Sort::by_id(desc),
+        ActivityOrderField::StartDate => paging::Sort::date(
+            Column::StartDate,
+            |m: &<Entity as EntityTrait>::Model| SortKey::Date(m.start_date),
+            desc,
+        ),
+    };
+    paging::page_sorted(conn, q, Column::Id, sort, req).await
 }
 
 async fn ensure_inside_cycle<C: ConnectionTrait>(

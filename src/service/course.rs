@@ -6,6 +6,7 @@ use entity::{
 };
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
+use super::paging::SortKey;
 use super::{find, now, paging, slp, update_versioned, validate, Page, PageRequest};
 use crate::error::{AppError, Result};
 
@@ -31,6 +32,15 @@ pub struct CourseChanges {
     pub min_slp: Option<Option<String>>,
 }
 
+/// What the list can be ordered by (the id is always the tie-breaker).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CourseOrderField {
+    #[default]
+    Id,
+    Code,
+    Title,
+}
+
 #[derive(Default)]
 pub struct CourseFilter {
     pub topic: Option<CourseTopic>,
@@ -38,6 +48,8 @@ pub struct CourseFilter {
     pub delivery: Option<Delivery>,
     /// Case-insensitive search in the title and code.
     pub search: Option<String>,
+    /// Order of the list (default: by id, ascending).
+    pub order: paging::ListOrder<CourseOrderField>,
 }
 
 pub async fn get<C: ConnectionTrait>(conn: &C, id: i32) -> Result<course::Model> {
@@ -67,7 +79,21 @@ pub async fn list<C: ConnectionTrait>(
                 .add(Column::Code.like(pattern)),
         );
     }
-    paging::page(conn, q, Column::Id, req).await
+    let desc = filter.order.descending;
+    let sort = match filter.order.field {
+        CourseOrderField::Id => paging::Sort::by_id(desc),
+        CourseOrderField::Code => paging::Sort::text(
+            Column::Code,
+            |m: &<Entity as EntityTrait>::Model| SortKey::Text(m.code.clone()),
+            desc,
+        ),
+        CourseOrderField::Title => paging::Sort::text(
+            Column::Title,
+            |m: &<Entity as EntityTrait>::Model| SortKey::Text(m.title.clone()),
+            desc,
+        ),
+    };
+    paging::page_sorted(conn, q, Column::Id, sort, req).await
 }
 
 fn duration(days: i32) -> Result<i32> {

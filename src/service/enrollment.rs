@@ -20,6 +20,7 @@ use sea_orm::{
     QuerySelect, RelationTrait,
 };
 
+use super::paging::SortKey;
 use super::{course, find, iteration, now, paging, slp::Slp, update_versioned, Page, PageRequest};
 use crate::{
     db::Db,
@@ -102,12 +103,26 @@ pub struct Nomination {
     pub place: bool,
 }
 
+/// What the list can be ordered by (the id is always the tie-breaker).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum EnrollmentOrderField {
+    #[default]
+    Id,
+    NominatedAt,
+}
+
 #[derive(Default)]
 pub struct EnrollmentFilter {
     pub iteration_id: Option<i32>,
     pub officer_id: Option<i32>,
     pub partner_id: Option<i32>,
     pub status: Option<EnrollmentStatus>,
+    /// Only enrollments of officers of this service.
+    pub service: Option<entity::enums::Service>,
+    /// Only enrollments of officers of this rank (exact).
+    pub rank: Option<String>,
+    /// Order of the list (default: by id, ascending).
+    pub order: paging::ListOrder<EnrollmentOrderField>,
 }
 
 pub async fn get<C: ConnectionTrait>(conn: &C, id: i32) -> Result<enrollment::Model> {
@@ -132,7 +147,25 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(v) = filter.status {
         q = q.filter(Column::Status.eq(v));
     }
-    paging::page(conn, q, Column::Id, req).await
+    if filter.service.is_some() || filter.rank.is_some() {
+        q = q.join(JoinType::InnerJoin, enrollment::Relation::Officer.def());
+        if let Some(v) = filter.service {
+            q = q.filter(officer::Column::Service.eq(v));
+        }
+        if let Some(v) = filter.rank {
+            q = q.filter(officer::Column::Rank.eq(v));
+        }
+    }
+    let desc = filter.order.descending;
+    let sort = match filter.order.field {
+        EnrollmentOrderField::Id => paging::Sort::by_id(desc),
+        EnrollmentOrderField::NominatedAt => paging::Sort::time(
+            Column::NominatedAt,
+            |m: &<Entity as EntityTrait>::Model| SortKey::Time(m.nominated_at),
+            desc,
+        ),
+    };
+    paging::page_sorted(conn, q, Column::Id, sort, req).await
 }
 
 fn today() -> NaiveDate {
@@ -558,6 +591,7 @@ pub async fn promote_waitlisted<C: ConnectionTrait>(
         };
         update_versioned::<Entity, _>(conn, ENTITY, COLS, candidate.id, candidate.version, am)
             .await?;
+        super::events::note(super::events::EventKind::Enrollment, candidate.id);
     }
     Ok(())
 }

@@ -14,6 +14,7 @@ use sea_orm::{
     RelationTrait,
 };
 
+use super::paging::SortKey;
 use super::{
     course, enrollment as enrollments, find, now, objective, paging, update_versioned, validate,
     Page, PageRequest,
@@ -45,6 +46,14 @@ pub struct IterationChanges {
     pub status: Option<IterationStatus>,
 }
 
+/// What the list can be ordered by (the id is always the tie-breaker).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum IterationOrderField {
+    #[default]
+    Id,
+    StartDate,
+}
+
 #[derive(Default)]
 pub struct IterationFilter {
     pub course_id: Option<i32>,
@@ -52,6 +61,14 @@ pub struct IterationFilter {
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
     pub objective_id: Option<i32>,
+    /// Only iterations of courses on this topic.
+    pub topic: Option<entity::enums::CourseTopic>,
+    /// Only iterations of courses by this organiser.
+    pub organiser: Option<String>,
+    /// Case-insensitive search in the course's title and code.
+    pub search: Option<String>,
+    /// Order of the list (default: by id, ascending).
+    pub order: paging::ListOrder<IterationOrderField>,
 }
 
 pub async fn get<C: ConnectionTrait>(conn: &C, id: i32) -> Result<course_iteration::Model> {
@@ -94,7 +111,37 @@ pub async fn list<C: ConnectionTrait>(
             )
             .filter(iteration_objective::Column::ObjectiveId.eq(v));
     }
-    paging::page(conn, q, Column::Id, req).await
+    let search = filter.search.filter(|s| !s.trim().is_empty());
+    if filter.topic.is_some() || filter.organiser.is_some() || search.is_some() {
+        q = q.join(
+            JoinType::InnerJoin,
+            course_iteration::Relation::Course.def(),
+        );
+        if let Some(t) = filter.topic {
+            q = q.filter(entity::course::Column::Topic.eq(t));
+        }
+        if let Some(o) = filter.organiser {
+            q = q.filter(entity::course::Column::Organiser.eq(o));
+        }
+        if let Some(s) = search {
+            use entity::course::{Column as C, Entity as E};
+            q = q.filter(
+                sea_orm::Condition::any()
+                    .add(super::contains((E, C::Title), &s))
+                    .add(super::contains((E, C::Code), &s)),
+            );
+        }
+    }
+    let desc = filter.order.descending;
+    let sort = match filter.order.field {
+        IterationOrderField::Id => paging::Sort::by_id(desc),
+        IterationOrderField::StartDate => paging::Sort::date(
+            Column::StartDate,
+            |m: &<Entity as EntityTrait>::Model| SortKey::Date(m.start_date),
+            desc,
+        ),
+    };
+    paging::page_sorted(conn, q, Column::Id, sort, req).await
 }
 
 fn quota(value: Option<i32>) -> Result<Option<i32>> {
@@ -321,6 +368,17 @@ pub async fn cancel(db: &Db, id: i32, version: i32) -> Result<course_iteration::
         ));
     }
     let at = now();
+    let cancelled: Vec<i32> = enrollment::Entity::find()
+        .select_only()
+        .column(enrollment::Column::Id)
+        .filter(enrollment::Column::IterationId.eq(id))
+        .filter(enrollment::Column::Status.is_in(enrollments::LIVE))
+        .into_tuple()
+        .all(&*txn)
+        .await?;
+    for enrollment_id in cancelled {
+        super::events::note(super::events::EventKind::Enrollment, enrollment_id);
+    }
     enrollment::Entity::update_many()
         .col_expr(
             enrollment::Column::Status,

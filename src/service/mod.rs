@@ -4,12 +4,14 @@
 pub mod activity;
 pub mod audit;
 pub mod auth;
+pub mod batch;
 pub mod bench_data;
 pub mod bulk;
 pub mod cooperation_area;
 pub mod course;
 pub mod dates;
 pub mod enrollment;
+pub mod events;
 pub mod idempotency;
 pub mod iteration;
 pub mod lang;
@@ -37,6 +39,16 @@ use crate::error::{AppError, Result};
 
 pub fn now() -> DateTime<Utc> {
     Utc::now()
+}
+
+/// Case-insensitive "contains" on a text column, in SQL on both backends (`LOWER(col) LIKE %text%`).
+pub fn contains(
+    col: impl sea_orm::sea_query::IntoColumnRef,
+    text: &str,
+) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::Func;
+    let pattern = format!("%{}%", text.trim().to_lowercase());
+    Expr::expr(Func::lower(Expr::col(col))).like(pattern)
 }
 
 /// Loads one record by id or fails with NOT_FOUND naming the entity.

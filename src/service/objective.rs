@@ -44,6 +44,10 @@ pub struct ObjectiveFilter {
     pub cycle_id: Option<i32>,
     pub area_id: Option<i32>,
     pub status: Option<ObjectiveStatus>,
+    /// Only objectives of this partner's cycles.
+    pub partner_id: Option<i32>,
+    /// Case-insensitive search in the title.
+    pub search: Option<String>,
 }
 
 pub async fn get<C: ConnectionTrait>(conn: &C, id: i32) -> Result<objective::Model> {
@@ -64,6 +68,20 @@ pub async fn list<C: ConnectionTrait>(
     }
     if let Some(s) = filter.status {
         q = q.filter(Column::Status.eq(s));
+    }
+    if let Some(p) = filter.partner_id {
+        q = q.filter(
+            Column::CycleId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(entity::programme_cycle::Column::Id)
+                    .from(entity::programme_cycle::Entity)
+                    .and_where(entity::programme_cycle::Column::PartnerId.eq(p))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(s) = filter.search.filter(|s| !s.trim().is_empty()) {
+        q = q.filter(super::contains((Entity, Column::Title), &s));
     }
     paging::page(conn, q, Column::Id, req).await
 }

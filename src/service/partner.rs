@@ -5,6 +5,7 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
 };
 
+use super::paging::SortKey;
 use super::{find, now, paging, update_versioned, validate, Page, PageRequest};
 use crate::error::Result;
 
@@ -20,10 +21,21 @@ pub struct PartnerChanges {
     pub notes: Option<Option<String>>,
 }
 
+/// What the list can be ordered by (the id is always the tie-breaker).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PartnerOrderField {
+    #[default]
+    Id,
+    Code,
+    Name,
+}
+
 #[derive(Default)]
 pub struct PartnerFilter {
     /// Case-insensitive search in name and code.
     pub search: Option<String>,
+    /// Order of the list (default: by id, ascending).
+    pub order: paging::ListOrder<PartnerOrderField>,
 }
 
 pub async fn get<C: ConnectionTrait>(conn: &C, id: i32) -> Result<partner::Model> {
@@ -53,7 +65,21 @@ pub async fn list<C: ConnectionTrait>(
                 .add(Column::Code.like(pattern.to_uppercase())),
         );
     }
-    paging::page(conn, q, Column::Id, req).await
+    let desc = filter.order.descending;
+    let sort = match filter.order.field {
+        PartnerOrderField::Id => paging::Sort::by_id(desc),
+        PartnerOrderField::Code => paging::Sort::text(
+            Column::Code,
+            |m: &<Entity as EntityTrait>::Model| SortKey::Text(m.code.clone()),
+            desc,
+        ),
+        PartnerOrderField::Name => paging::Sort::text(
+            Column::Name,
+            |m: &<Entity as EntityTrait>::Model| SortKey::Text(m.name.clone()),
+            desc,
+        ),
+    };
+    paging::page_sorted(conn, q, Column::Id, sort, req).await
 }
 
 pub async fn create<C: ConnectionTrait>(conn: &C, input: NewPartner) -> Result<partner::Model> {

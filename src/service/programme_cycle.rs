@@ -18,6 +18,7 @@ use sea_orm::{
     QueryOrder, QuerySelect,
 };
 
+use super::paging::SortKey;
 use super::{dates, find, now, paging, partner, update_versioned, validate, Page, PageRequest};
 use crate::{
     db::Db,
@@ -44,6 +45,14 @@ pub struct CycleChanges {
     pub partner_approved_on: Option<Option<NaiveDate>>,
 }
 
+/// What the list can be ordered by (the id is always the tie-breaker).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CycleOrderField {
+    #[default]
+    Id,
+    StartDate,
+}
+
 #[derive(Default)]
 pub struct CycleFilter {
     pub partner_id: Option<i32>,
@@ -51,6 +60,12 @@ pub struct CycleFilter {
     pub kind: Option<ProgrammeKind>,
     /// Cycles that include this day.
     pub on: Option<NaiveDate>,
+    /// Cycles ending on or after this day.
+    pub from: Option<NaiveDate>,
+    /// Cycles starting on or before this day.
+    pub to: Option<NaiveDate>,
+    /// Order of the list (default: by id, ascending).
+    pub order: paging::ListOrder<CycleOrderField>,
 }
 
 pub async fn get<C: ConnectionTrait>(conn: &C, id: i32) -> Result<programme_cycle::Model> {
@@ -86,7 +101,22 @@ pub async fn list<C: ConnectionTrait>(
             .filter(Column::StartDate.lte(day))
             .filter(Column::EndDate.gte(day));
     }
-    paging::page(conn, q, Column::Id, req).await
+    if let Some(day) = filter.from {
+        q = q.filter(Column::EndDate.gte(day));
+    }
+    if let Some(day) = filter.to {
+        q = q.filter(Column::StartDate.lte(day));
+    }
+    let desc = filter.order.descending;
+    let sort = match filter.order.field {
+        CycleOrderField::Id => paging::Sort::by_id(desc),
+        CycleOrderField::StartDate => paging::Sort::date(
+            Column::StartDate,
+            |m: &<Entity as EntityTrait>::Model| SortKey::Date(m.start_date),
+            desc,
+        ),
+    };
+    paging::page_sorted(conn, q, Column::Id, sort, req).await
 }
 
 /// A partner's cycles, oldest first.

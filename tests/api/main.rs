@@ -17,5 +17,6 @@ mod foundation;
 mod hostile;
 mod http;
 mod idempotency;
+mod live;
 mod migrations;
 pub mod reports;

@@ -1,0 +1,557 @@
+//! Live and fast: nested fields are batched (the statements of a deep query do not grow with its
+//! rows), nested pages are right, and subscriptions deliver committed changes over websockets, across
+//! server instances on PostgreSQL.
+
+use std::time::Duration;
+
+use entity::enums::Role;
+use futures_util::{SinkExt, StreamExt};
+use ipcp::{
+    config::{DatabaseArgs, ServeArgs, Settings},
+    startup::Application,
+};
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::{client::IntoClientRequest, http::HeaderValue, Message};
+
+use crate::helpers::{fixtures, Backend, TestApp};
+
+const DASHBOARD: &str = r#"query($code: String!) { partner(code: $code) { name
+  cycles { id status daysUntilRenewal
+    objectives { id title indicatorActual area { code }
+      iterations { id startDate course { code }
+        enrollments(first: 100) { totalCount pageInfo { hasNextPage }
+          edges { node { id status officer { rank service } } } } } }
+    activities(first: 20) { totalCount edges { node { id title } } } } } }"#;
+
+/// A partner with one cycle of `rows / 5` objectives, each served by one iteration holding five
+/// enrollments: `rows` enrollments in all.
+async fn programme(app: &TestApp, code: &str, rows: usize) {
+    let partner = fixtures::partner(app, code).await;
+    let area = fixtures::area(app, &format!("AREA_{code}")).await;
+    let (cycle, _) = fixtures::cycle(app, &partner, "IPCP", "2024-01-01").await;
+    let course = fixtures::course(app, &format!("C-{code}"), None).await;
+    app.ok(
+        "mutation($c: ID!, $a: ID!) { recordActivity(input: {cycleId: $c, areaId: $a, kind: MEETING, title: \"Talks\", description: \"d\", startDate: \"2024-05-20\", endDate: \"2024-05-21\"}) { id } }",
+        json!({ "c": cycle, "a": area }),
+    )
+    .await;
+    for i in 0..rows / 5 {
+        let objective = app
+            .ok(
+                "mutation($c: ID!, $a: ID!) { createObjective(input: {cycleId: $c, areaId: $a, title: \"Objective\", indicator: \"officers trained\", target: 5}) { id } }",
+                json!({ "c": cycle, "a": area }),
+            )
+            .await["createObjective"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let day = format!("2030-{:02}-{:02}", 1 + i % 12, 1 + i / 12);
+        let iteration = fixtures::iteration(app, &course, &day, &day, 10, None).await;
+        app.ok(
+            "mutation($i: ID!, $o: ID!) { linkIterationObjective(iterationId: $i, objectiveId: $o) { id } }",
+            json!({ "i": iteration, "o": objective }),
+        )
+        .await;
+        for _ in 0..5 {
+            let officer = fixtures::officer(app, &partner, None).await;
+            app.ok(
+                "mutation($i: ID!, $o: ID!) { nominateOfficer(input: {iterationId: $i, officerId: $o}) { id } }",
+                json!({ "i": iteration, "o": officer }),
+            )
+            .await;
+        }
+    }
+}
+
+/// Runs the dashboard query for `code`; the statements it ran and the enrollments it returned.
+async fn dashboard(app: &TestApp, code: &str) -> (u64, usize) {
+    let body = app.gql(DASHBOARD, json!({ "code": code })).await;
+    assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+    let statements = body["extensions"]["statementCount"]
+        .as_u64()
+        .expect("statementCount extension");
+    let mut enrollments = 0;
+    for cycle in body["data"]["partner"]["cycles"].as_array().unwrap() {
+        assert_eq!(cycle["activities"]["totalCount"], 1);
+        for objective in cycle["objectives"].as_array().unwrap() {
+            for iteration in objective["iterations"].as_array().unwrap() {
+                let page = &iteration["enrollments"];
+                assert_eq!(page["totalCount"], 5);
+                assert_eq!(page["pageInfo"]["hasNextPage"], false);
+                for edge in page["edges"].as_array().unwrap() {
+                    assert_eq!(edge["node"]["officer"]["rank"], "Captain");
+                    enrollments += 1;
+                }
+            }
+        }
+    }
+    (statements, enrollments)
+}
+
+async fn statements_do_not_grow_with_rows(backend: Backend) {
+    let serve = ServeArgs {
+        expose_statement_count: true,
+        rate_limit_per_second: 0,
+        ..ServeArgs::default()
+    };
+    let app = TestApp::spawn_with(backend, serve).await;
+    programme(&app, "TEN", 10).await;
+    programme(&app, "HUN", 100).await;
+    let (small, small_rows) = dashboard(&app, "TEN").await;
+    let (large, large_rows) = dashboard(&app, "HUN").await;
+    assert_eq!((small_rows, large_rows), (10, 100));
+    assert_eq!(
+        small, large,
+        "the dashboard query ran {small} statements for 10 rows and {large} for 100"
+    );
+    assert!(small <= 15, "{small} statements for a depth-6 query");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_deep_dashboard_query_runs_as_many_statements_for_100_rows_as_for_10() {
+    statements_do_not_grow_with_rows(Backend::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_deep_dashboard_query_runs_as_many_statements_for_100_rows_as_for_10() {
+    statements_do_not_grow_with_rows(Backend::Postgres).await
+}
+
+async fn nested_pages_follow_their_parent(app: TestApp) {
+    let partner = fixtures::partner(&app, "PAG").await;
+    let course = fixtures::course(&app, "C-PAG", None).await;
+    let a = fixtures::iteration(&app, &course, "2030-01-01", "2030-01-02", 10, None).await;
+    let b = fixtures::iteration(&app, &course, "2030-02-01", "2030-02-02", 10, None).await;
+    for iteration in [&a, &a, &a, &b] {
+        let officer = fixtures::officer(&app, &partner, None).await;
+        app.ok(
+            "mutation($i: ID!, $o: ID!) { nominateOfficer(input: {iterationId: $i, officerId: $o}) { id } }",
+            json!({ "i": iteration, "o": officer }),
+        )
+        .await;
+    }
+    let q = "query($c: ID!, $after: String) { course(id: $c) { iterations { edges { node { id enrollments(first: 2, after: $after) { totalCount pageInfo { hasNextPage hasPreviousPage endCursor } edges { node { id } } } } } } } }";
+    let data = app.ok(q, json!({ "c": course })).await;
+    let its = data["course"]["iterations"]["edges"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let first = &its[0]["node"]["enrollments"];
+    assert_eq!(first["totalCount"], 3);
+    assert_eq!(first["edges"].as_array().unwrap().len(), 2);
+    assert_eq!(first["pageInfo"]["hasNextPage"], true);
+    let second = &its[1]["node"]["enrollments"];
+    assert_eq!(second["totalCount"], 1);
+    assert_eq!(second["pageInfo"]["hasNextPage"], false);
+    let cursor = first["pageInfo"]["endCursor"].clone();
+    let data = app.ok(q, json!({ "c": course, "after": cursor })).await;
+    let rest = &data["course"]["iterations"]["edges"][0]["node"]["enrollments"];
+    assert_eq!(rest["edges"].as_array().unwrap().len(), 1);
+    assert_eq!(rest["pageInfo"]["hasNextPage"], false);
+    assert_eq!(rest["pageInfo"]["hasPreviousPage"], true);
+    assert_eq!(rest["totalCount"], 3);
+}
+
+crate::on_both_backends!(nested_pages_follow_their_parent);
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(address: &str) -> Socket {
+    let url = format!("{}/graphql/ws", address.replacen("http", "ws", 1));
+    let mut request = url.into_client_request().unwrap();
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        HeaderValue::from_static("graphql-transport-ws"),
+    );
+    let (socket, _) = tokio::time::timeout(
+        Duration::from_secs(5),
+        tokio_tungstenite::connect_async(request),
+    )
+    .await
+    .expect("websocket connects in time")
+    .expect("websocket handshake");
+    socket
+}
+
+/// The next text message as JSON; None when the server closed the connection.
+async fn next_json(socket: &mut Socket, within: Duration) -> Option<Value> {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let message = tokio::time::timeout_at(deadline, socket.next())
+            .await
+            .expect("a websocket message in time");
+        match message {
+            Some(Ok(Message::Text(text))) => {
+                let value: Value = serde_json::from_str(&text).unwrap();
+                if value["type"] == "ping" {
+                    let _ = socket.send(Message::text(r#"{"type":"pong"}"#)).await;
+                    continue;
+                }
+                return Some(value);
+            }
+            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
+            Some(Ok(_)) => continue,
+        }
+    }
+}
+
+/// Connects, authenticates with `payload` and subscribes; panics unless the server acknowledges.
+async fn subscribe(address: &str, payload: Value, query: &str, variables: Value) -> Socket {
+    let mut socket = connect(address).await;
+    let init = json!({ "type": "connection_init", "payload": payload });
+    socket.send(Message::text(init.to_string())).await.unwrap();
+    let ack = next_json(&mut socket, Duration::from_secs(5)).await;
+    assert_eq!(
+        ack.as_ref().map(|a| a["type"].clone()),
+        Some(json!("connection_ack"))
+    );
+    let subscribe = json!({ "id": "1", "type": "subscribe", "payload": { "query": query, "variables": variables } });
+    socket
+        .send(Message::text(subscribe.to_string()))
+        .await
+        .unwrap();
+    // graphql-transport-ws does not acknowledge a subscription: give the server a moment to
+    // register it before the change it must see.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    socket
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_an_enrollment_change_reaches_a_subscriber_in_process() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let partner = fixtures::partner(&app, "SUB").await;
+    let course = fixtures::course(&app, "C-SUB", None).await;
+    let iteration = fixtures::iteration(&app, &course, "2030-01-01", "2030-01-02", 10, None).await;
+    let other = fixtures::iteration(&app, &course, "2030-03-01", "2030-03-02", 10, None).await;
+    let officer = fixtures::officer(&app, &partner, None).await;
+    let analyst = app.token_for(Role::Analyst).await;
+    let mut socket = subscribe(
+        &app.address,
+        json!({ "token": analyst }),
+        "subscription($i: ID) { enrollmentChanged(iterationId: $i) { id status iteration { id } officer { rank familyName } } }",
+        json!({ "i": iteration }),
+    )
+    .await;
+    // A change in another iteration is filtered out; the one in ours arrives.
+    let elsewhere = fixtures::officer(&app, &partner, None).await;
+    app.ok(
+        "mutation($i: ID!, $o: ID!) { nominateOfficer(input: {iterationId: $i, officerId: $o}) { id } }",
+        json!({ "i": other, "o": elsewhere }),
+    )
+    .await;
+    let nominated = app
+        .ok(
+            "mutation($i: ID!, $o: ID!) { nominateOfficer(input: {iterationId: $i, officerId: $o}) { id } }",
+            json!({ "i": iteration, "o": officer }),
+        )
+        .await["nominateOfficer"]["id"]
+        .clone();
+    let event = next_json(&mut socket, Duration::from_secs(10))
+        .await
+        .expect("an event");
+    assert_eq!(event["type"], "next", "{event:#}");
+    let changed = &event["payload"]["data"]["enrollmentChanged"];
+    assert_eq!(changed["id"], nominated);
+    assert_eq!(changed["status"], "CONFIRMED");
+    assert_eq!(changed["iteration"]["id"], json!(iteration));
+    assert_eq!(changed["officer"]["rank"], "Captain");
+    // An ANALYST sees no personal data, in a subscription as in a query.
+    assert_eq!(changed["officer"]["familyName"], Value::Null);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_an_activity_recorded_on_one_instance_reaches_a_subscriber_on_another() {
+    let a = TestApp::spawn(Backend::Postgres).await;
+    let serve = ServeArgs {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        ..ServeArgs::default()
+    };
+    let b = Application::build(Settings {
+        database: DatabaseArgs::new(a.database.url.clone()),
+        serve,
+    })
+    .await
+    .expect("second instance starts");
+    let b_address = format!("http://{}", b.local_addr().unwrap());
+    tokio::spawn(b.run_until_stopped());
+
+    let partner = fixtures::partner(&a, "TWO").await;
+    let area = fixtures::area(&a, "AREA_TWO").await;
+    let (cycle, _) = fixtures::cycle(&a, &partner, "IPCP", "2024-01-01").await;
+    let mut socket = subscribe(
+        &a.address,
+        json!({ "authorization": format!("Bearer {}", a.admin_token) }),
+        "subscription($c: ID) { activityRecorded(cycleId: $c) { id title cycle { id } } }",
+        json!({ "c": cycle }),
+    )
+    .await;
+    let on_b = reqwest::Client::new()
+        .post(format!("{b_address}/graphql"))
+        .bearer_auth(&a.admin_token)
+        .json(&json!({
+            "query": "mutation($c: ID!, $a: ID!) { recordActivity(input: {cycleId: $c, areaId: $a, kind: DISASTER_RESPONSE, title: \"EADRCC\", description: \"Floods\", startDate: \"2024-05-20\", endDate: \"2024-06-30\"}) { id } }",
+            "variables": { "c": cycle, "a": area },
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let recorded = on_b["data"]["recordActivity"]["id"].clone();
+    assert!(recorded.is_string(), "{on_b:#}");
+    let event = next_json(&mut socket, Duration::from_secs(10))
+        .await
+        .expect("an event");
+    assert_eq!(event["type"], "next", "{event:#}");
+    let activity = &event["payload"]["data"]["activityRecorded"];
+    assert_eq!(activity["id"], recorded);
+    assert_eq!(activity["title"], "EADRCC");
+    assert_eq!(activity["cycle"]["id"], json!(cycle));
+}
+
+async fn refused(address: &str, payload: Value) {
+    let mut socket = connect(address).await;
+    let init = json!({ "type": "connection_init", "payload": payload });
+    socket.send(Message::text(init.to_string())).await.unwrap();
+    let answer = next_json(&mut socket, Duration::from_secs(5)).await;
+    assert!(
+        answer.is_none(),
+        "the connection must be closed, got {answer:?}"
+    );
+}
+
+async fn a_websocket_without_a_valid_token_is_refused(app: TestApp) {
+    refused(&app.address, json!({})).await;
+    refused(&app.address, json!({ "token": "not-a-token" })).await;
+    refused(&app.address, json!({ "authorization": "Basic abc" })).await;
+}
+
+async fn queries_and_mutations_are_refused_over_the_websocket(app: TestApp) {
+    for operation in [
+        "{ partners { totalCount } }",
+        "{ __schema { types { name } } }",
+        "mutation { createPartner(input: {code: \"WSX\", name: \"x\"}) { id } }",
+    ] {
+        let mut socket = subscribe(
+            &app.address,
+            json!({ "token": app.admin_token }),
+            operation,
+            json!({}),
+        )
+        .await;
+        let answer = next_json(&mut socket, Duration::from_secs(5))
+            .await
+            .expect("an answer");
+        let text = answer.to_string();
+        assert!(text.contains("only subscriptions"), "{answer:#}");
+    }
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM partner").await, 0);
+}
+
+async fn a_subscription_with_a_bad_argument_gets_a_coded_error(app: TestApp) {
+    // A bad argument ends the subscription with a coded error, as a query would.
+    let mut socket = subscribe(
+        &app.address,
+        json!({ "token": app.admin_token }),
+        "subscription { enrollmentChanged(iterationId: \"x\") { id } }",
+        json!({}),
+    )
+    .await;
+    let answer = next_json(&mut socket, Duration::from_secs(5))
+        .await
+        .expect("an answer");
+    assert_eq!(answer["type"], "next", "{answer:#}");
+    assert_eq!(
+        answer["payload"]["errors"][0]["extensions"]["code"],
+        "NOT_FOUND"
+    );
+}
+
+mod ws {
+    use super::*;
+    crate::on_both_backends!(
+        a_websocket_without_a_valid_token_is_refused,
+        a_subscription_with_a_bad_argument_gets_a_coded_error,
+        queries_and_mutations_are_refused_over_the_websocket
+    );
+}
+
+async fn lists_follow_the_chosen_order_with_stable_opaque_cursors(app: TestApp) {
+    for code in ["UZB", "ARM", "KAZ", "GEO"] {
+        fixtures::partner(&app, code).await;
+    }
+    let q = "query($after: String, $dir: OrderDirection!) { partners(first: 2, after: $after, orderBy: {field: CODE, direction: $dir}) { totalCount edges { cursor node { code } } pageInfo { hasNextPage endCursor } } }";
+    let codes = |data: &Value| -> Vec<String> {
+        data["partners"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["code"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let page = app.ok(q, json!({ "dir": "ASC" })).await;
+    assert_eq!(codes(&page), ["ARM", "GEO"]);
+    let cursor = page["partners"]["pageInfo"]["endCursor"].clone();
+    assert!(
+        cursor.as_str().unwrap().parse::<i64>().is_err(),
+        "cursors are opaque"
+    );
+    // A partner inserted before the cursor does not shift the next page.
+    fixtures::partner(&app, "AZE").await;
+    let next = app.ok(q, json!({ "dir": "ASC", "after": cursor })).await;
+    assert_eq!(codes(&next), ["KAZ", "UZB"]);
+    assert_eq!(next["partners"]["pageInfo"]["hasNextPage"], false);
+    assert_eq!(next["partners"]["totalCount"], 5);
+    let desc = app.ok(q, json!({ "dir": "DESC" })).await;
+    assert_eq!(codes(&desc), ["UZB", "KAZ"]);
+
+    // A forged cursor, or one from another ordering, is refused as bad input.
+    for forged in [json!("bm90IGEgY3Vyc29y"), json!("12"), cursor.clone()] {
+        let wrong = if forged == cursor {
+            "query($after: String) { partners(first: 2, after: $after) { totalCount } }"
+        } else {
+            "query($after: String) { partners(first: 2, after: $after, orderBy: {field: NAME}) { totalCount } }"
+        };
+        assert_eq!(
+            app.error_code(wrong, json!({ "after": forged })).await,
+            "BAD_USER_INPUT"
+        );
+    }
+}
+
+async fn iterations_filter_by_topic_organiser_and_search_and_order_by_start(app: TestApp) {
+    let course = fixtures::course(&app, "BSC-1", None).await;
+    let late = fixtures::iteration(&app, &course, "2031-05-01", "2031-05-02", 5, None).await;
+    let early = fixtures::iteration(&app, &course, "2030-05-01", "2030-05-02", 5, None).await;
+    let data = app
+        .ok(
+            "{ courseIterations(topic: BORDER_SECURITY, organiser: \"NATO School Oberammergau\", search: \"bsc\", orderBy: {field: START_DATE}) { edges { node { id } } } none: courseIterations(search: \"nothing like it\") { totalCount } }",
+            json!({}),
+        )
+        .await;
+    let ids: Vec<Value> = data["courseIterations"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["id"].clone())
+        .collect();
+    assert_eq!(ids, [json!(early), json!(late)]);
+    assert_eq!(data["none"]["totalCount"], 0);
+}
+
+mod ordering {
+    use super::*;
+    crate::on_both_backends!(
+        lists_follow_the_chosen_order_with_stable_opaque_cursors,
+        iterations_filter_by_topic_organiser_and_search_and_order_by_start
+    );
+}
+
+async fn a_waitlist_promotion_is_announced_with_the_withdrawal_that_freed_the_seat(app: TestApp) {
+    let partner = fixtures::partner(&app, "WLP").await;
+    let course = fixtures::course(&app, "C-WLP", None).await;
+    let iteration = fixtures::iteration(&app, &course, "2030-01-01", "2030-01-02", 1, None).await;
+    let nominate = "mutation($i: ID!, $o: ID!) { nominateOfficer(input: {iterationId: $i, officerId: $o}) { id version status } }";
+    let first = fixtures::officer(&app, &partner, None).await;
+    let seated = app
+        .ok(nominate, json!({ "i": iteration, "o": first }))
+        .await["nominateOfficer"]
+        .clone();
+    let second = fixtures::officer(&app, &partner, None).await;
+    let waiting = app
+        .ok(nominate, json!({ "i": iteration, "o": second }))
+        .await["nominateOfficer"]
+        .clone();
+    assert_eq!(waiting["status"], "WAITLISTED");
+    let mut socket = subscribe(
+        &app.address,
+        json!({ "token": app.admin_token }),
+        "subscription($i: ID) { enrollmentChanged(iterationId: $i) { id status } }",
+        json!({ "i": iteration }),
+    )
+    .await;
+    app.ok(
+        "mutation($id: ID!, $v: Int!) { withdrawEnrollment(input: {id: $id, version: $v}) { status } }",
+        json!({ "id": seated["id"], "v": seated["version"] }),
+    )
+    .await;
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let event = next_json(&mut socket, Duration::from_secs(10))
+            .await
+            .expect("an event");
+        let changed = &event["payload"]["data"]["enrollmentChanged"];
+        seen.push((changed["id"].clone(), changed["status"].clone()));
+    }
+    seen.sort_by_key(|(id, _)| id.as_str().unwrap_or("").to_owned());
+    let mut expected = vec![
+        (seated["id"].clone(), json!("WITHDRAWN")),
+        (waiting["id"].clone(), json!("CONFIRMED")),
+    ];
+    expected.sort_by_key(|(id, _)| id.as_str().unwrap_or("").to_owned());
+    assert_eq!(seen, expected);
+}
+
+mod promotion {
+    use super::*;
+    crate::on_both_backends!(
+        a_waitlist_promotion_is_announced_with_the_withdrawal_that_freed_the_seat
+    );
+}
+
+async fn objectives_and_cycles_filter_by_partner_search_and_date_range(app: TestApp) {
+    let mine = fixtures::partner(&app, "OBJ").await;
+    let other = fixtures::partner(&app, "OTH").await;
+    let area = fixtures::area(&app, "AREA_OBJ").await;
+    let (cycle, _) = fixtures::cycle(&app, &mine, "IPCP", "2024-01-01").await;
+    let (other_cycle, _) = fixtures::cycle(&app, &other, "IPCP", "2028-01-01").await;
+    for (c, title) in [
+        (&cycle, "Train Border guards"),
+        (&cycle, "Science network"),
+        (&other_cycle, "Border posts"),
+    ] {
+        app.ok(
+            "mutation($c: ID!, $a: ID!, $t: String!) { createObjective(input: {cycleId: $c, areaId: $a, title: $t, indicator: \"i\"}) { id } }",
+            json!({ "c": c, "a": area, "t": title }),
+        )
+        .await;
+    }
+    let data = app
+        .ok(
+            "query($p: ID!) { objectives(partnerId: $p, search: \"border\") { totalCount edges { node { title } } } programmeCycles(from: \"2027-06-01\", to: \"2029-01-01\") { edges { node { id } } } }",
+            json!({ "p": mine }),
+        )
+        .await;
+    assert_eq!(data["objectives"]["totalCount"], 1);
+    assert_eq!(
+        data["objectives"]["edges"][0]["node"]["title"],
+        "Train Border guards"
+    );
+    assert_eq!(
+        data["programmeCycles"]["edges"],
+        json!([{ "node": { "id": other_cycle } }])
+    );
+    // A cursor of a sorted list does not fit a nested list.
+    let sorted = app
+        .ok(
+            "{ programmeCycles(first: 1, orderBy: {field: START_DATE}) { pageInfo { endCursor } } }",
+            json!({}),
+        )
+        .await["programmeCycles"]["pageInfo"]["endCursor"]
+        .clone();
+    assert_eq!(
+        app.error_code(
+            "query($c: ID!, $after: String) { programmeCycle(id: $c) { activities(after: $after) { totalCount } } }",
+            json!({ "c": cycle, "after": sorted }),
+        )
+        .await,
+        "BAD_USER_INPUT"
+    );
+}
+
+mod filters {
+    use super::*;
+    crate::on_both_backends!(objectives_and_cycles_filter_by_partner_search_and_date_range);
+}
