@@ -555,3 +555,32 @@ mod filters {
     use super::*;
     crate::on_both_backends!(objectives_and_cycles_filter_by_partner_search_and_date_range);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enrollments_recorded_in_bulk_reach_a_subscriber() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let partner = fixtures::partner(&app, "BLK").await;
+    let course = fixtures::course(&app, "C-BLK", None).await;
+    let iteration = fixtures::iteration(&app, &course, "2030-05-01", "2030-05-02", 10, None).await;
+    let officer = fixtures::officer(&app, &partner, None).await;
+    let mut socket = subscribe(
+        &app.address,
+        json!({ "token": app.admin_token }),
+        "subscription($i: ID) { enrollmentChanged(iterationId: $i) { status officer { id } } }",
+        json!({ "i": iteration }),
+    )
+    .await;
+    app.ok(
+        "mutation($rows: [EnrollmentRowInput!]!) { recordEnrollments(rows: $rows) { applied } }",
+        json!({ "rows": [{ "iterationId": iteration, "officerId": officer, "action": "NOMINATE" }] }),
+    )
+    .await;
+    let event = next_json(&mut socket, Duration::from_secs(10))
+        .await
+        .expect("an event");
+    assert_eq!(
+        event["payload"]["data"]["enrollmentChanged"]["officer"]["id"],
+        json!(officer),
+        "{event:#}"
+    );
+}
