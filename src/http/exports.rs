@@ -70,15 +70,9 @@ fn app_error(err: &AppError) -> Response {
 
 /// The caller, who must hold `Access::Report`.
 async fn reporter(state: &AppState, headers: &HeaderMap) -> Result<Caller, Response> {
-    let secret = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
+    let secret = super::bearer(headers)
+        .ok()
+        .flatten()
         .ok_or_else(|| app_error(&AppError::Unauthenticated))?;
     let caller = service::token::authenticate(&state.db.conn, secret)
         .await
@@ -86,10 +80,7 @@ async fn reporter(state: &AppState, headers: &HeaderMap) -> Result<Caller, Respo
     if !caller.may(Access::Report) {
         return Err(app_error(&AppError::Forbidden("run reports".into())));
     }
-    let bucket = caller
-        .token_id
-        .map_or_else(|| "anonymous".to_owned(), |id| id.to_string());
-    if let Some(wait) = state.rate_limit.check(&bucket) {
+    if let Some(secs) = state.rate_limit.retry_after(&caller) {
         let mut response = error(
             StatusCode::TOO_MANY_REQUESTS,
             &AppError::rule(
@@ -97,7 +88,7 @@ async fn reporter(state: &AppState, headers: &HeaderMap) -> Result<Caller, Respo
                 "rate limit exceeded: slow down and retry after the delay in Retry-After",
             ),
         );
-        if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
             response.headers_mut().insert(header::RETRY_AFTER, v);
         }
         return Err(response);

@@ -234,10 +234,7 @@ async fn execute(
         Err(response) => return response,
     };
     tracing::Span::current().record("caller", caller.name.as_str());
-    let bucket = caller
-        .token_id
-        .map_or_else(|| "anonymous".to_owned(), |id| id.to_string());
-    if let Some(wait) = state.rate_limit.check(&bucket) {
+    if let Some(secs) = state.rate_limit.retry_after(&caller) {
         let body = serde_json::json!({ "errors": [{
             "message": "rate limit exceeded: slow down and retry after the delay in Retry-After",
             "extensions": { "code": "RATE_LIMITED", "retryable": true },
@@ -248,8 +245,7 @@ async fn execute(
             body.to_string(),
         )
             .into_response();
-        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        if let Ok(value) = HeaderValue::from_str(&secs.max(1).to_string()) {
+        if let Ok(value) = HeaderValue::from_str(&secs.to_string()) {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }
         return response;
@@ -411,18 +407,11 @@ fn add_code(error: &mut async_graphql::ServerError) {
 /// The caller named by `Authorization: Bearer <token>`; anonymous without the header. A bad,
 /// revoked or expired token gets 401 (the request does not run as anonymous).
 async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, Response> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Ok(Caller::anonymous());
+    let secret = match super::bearer(headers) {
+        Ok(None) => return Ok(Caller::anonymous()),
+        Ok(Some(secret)) => Some(secret),
+        Err(()) => None,
     };
-    let secret = value
-        .to_str()
-        .ok()
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
     let unauthorized = |message: &str| {
         let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": "UNAUTHENTICATED" } }] });
         (

@@ -37,6 +37,29 @@ use crate::{
     graphql::AppSchema,
 };
 
+/// The secret of an `Authorization: Bearer <secret>` header: `Ok(None)` without the header,
+/// `Err(())` when the header is there but is not a bearer token.
+pub(crate) fn bearer(headers: &axum::http::HeaderMap) -> Result<Option<&str>, ()> {
+    let Some(value) = headers.get(axum::http::header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(bearer_secret)
+        .map(Some)
+        .ok_or(())
+}
+
+/// The secret of an `Authorization` value `Bearer <secret>` (HTTP header or websocket init payload).
+pub(crate) fn bearer_secret(value: &str) -> Option<&str> {
+    value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 #[derive(Clone)]

@@ -22,6 +22,16 @@ impl RateLimit {
         RateLimit { limiter }
     }
 
+    /// None when the caller may go on, else the whole seconds to wait (at least 1), for
+    /// `Retry-After`. Each token has its own budget; anonymous callers share one.
+    pub fn retry_after(&self, caller: &crate::service::auth::Caller) -> Option<u64> {
+        let bucket = caller
+            .token_id
+            .map_or_else(|| "anonymous".to_owned(), |id| id.to_string());
+        self.check(&bucket)
+            .map(|wait| (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1))
+    }
+
     /// None when the caller may go on, else how long to wait.
     pub fn check(&self, caller: &str) -> Option<Duration> {
         let limiter = self.limiter.as_ref()?;

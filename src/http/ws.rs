@@ -35,10 +35,7 @@ pub async fn graphql_ws(
 fn token(payload: &serde_json::Value) -> Option<String> {
     let field = |name: &str| payload.get(name).and_then(|v| v.as_str());
     if let Some(header) = field("authorization").or_else(|| field("Authorization")) {
-        let secret = header
-            .strip_prefix("Bearer ")
-            .or_else(|| header.strip_prefix("bearer "))?;
-        return Some(secret.trim().to_owned()).filter(|s| !s.is_empty());
+        return super::bearer_secret(header).map(str::to_owned);
     }
     field("token")
         .map(|s| s.trim().to_owned())
