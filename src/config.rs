@@ -244,6 +244,10 @@ pub struct ServeArgs {
     /// Most directives accepted on one field.
     #[arg(long, env = "IPCP_MAX_DIRECTIVES", default_value_t = 5)]
     pub max_directives: usize,
+    /// Browser origins allowed to call the API cross-site (CORS), comma-separated, e.g.
+    /// `https://dashboard.example.org`; empty (the default) sends no CORS headers at all.
+    #[arg(long, env = "IPCP_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
     /// Largest accepted request body, in bytes (HTTP 413 beyond).
     #[arg(long, env = "IPCP_MAX_BODY_BYTES", default_value_t = 1_048_576)]
     pub max_body_bytes: usize,
@@ -284,6 +288,7 @@ impl Default for ServeArgs {
             rate_limit_burst: 200,
             max_aliases: 30,
             max_directives: 5,
+            cors_origins: Vec::new(),
             max_body_bytes: 1_048_576,
             request_timeout_ms: 30_000,
             max_depth: 12,

@@ -95,7 +95,29 @@ pub fn router(state: AppState, serve: &ServeArgs) -> Router {
     if serve.metrics {
         app = app.route("/metrics", get(metrics::render));
     }
-    app.with_state(state).layer(
+    let app = app.with_state(state);
+    // CORS is off unless origins are configured: the API is not for arbitrary web pages.
+    let origins: Vec<axum::http::HeaderValue> = serve
+        .cors_origins
+        .iter()
+        .filter_map(|o| axum::http::HeaderValue::from_str(o.trim()).ok())
+        .collect();
+    let app = if origins.is_empty() {
+        app
+    } else {
+        app.layer(
+            tower_http::cors::CorsLayer::new()
+                .allow_origin(origins)
+                .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+                .allow_headers([
+                    axum::http::header::AUTHORIZATION,
+                    axum::http::header::CONTENT_TYPE,
+                    axum::http::HeaderName::from_static("idempotency-key"),
+                ])
+                .max_age(Duration::from_secs(600)),
+        )
+    };
+    app.layer(
         ServiceBuilder::new()
             .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
             .layer(

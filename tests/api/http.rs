@@ -170,7 +170,34 @@ async fn a_connection_costs_its_page_size(app: TestApp) {
     assert!(app.gql(small, json!({})).await["errors"].is_null());
 }
 
+async fn cors_is_off_unless_origins_are_configured(app: TestApp) {
+    let preflight = |address: String| async move {
+        reqwest::Client::new()
+            .request(reqwest::Method::OPTIONS, format!("{address}/graphql"))
+            .header("origin", "https://dashboard.example.org")
+            .header("access-control-request-method", "POST")
+            .send()
+            .await
+            .expect("sent")
+    };
+    let res = preflight(app.address.clone()).await;
+    assert!(res.headers().get("access-control-allow-origin").is_none());
+    let serve = ipcp::config::ServeArgs {
+        cors_origins: vec!["https://dashboard.example.org".into()],
+        ..Default::default()
+    };
+    let open = TestApp::spawn_with(app.database.backend, serve).await;
+    let res = preflight(open.address.clone()).await;
+    assert_eq!(
+        res.headers()
+            .get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok()),
+        Some("https://dashboard.example.org")
+    );
+}
+
 crate::on_both_backends!(
+    cors_is_off_unless_origins_are_configured,
     a_connection_costs_its_page_size,
     a_mutation_over_get_is_refused_with_405_and_does_not_run,
     a_query_over_get_runs,
