@@ -439,13 +439,3 @@ pub async fn serve_objective<C: ConnectionTrait>(
     }
     Ok(iteration)
 }
-
-pub async fn objective_ids<C: ConnectionTrait>(conn: &C, iteration_id: i32) -> Result<Vec<i32>> {
-    Ok(iteration_objective::Entity::find()
-        .filter(iteration_objective::Column::IterationId.eq(iteration_id))
-        .select_only()
-        .column(iteration_objective::Column::ObjectiveId)
-        .into_tuple::<i32>()
-        .all(conn)
-        .await?)
-}

@@ -5,9 +5,7 @@ use entity::{
     enums::Framework,
     partnership_milestone::{self, ActiveModel, Column, Entity},
 };
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 
 use super::{find, now, partner, update_versioned, validate};
 use crate::error::Result;
@@ -28,19 +26,6 @@ pub struct MilestoneChanges {
 
 pub async fn get<C: ConnectionTrait>(conn: &C, id: i32) -> Result<partnership_milestone::Model> {
     find::<Entity, _>(conn, "partnership milestone", Column::Id, id).await
-}
-
-/// A partner's milestones in date order.
-pub async fn for_partner<C: ConnectionTrait>(
-    conn: &C,
-    partner_id: i32,
-) -> Result<Vec<partnership_milestone::Model>> {
-    Ok(Entity::find()
-        .filter(Column::PartnerId.eq(partner_id))
-        .order_by_asc(Column::OccurredOn)
-        .order_by_asc(Column::Id)
-        .all(conn)
-        .await?)
 }
 
 pub async fn create<C: ConnectionTrait>(

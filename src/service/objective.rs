@@ -2,15 +2,10 @@
 //! The indicator's actual value is computed from what was recorded, never typed in.
 
 use entity::{
-    enrollment,
-    enums::{CycleStatus, EnrollmentStatus, ObjectiveStatus},
-    iteration_objective,
+    enums::{CycleStatus, ObjectiveStatus},
     objective::{self, ActiveModel, Column, Entity},
 };
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, RelationTrait,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::{
     cooperation_area, find, now, paging, programme_cycle, update_versioned, validate, Page,
@@ -84,17 +79,6 @@ pub async fn list<C: ConnectionTrait>(
         q = q.filter(super::contains((Entity, Column::Title), &s));
     }
     paging::page(conn, q, Column::Id, req).await
-}
-
-pub async fn for_cycle<C: ConnectionTrait>(
-    conn: &C,
-    cycle_id: i32,
-) -> Result<Vec<objective::Model>> {
-    Ok(Entity::find()
-        .filter(Column::CycleId.eq(cycle_id))
-        .order_by_asc(Column::Id)
-        .all(conn)
-        .await?)
 }
 
 fn target(value: Option<f64>) -> Result<Option<f64>> {
@@ -172,25 +156,4 @@ pub async fn update<C: ConnectionTrait>(
         am,
     )
     .await
-}
-
-/// Indicator actual: distinct officers who COMPLETED an iteration that serves the objective.
-pub async fn officers_completed<C: ConnectionTrait>(conn: &C, objective_id: i32) -> Result<u64> {
-    let n = enrollment::Entity::find()
-        .select_only()
-        .column(enrollment::Column::OfficerId)
-        .distinct()
-        .join(
-            JoinType::InnerJoin,
-            enrollment::Relation::CourseIteration.def(),
-        )
-        .join_rev(
-            JoinType::InnerJoin,
-            iteration_objective::Relation::CourseIteration.def(),
-        )
-        .filter(iteration_objective::Column::ObjectiveId.eq(objective_id))
-        .filter(enrollment::Column::Status.eq(EnrollmentStatus::Completed))
-        .count(conn)
-        .await?;
-    Ok(n)
 }

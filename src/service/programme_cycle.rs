@@ -119,19 +119,6 @@ pub async fn list<C: ConnectionTrait>(
     paging::page_sorted(conn, q, Column::Id, sort, req).await
 }
 
-/// A partner's cycles, oldest first.
-pub async fn for_partner<C: ConnectionTrait>(
-    conn: &C,
-    partner_id: i32,
-) -> Result<Vec<programme_cycle::Model>> {
-    Ok(Entity::find()
-        .filter(Column::PartnerId.eq(partner_id))
-        .order_by_asc(Column::StartDate)
-        .order_by_asc(Column::Id)
-        .all(conn)
-        .await?)
-}
-
 pub async fn active_for_partner<C: ConnectionTrait>(
     conn: &C,
     partner_id: i32,
