@@ -1,15 +1,26 @@
-//! The load harness (issue 6, first part): starts the release server on PostgreSQL with the
-//! benchmark dataset and measures, side by side in one run, each dashboard query through the
-//! service and the hand-written single SQL statement that returns the same JSON, at several
+//! The load harness (issue 6): starts the release server on PostgreSQL with the benchmark dataset
+//! and measures, side by side in one run, each dashboard query through the service and the
+//! hand-written single SQL statement that returns the same JSON (checked equal first), at several
 //! client counts: throughput, p50 and p99 latency, SQL statements per request (from the server's
-//! `extensions.statementCount`) and the server's peak memory. Every GraphQL answer is checked for
-//! errors (they come back as HTTP 200). Writes `bench/RESULTS.md`.
+//! `extensions.statementCount`) and the server's peak memory per case. Then the writes: a
+//! nomination through the service against a hand-written SQL transaction with the same checks,
+//! and a bulk CSV import through `ipcp import enrollments` against `COPY` of the same rows. Every
+//! GraphQL answer is checked for errors (they come back as HTTP 200); a rule's refusal fails the
+//! run. Writes `bench/RESULTS.md`.
 //!
 //! `bench/run` builds the release binary and runs this; see the README's "Benchmarks".
 
+mod cases;
+mod check;
+mod load;
+mod writes;
+
 use std::{
     process::{Child, Command, Stdio},
-    sync::Arc,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc, Mutex,
+    },
     time::{Duration, Instant},
 };
 
@@ -17,16 +28,23 @@ use clap::Parser;
 use sea_orm::sqlx::{self, postgres::PgPoolOptions, PgPool};
 use serde_json::{json, Value};
 
+use cases::{Bind, Case, Ids, Weight, CASES};
+use load::{drive, drive_sampled, Error, Measure, Op, OpFuture};
+
 #[derive(Parser)]
 struct Args {
-    /// PostgreSQL server (no database name): the harness (re)creates the database `ipcp_bench`.
+    /// PostgreSQL server (no database name).
     #[arg(
         long,
         env = "IPCP_BENCH_POSTGRES",
         default_value = "postgres://postgres@127.0.0.1:5432"
     )]
     postgres: String,
-    /// Dataset scale (1: 1,000,000 enrollments).
+    /// The database the harness (re)creates and loads (kept with --keep-data).
+    #[arg(long, default_value = "ipcp_bench")]
+    database: String,
+    /// Dataset scale (1: 1,000,000 enrollments). The import writes 100,000 x scale rows (at
+    /// least 1,000).
     #[arg(long, default_value_t = 1.0)]
     scale: f64,
     /// Seconds of load per measurement.
@@ -35,7 +53,7 @@ struct Args {
     /// Client counts to measure.
     #[arg(long, value_delimiter = ',', default_value = "1,8,32")]
     clients: Vec<usize>,
-    /// Reuse an already loaded `ipcp_bench` database.
+    /// Reuse an already loaded database.
     #[arg(long)]
     keep_data: bool,
     /// The release binary.
@@ -46,77 +64,54 @@ struct Args {
     out: String,
 }
 
-type Error = Box<dyn std::error::Error + Send + Sync>;
-
-struct Case {
-    name: &'static str,
-    weight: &'static str,
-    graphql: &'static str,
-    sql: &'static str,
-}
-
 const PARTNER: &str = "AAB";
-
-const CASES: &[Case] = &[
-    Case {
-        name: "partner by code with its active cycle",
-        weight: "light",
-        graphql: "query($code: String!) { partner(code: $code) { id code name activeCycle { id kind startDate endDate status } } }",
-        sql: "SELECT json_build_object('data', json_build_object('partner', json_build_object(
-                'id', p.id::text, 'code', p.code, 'name', p.name,
-                'activeCycle', (SELECT json_build_object('id', c.id::text, 'kind', c.kind, 'startDate', c.start_date,
-                                 'endDate', c.end_date, 'status', c.status)
-                                FROM programme_cycle c WHERE c.partner_id = p.id AND c.status = 'ACTIVE'))))
-              FROM partner p WHERE p.code = $1",
-    },
-    Case {
-        name: "iterations page (held, 20) with 10 enrollments each and their officers",
-        weight: "heavy",
-        graphql: "query($code: String!) { partner(code: $code) { id } courseIterations(first: 20, status: HELD) { edges { node { id startDate capacity seatsHeld
-                    enrollments(first: 10) { edges { node { status officer { rank service } } } } } } } }",
-        sql: "SELECT json_build_object('data', json_build_object(
-                'partner', (SELECT json_build_object('id', p.id::text) FROM partner p WHERE p.code = $1),
-                'courseIterations', json_build_object('edges', COALESCE((
-                  SELECT json_agg(json_build_object('node', json_build_object('id', i.id::text, 'startDate', i.start_date,
-                           'capacity', i.capacity, 'seatsHeld', i.seats_held,
-                           'enrollments', json_build_object('edges', COALESCE((
-                             SELECT json_agg(json_build_object('node', json_build_object('status', e.status,
-                                      'officer', json_build_object('rank', f.rank, 'service', f.service))) ORDER BY e.id)
-                             FROM (SELECT * FROM enrollment WHERE iteration_id = i.id ORDER BY id LIMIT 10) e
-                             JOIN officer f ON f.id = e.officer_id), '[]'::json)))) ORDER BY i.id)
-                  FROM (SELECT * FROM course_iteration WHERE status = 'HELD' ORDER BY id LIMIT 20) i), '[]'::json))))",
-    },
-    Case {
-        name: "deep: partner > cycles > objectives > iterations > 10 enrollments > officer",
-        weight: "heavy",
-        graphql: "query($code: String!) { partner(code: $code) { cycles { id objectives { title iterations { startDate
-                    enrollments(first: 10) { edges { node { status officer { rank } } } } } } } } }",
-        sql: "SELECT json_build_object('data', json_build_object('partner', json_build_object('cycles', COALESCE((
-                SELECT json_agg(json_build_object('id', c.id::text, 'objectives', COALESCE((
-                  SELECT json_agg(json_build_object('title', o.title, 'iterations', COALESCE((
-                    SELECT json_agg(json_build_object('startDate', i.start_date, 'enrollments', json_build_object('edges', COALESCE((
-                      SELECT json_agg(json_build_object('node', json_build_object('status', e.status,
-                               'officer', json_build_object('rank', f.rank))) ORDER BY e.id)
-                      FROM (SELECT * FROM enrollment WHERE iteration_id = i.id ORDER BY id LIMIT 10) e
-                      JOIN officer f ON f.id = e.officer_id), '[]'::json))) ORDER BY i.id)
-                    FROM iteration_objective io JOIN course_iteration i ON i.id = io.iteration_id
-                    WHERE io.objective_id = o.id), '[]'::json)) ORDER BY o.id)
-                  FROM objective o WHERE o.cycle_id = c.id), '[]'::json)) ORDER BY c.start_date, c.id)
-                FROM programme_cycle c WHERE c.partner_id = p.id), '[]'::json))))
-              FROM partner p WHERE p.code = $1",
-    },
-];
+const WARM_UP_SECONDS: f64 = 1.0;
 
 struct Server {
     child: Child,
-    url: String,
-    token: String,
+    api: Api,
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// The service's GraphQL endpoint with an admin token.
+#[derive(Clone)]
+pub struct Api {
+    client: reqwest::Client,
+    url: String,
+    token: String,
+}
+
+impl Api {
+    /// The answer, whatever it holds (errors included).
+    async fn post(&self, body: &Value) -> Result<Value, Error> {
+        Ok(self
+            .client
+            .post(&self.url)
+            .bearer_auth(&self.token)
+            .json(body)
+            .send()
+            .await?
+            .json()
+            .await?)
+    }
+
+    /// The answer; GraphQL errors (which come back as HTTP 200) are an error.
+    async fn call(&self, body: &Value) -> Result<Value, Error> {
+        let answer = self.post(body).await?;
+        if answer.get("errors").is_some() {
+            return Err(format!(
+                "GraphQL errors: {}",
+                check::truncate(&answer.to_string(), 2000)
+            )
+            .into());
+        }
+        Ok(answer)
     }
 }
 
@@ -128,7 +123,7 @@ fn run(cmd: &mut Command) -> Result<String, Error> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-fn start_server(args: &Args, db_url: &str) -> Result<Server, Error> {
+async fn start_server(args: &Args, db_url: &str) -> Result<Server, Error> {
     let token_out = run(Command::new(&args.binary)
         .args(["token", "create", "--role", "admin", "--name"])
         .arg(format!("bench-{}", std::process::id()))
@@ -155,150 +150,238 @@ fn start_server(args: &Args, db_url: &str) -> Result<Server, Error> {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()?;
-    Ok(Server {
+    let base = format!("http://127.0.0.1:{port}");
+    let server = Server {
         child,
-        url: format!("http://127.0.0.1:{port}"),
-        token,
+        api: Api {
+            client: reqwest::Client::new(),
+            url: format!("{base}/graphql"),
+            token,
+        },
+    };
+    for _ in 0..150 {
+        if server
+            .api
+            .client
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return Ok(server);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err("the server did not become ready in 15 s".into())
+}
+
+fn body(case: &Case, ids: &Ids) -> Value {
+    json!({ "query": case.graphql, "variables": (case.params)(ids).variables })
+}
+
+async fn sql_answer(pool: &PgPool, sql: &'static str, binds: &[Bind]) -> Result<Value, Error> {
+    let mut q = sqlx::query_scalar::<_, Value>(sql);
+    for b in binds {
+        q = match b {
+            Bind::Text(s) => q.bind(s.clone()),
+            Bind::Int(n) => q.bind(*n),
+        };
+    }
+    let answer = q.fetch_one(pool).await?;
+    if answer.is_null() {
+        return Err("the SQL twin returned no row".into());
+    }
+    Ok(answer)
+}
+
+fn graphql_op(api: &Api, body: Value) -> Op {
+    let (api, body) = (api.clone(), Arc::new(body));
+    Arc::new(move || -> OpFuture {
+        let (api, body) = (api.clone(), body.clone());
+        Box::pin(async move { api.call(&body).await.map(|_| ()) })
     })
 }
 
-/// The server's peak resident memory (VmHWM), in MiB.
-fn peak_rss_mib(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kib| kib / 1024.0)
+fn sql_op(pool: &PgPool, sql: &'static str, binds: Vec<Bind>) -> Op {
+    let (pool, binds) = (pool.clone(), Arc::new(binds));
+    Arc::new(move || -> OpFuture {
+        let (pool, binds) = (pool.clone(), binds.clone());
+        Box::pin(async move { sql_answer(&pool, sql, &binds).await.map(|_| ()) })
+    })
 }
 
-#[derive(Default, Clone, Copy)]
-struct Measure {
-    per_second: f64,
-    p50_ms: f64,
-    p99_ms: f64,
+struct Row {
+    name: &'static str,
+    weight: Option<Weight>,
+    clients: usize,
+    service_statements: i64,
+    sql_statements: String,
+    service: Measure,
+    sql: Measure,
 }
 
-fn summarise(mut latencies: Vec<Duration>, elapsed: Duration) -> Measure {
-    latencies.sort();
-    let pick = |q: f64| {
-        latencies
-            .get(((latencies.len() as f64 * q) as usize).min(latencies.len().saturating_sub(1)))
-            .map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0)
-    };
-    Measure {
-        per_second: latencies.len() as f64 / elapsed.as_secs_f64(),
-        p50_ms: pick(0.5),
-        p99_ms: pick(0.99),
-    }
+async fn lookup_ids(pool: &PgPool) -> Result<Ids, Error> {
+    let active: Option<i32> = sqlx::query_scalar(
+        "SELECT c.id FROM programme_cycle c JOIN partner p ON p.id = c.partner_id
+         WHERE p.code = $1 AND c.status = 'ACTIVE'",
+    )
+    .bind(PARTNER)
+    .fetch_optional(pool)
+    .await?;
+    Ok(Ids {
+        partner: PARTNER.to_owned(),
+        active_cycle: active
+            .ok_or_else(|| format!("partner {PARTNER} has no ACTIVE cycle in the dataset"))?,
+    })
 }
 
-async fn load_graphql(
+async fn measure_queries(
+    args: &Args,
     server: &Server,
-    case: &Case,
-    clients: usize,
-    seconds: u64,
-) -> Result<Measure, Error> {
-    let client = reqwest::Client::new();
-    let body = Arc::new(json!({ "query": case.graphql, "variables": { "code": PARTNER } }));
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..clients {
-        let (client, body, url, token) = (
-            client.clone(),
-            body.clone(),
-            server.url.clone(),
-            server.token.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            while Instant::now() < deadline {
-                let t = Instant::now();
-                let res = client
-                    .post(format!("{url}/graphql"))
-                    .bearer_auth(&token)
-                    .json(&*body)
-                    .send()
-                    .await?;
-                let answer: Value = res.json().await?;
-                if answer.get("errors").is_some() {
-                    return Err::<Vec<Duration>, Error>(format!("GraphQL errors: {answer}").into());
-                }
-                latencies.push(t.elapsed());
-            }
-            Ok(latencies)
-        }));
-    }
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await??);
-    }
-    Ok(summarise(all, started.elapsed()))
-}
-
-async fn load_sql(
     pool: &PgPool,
-    case: &Case,
-    clients: usize,
-    seconds: u64,
-) -> Result<Measure, Error> {
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..clients {
-        let pool = pool.clone();
-        let sql = case.sql;
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            while Instant::now() < deadline {
-                let t = Instant::now();
-                let answer: Value = sqlx::query_scalar(sql)
-                    .bind(PARTNER)
-                    .fetch_one(&pool)
-                    .await?;
-                if answer.is_null() {
-                    return Err::<Vec<Duration>, Error>("no row".into());
-                }
-                latencies.push(t.elapsed());
-            }
-            Ok(latencies)
-        }));
+    ids: &Ids,
+) -> Result<Vec<Row>, Error> {
+    let pid = server.child.id();
+    let seconds = args.seconds as f64;
+    let mut rows = Vec::new();
+    for case in CASES {
+        let params = (case.params)(ids);
+        let body = body(case, ids);
+        // The same answer, or no measurement.
+        let service_answer = server.api.call(&body).await?;
+        let sql = sql_answer(pool, case.sql, &params.binds).await?;
+        check::same_data(case.name, &service_answer, &sql, case.normalise)?;
+        let count = service_answer["extensions"]["statementCount"]
+            .as_i64()
+            .unwrap_or(-1);
+        eprintln!("{}: answers agree; {count} statements", case.name);
+        for &clients in &args.clients {
+            // Warm both sides, then measure them one after the other in the same run.
+            let op = graphql_op(&server.api, body.clone());
+            drive(clients, WARM_UP_SECONDS, op.clone()).await?;
+            let service = drive_sampled(pid, clients, seconds, op).await?;
+            let op = sql_op(pool, case.sql, (case.params)(ids).binds);
+            drive(clients, WARM_UP_SECONDS, op.clone()).await?;
+            let sql = drive(clients, seconds, op).await?;
+            eprintln!(
+                "{} @{clients}: service {:.0}/s p50 {:.2} ms, SQL {:.0}/s p50 {:.2} ms, RSS {:.1} MiB",
+                case.name,
+                service.per_second,
+                service.p50_ms,
+                sql.per_second,
+                sql.p50_ms,
+                service.peak_rss_mib
+            );
+            rows.push(Row {
+                name: case.name,
+                weight: Some(case.weight),
+                clients,
+                service_statements: count,
+                sql_statements: "1".into(),
+                service,
+                sql,
+            });
+        }
     }
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await??);
-    }
-    Ok(summarise(all, started.elapsed()))
+    Ok(rows)
 }
 
-async fn statements(server: &Server, case: &Case) -> Result<i64, Error> {
-    let answer: Value = reqwest::Client::new()
-        .post(format!("{}/graphql", server.url))
-        .bearer_auth(&server.token)
-        .json(&json!({ "query": case.graphql, "variables": { "code": PARTNER } }))
-        .send()
-        .await?
-        .json()
+fn nomination_ops(
+    api: &Api,
+    pool: &PgPool,
+    pairs: &writes::SharedPool,
+    done: &Arc<AtomicUsize>,
+) -> (Op, Op) {
+    let (api, p, d) = (api.clone(), pairs.clone(), done.clone());
+    let service: Op = Arc::new(move || -> OpFuture {
+        let (api, pairs, done) = (api.clone(), p.clone(), d.clone());
+        Box::pin(async move {
+            let (it, officer) = writes::take_pair(&pairs)?;
+            let answer = api.post(&writes::nomination_body(it, officer)).await?;
+            writes::check_nomination(&answer, it, officer)?;
+            done.fetch_add(1, Ordering::Relaxed);
+            Ok::<(), Error>(())
+        })
+    });
+    let (pool, p, d) = (pool.clone(), pairs.clone(), done.clone());
+    let sql: Op = Arc::new(move || -> OpFuture {
+        let (pool, pairs, done) = (pool.clone(), p.clone(), d.clone());
+        Box::pin(async move {
+            let (it, officer) = writes::take_pair(&pairs)?;
+            writes::nominate_sql(&pool, it, officer).await?;
+            done.fetch_add(1, Ordering::Relaxed);
+            Ok::<(), Error>(())
+        })
+    });
+    (service, sql)
+}
+
+async fn measure_nominations(
+    args: &Args,
+    server: &Server,
+    pool: &PgPool,
+    pairs: &writes::SharedPool,
+    since: i32,
+) -> Result<Vec<Row>, Error> {
+    let done = Arc::new(AtomicUsize::new(0));
+    // One of each first, for the statements they run.
+    let (it, officer) = writes::take_pair(pairs)?;
+    let answer = server
+        .api
+        .post(&writes::nomination_body(it, officer))
         .await?;
-    Ok(answer["extensions"]["statementCount"]
+    writes::check_nomination(&answer, it, officer)?;
+    let service_statements = answer["extensions"]["statementCount"]
         .as_i64()
-        .unwrap_or(-1))
+        .unwrap_or(-1);
+    let (it, officer) = writes::take_pair(pairs)?;
+    let (status, sql_statements) = writes::nominate_sql(pool, it, officer).await?;
+    done.fetch_add(2, Ordering::Relaxed);
+    eprintln!(
+        "nomination: service {service_statements} statements, SQL {sql_statements} ({status}), \
+         BEGIN/COMMIT not counted"
+    );
+    let (service_op, sql_op) = nomination_ops(&server.api, pool, pairs, &done);
+    let seconds = args.seconds as f64;
+    let mut rows = Vec::new();
+    for &clients in &args.clients {
+        drive(clients, WARM_UP_SECONDS, service_op.clone()).await?;
+        let service =
+            drive_sampled(server.child.id(), clients, seconds, service_op.clone()).await?;
+        drive(clients, WARM_UP_SECONDS, sql_op.clone()).await?;
+        let sql = drive(clients, seconds, sql_op.clone()).await?;
+        eprintln!(
+            "nomination @{clients}: service {:.0}/s p50 {:.2} ms, SQL {:.0}/s p50 {:.2} ms",
+            service.per_second, service.p50_ms, sql.per_second, sql.p50_ms
+        );
+        rows.push(Row {
+            name: "nomination (nominateOfficer, waitlisted)",
+            weight: None,
+            clients,
+            service_statements,
+            sql_statements: format!("{sql_statements} in a transaction"),
+            service,
+            sql,
+        });
+    }
+    writes::check_writes(pool, since, done.load(Ordering::Relaxed), "nominations").await?;
+    Ok(rows)
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let args = Args::parse();
-    let db_url = format!("{}/ipcp_bench", args.postgres);
+    let db_url = format!("{}/{}", args.postgres, args.database);
     let mut load_seconds = f64::NAN;
     if !args.keep_data {
         let admin = PgPool::connect(&format!("{}/postgres", args.postgres)).await?;
-        sqlx::query("DROP DATABASE IF EXISTS ipcp_bench WITH (FORCE)")
-            .execute(&admin)
-            .await?;
-        sqlx::query("CREATE DATABASE ipcp_bench")
+        let quoted = format!("\"{}\"", args.database.replace('"', "\"\""));
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"
+        )))
+        .execute(&admin)
+        .await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {quoted}")))
             .execute(&admin)
             .await?;
         let t = Instant::now();
@@ -309,87 +392,273 @@ async fn main() -> Result<(), Error> {
         load_seconds = t.elapsed().as_secs_f64();
         eprintln!("dataset loaded in {load_seconds:.1} s");
     }
-    let mut server = start_server(&args, &db_url)?;
-    let client = reqwest::Client::new();
-    for _ in 0..100 {
-        if client
-            .get(format!("{}/readyz", server.url))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    // Fresh statistics and visibility map (the load does not analyse; autovacuum would, at a time
+    // of its own choosing, in the middle of a measurement), and after a --keep-data run's restore.
+    let t = Instant::now();
+    let maintenance = PgPool::connect(&db_url).await?;
+    sqlx::raw_sql("VACUUM ANALYZE")
+        .execute(&maintenance)
+        .await?;
+    maintenance.close().await;
+    eprintln!("VACUUM ANALYZE in {:.1} s", t.elapsed().as_secs_f64());
+    let mut server = start_server(&args, &db_url).await?;
     let max_clients = args.clients.iter().copied().max().unwrap_or(1) as u32;
     let pool = PgPoolOptions::new()
         .max_connections(max_clients)
         .connect(&db_url)
         .await?;
+    let ids = lookup_ids(&pool).await?;
+    let since: i32 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM enrollment")
+        .fetch_one(&pool)
+        .await?;
 
-    let mut rows = Vec::new();
-    for case in CASES {
-        let count = statements(&server, case).await?;
-        for &clients in &args.clients {
-            // Warm both sides, then measure them one after the other in the same run.
-            load_graphql(&server, case, clients, 1).await?;
-            let service = load_graphql(&server, case, clients, args.seconds).await?;
-            load_sql(&pool, case, clients, 1).await?;
-            let sql = load_sql(&pool, case, clients, args.seconds).await?;
-            eprintln!(
-                "{} @{clients}: service {:.0}/s p50 {:.2} ms, SQL {:.0}/s p50 {:.2} ms",
-                case.name, service.per_second, service.p50_ms, sql.per_second, sql.p50_ms
-            );
-            rows.push((case, clients, count, service, sql));
-        }
-    }
-    let peak = peak_rss_mib(server.child.id());
+    let queries = measure_queries(&args, &server, &pool, &ids).await?;
+
+    let pairs = Arc::new(Mutex::new(writes::PairPool::load(&pool).await?));
+    let upcoming = pairs
+        .lock()
+        .map_err(|_| "pair pool poisoned")?
+        .iteration_count();
+    eprintln!("nominations into {upcoming} full upcoming iterations");
+    let nominations = measure_nominations(&args, &server, &pool, &pairs, since).await?;
+    let peak = load::lifetime_peak_rss_mib(server.child.id());
     let _ = server.child.kill();
+    let _ = server.child.wait();
 
+    // The import last: COPY of the same rows first (rolled back), then the import.
+    let import_rows = ((100_000.0 * args.scale).round() as usize).max(1_000);
+    let (import_pairs, partner_of) = {
+        let mut pool = pairs.lock().map_err(|_| "pair pool poisoned")?;
+        let mut taken = Vec::with_capacity(import_rows);
+        for _ in 0..import_rows {
+            taken.push(pool.take().ok_or_else(|| {
+                format!(
+                    "only {} valid (officer, iteration) pairs are left for the {import_rows}-row import \
+                     ({upcoming} full upcoming iterations): use a larger --scale",
+                    taken.len()
+                )
+            })?);
+        }
+        (taken, std::mem::take(&mut pool.partner_of))
+    };
+    let before_import: i32 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM enrollment")
+        .fetch_one(&pool)
+        .await?;
+    let import =
+        writes::bulk_import(&args.binary, &db_url, &pool, &import_pairs, &partner_of).await?;
+    writes::check_writes(&pool, before_import, import.rows, "import").await?;
+    eprintln!(
+        "import of {} rows in {} batches: {:.1} s ({:.0} rows/s)",
+        import.rows,
+        import.batches,
+        import.import_seconds,
+        import.rows as f64 / import.import_seconds
+    );
+    let deleted = writes::restore(&pool, since).await?;
+    sqlx::raw_sql("VACUUM ANALYZE enrollment, course_iteration")
+        .execute(&pool)
+        .await?;
+    eprintln!("restored the dataset: {deleted} enrollments written by the harness deleted");
+
+    let md = report(&args, load_seconds, &queries, &nominations, &import, peak);
+    std::fs::write(&args.out, md)?;
+    eprintln!("wrote {}", args.out);
+    Ok(())
+}
+
+fn ratio(a: f64, b: f64) -> f64 {
+    a / b
+}
+
+fn yes(met: bool) -> &'static str {
+    if met {
+        "met"
+    } else {
+        "**missed**"
+    }
+}
+
+fn mib(x: f64) -> String {
+    if x.is_nan() {
+        "-".into()
+    } else {
+        format!("{x:.1}")
+    }
+}
+
+fn table(md: &mut String, rows: &[Row], what: &str) {
+    md.push_str(&format!("| {what} | kind | clients | SQL statements per request (service / SQL) | service req/s | SQL req/s | ratio service / SQL | service p50 ms | SQL p50 ms | p50 ratio | service p99 ms | SQL p99 ms | server peak RSS MiB |\n"));
+    md.push_str("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    for r in rows {
+        let (s, q) = (&r.service, &r.sql);
+        md.push_str(&format!(
+            "| {} | {} | {} | {} / {} | {:.0} | {:.0} | {:.0}% | {:.2} | {:.2} | {:.2}x | {:.2} | {:.2} | {} |\n",
+            r.name,
+            r.weight.map_or("write", Weight::name),
+            r.clients,
+            r.service_statements,
+            r.sql_statements,
+            s.per_second,
+            q.per_second,
+            100.0 * ratio(s.per_second, q.per_second),
+            s.p50_ms,
+            q.p50_ms,
+            ratio(s.p50_ms, q.p50_ms),
+            s.p99_ms,
+            q.p99_ms,
+            mib(s.peak_rss_mib),
+        ));
+    }
+}
+
+fn report(
+    args: &Args,
+    load_seconds: f64,
+    queries: &[Row],
+    nominations: &[Row],
+    import: &writes::ImportFigures,
+    peak: f64,
+) -> String {
     let mut md = String::new();
     md.push_str("# Benchmark results\n\nRegenerated by `bench/run` (do not edit by hand).\n\n");
     md.push_str(&format!(
-        "Machine: {} cores, `{}`. Dataset: `ipcp seed bench --scale {}`{}. Each figure is a {} s run after a 1 s warm-up; \
+        "Machine: {} cores, `{}`. Command: `{}`. Dataset: `ipcp seed bench --scale {}`{}. Each figure is a {} s run after a {WARM_UP_SECONDS} s warm-up; \
          the service and its SQL twin run one after the other in the same run, on the same database.\n\n",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         run(Command::new("uname").arg("-srm")).unwrap_or_default().trim(),
+        std::env::args().skip(1).fold("bench/run".to_owned(), |acc, a| format!("{acc} {a}")),
         args.scale,
         if load_seconds.is_nan() { String::new() } else { format!(" (loaded in {load_seconds:.1} s)") },
         args.seconds,
     ));
-    md.push_str("| query | kind | clients | SQL statements per request | service req/s | SQL req/s | ratio service / SQL | service p50 ms | SQL p50 ms | p50 ratio | service p99 ms | SQL p99 ms |\n");
+    md.push_str("## Queries\n\n");
+    table(&mut md, queries, "query");
     md.push_str(
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
+        "\nBefore a query is measured, the service's answer and its SQL twin's are fetched once and \
+         their `data` compared as JSON values (numbers as floats, keys in any order; the partner \
+         overview's timeline put in one total order, as the service orders it by date and kind only); \
+         the harness stops on any difference. The cycle report's selection is every figure of the \
+         report, current and previous cycle, without the translated labels.\n\n",
     );
-    for (case, clients, count, s, q) in &rows {
-        md.push_str(&format!(
-            "| {} | {} | {} | {} | {:.0} | {:.0} | {:.0}% | {:.2} | {:.2} | {:.2}x | {:.2} | {:.2} |\n",
-            case.name,
-            case.weight,
-            clients,
-            count,
-            s.per_second,
-            q.per_second,
-            100.0 * s.per_second / q.per_second,
-            s.p50_ms,
-            q.p50_ms,
-            s.p50_ms / q.p50_ms,
-            s.p99_ms,
-            q.p99_ms
-        ));
-    }
+    md.push_str("## Writes\n\n");
+    table(&mut md, nominations, "write");
     md.push_str(&format!(
-        "\nServer peak resident memory (VmHWM) over the whole run, up to {max_clients} clients: {peak:.1} MiB.\n\n\
-         What the figures mean: *req/s* is completed requests per second over all clients; *ratio service / SQL* \
-         compares the service's throughput with the single hand-written statement that returns the same JSON \
-         (the database's own limit for that answer); *p50 ratio* is the service's median latency over the SQL's. \
-         *SQL statements per request* is what the server ran for one request (`extensions.statementCount`): it \
-         depends on the query's depth, not on its row count. The load generator, the server and PostgreSQL share \
-         the machine's cores.\n\nNot measured yet: the cycle report, the partner overview, writes (a nomination, a \
-         100,000-row bulk import against COPY).\n"
+        "\nEach nomination names a fresh (officer, iteration) pair that no rule refuses: upcoming full \
+         iterations, officers with no live enrollment there and no seat in an overlapping iteration; \
+         the service and the SQL twin never share a pair, and any refusal fails the run. The dataset's \
+         upcoming iterations are full, so every nomination is waitlisted. The SQL twin is one transaction \
+         with the service's checks in its lock order (lock the iteration, lock the officer, no live \
+         enrollment, no overlapping seat, a seat under capacity and quota or the end of the waitlist, \
+         insert). After the runs the harness checks that every successful request wrote one enrollment \
+         and that every touched iteration's `seats_held` matches its seat holders.\n\n\
+         **Bulk import**: {} rows (`NOMINATE`, valid rows only) through `ipcp import enrollments` \
+         (the release binary, {} batch{} of at most 10,000 rows, `all-or-nothing`, timed end to end): \
+         {:.2} s, **{:.0} rows/s**. `COPY enrollment (...) FROM STDIN` of the same rows (same iterations, \
+         officers, status and waitlist positions) into the real table with its indexes and constraints, \
+         in a transaction then rolled back: {:.2} s, **{:.0} rows/s**. Import / COPY: **{:.1}%**. After \
+         the import the harness checks the rows and the seat counters, then deletes every enrollment it \
+         wrote so the database is as the dataset left it.\n\n",
+        import.rows,
+        import.batches,
+        if import.batches == 1 { "" } else { "es" },
+        import.import_seconds,
+        import.rows as f64 / import.import_seconds,
+        import.copy_seconds,
+        import.rows as f64 / import.copy_seconds,
+        100.0 * import.copy_seconds / import.import_seconds,
     ));
-    std::fs::write(&args.out, md)?;
-    eprintln!("wrote {}", args.out);
-    Ok(())
+    md.push_str(&targets(args, queries, import, peak));
+    md.push_str(&format!(
+        "\n## What the figures mean\n\n*req/s* is completed requests per second over all clients; *ratio \
+         service / SQL* compares the service's throughput with the single hand-written statement that \
+         returns the same JSON (the database's own limit for that answer); *p50 ratio* is the service's \
+         median latency over the SQL's. *SQL statements per request* is what the server ran for one \
+         request (`extensions.statementCount`, BEGIN/COMMIT not counted): it depends on the query's \
+         depth, not on its row count. *Server peak RSS* is the highest VmRSS sampled every 50 ms while \
+         that row's service load ran (memory the allocator keeps after a case shows in the next ones); \
+         the server's peak over the whole run (VmHWM) was {peak:.1} MiB. The load generator, the server \
+         and PostgreSQL share the machine's cores.\n"
+    ));
+    md
+}
+
+fn targets(args: &Args, queries: &[Row], import: &writes::ImportFigures, peak: f64) -> String {
+    let mut md =
+        String::from("## Targets (issue 6)\n\n| target | measured | |\n| --- | --- | --- |\n");
+    let mut line = |target: String, measured: String, met: bool| {
+        md.push_str(&format!("| {target} | {measured} | {} |\n", yes(met)));
+    };
+    for r in queries.iter().filter(|r| r.clients == 8 || r.clients == 32) {
+        let Some(w) = r.weight else { continue };
+        let share = ratio(r.service.per_second, r.sql.per_second);
+        line(
+            format!(
+                "{}: throughput at {} clients ≥ {:.0}% of SQL ({})",
+                r.name,
+                r.clients,
+                100.0 * w.throughput_target(),
+                w.name()
+            ),
+            format!("{:.0}%", 100.0 * share),
+            share >= w.throughput_target(),
+        );
+    }
+    for r in queries.iter().filter(|r| r.clients == 1) {
+        let p50 = ratio(r.service.p50_ms, r.sql.p50_ms);
+        line(
+            format!("{}: p50 at 1 client ≤ 1.5x SQL", r.name),
+            format!("{p50:.2}x"),
+            p50 <= 1.5,
+        );
+    }
+    let scale_note = if args.scale == 1.0 {
+        String::new()
+    } else {
+        format!(" (measured at scale {}, not 1)", args.scale)
+    };
+    if let Some(r) = queries
+        .iter()
+        .find(|r| r.clients == 1 && r.name.starts_with("cycle report"))
+    {
+        let p50 = ratio(r.service.p50_ms, r.sql.p50_ms);
+        line(
+            format!("cycle report on the scale-1 dataset, 1 client: p50 ≤ 1.3x SQL{scale_note}"),
+            format!("{p50:.2}x"),
+            p50 <= 1.3,
+        );
+        line(
+            format!("cycle report on the scale-1 dataset, 1 client: p50 < 100 ms{scale_note}"),
+            format!("{:.1} ms", r.service.p50_ms),
+            r.service.p50_ms < 100.0,
+        );
+    }
+    let share = import.copy_seconds / import.import_seconds;
+    line(
+        "bulk import ≥ 30% of COPY's rate, every rule checked".into(),
+        format!("{:.1}%", 100.0 * share),
+        share >= 0.3,
+    );
+    let max_clients = queries.iter().map(|r| r.clients).max().unwrap_or(0);
+    let rss = queries
+        .iter()
+        .filter(|r| r.clients == max_clients)
+        .map(|r| r.service.peak_rss_mib)
+        .fold(f64::NAN, f64::max);
+    let mb = rss * 1024.0 * 1024.0 / 1e6;
+    line(
+        format!(
+            "server peak RSS under the 32-client load < 40 MB{}",
+            if max_clients == 32 {
+                String::new()
+            } else {
+                format!(" (measured at {max_clients} clients)")
+            }
+        ),
+        format!("{mb:.1} MB ({rss:.1} MiB; whole run {peak:.1} MiB)"),
+        mb < 40.0,
+    );
+    md.push_str(
+        "\nStatements per request (no N+1): see the tables; each query's count is fixed by its depth.\n",
+    );
+    md
 }

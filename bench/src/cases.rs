@@ -1,0 +1,314 @@
+//! The dashboard queries and their SQL twins: for each, the GraphQL query the dashboard sends and
+//! ONE hand-written SQL statement that returns the same JSON (`{"data": ...}`), checked equal
+//! before each case is measured.
+
+use serde_json::{json, Value};
+
+/// What a case needs from the dataset, looked up once over SQL at start-up.
+pub struct Ids {
+    pub partner: String,
+    /// The ACTIVE cycle of `partner`.
+    pub active_cycle: i32,
+}
+
+pub enum Bind {
+    Text(String),
+    Int(i32),
+}
+
+/// GraphQL variables and the SQL twin's binds ($1, $2, ... in order).
+pub struct Params {
+    pub variables: Value,
+    pub binds: Vec<Bind>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Weight {
+    Light,
+    Heavy,
+}
+
+impl Weight {
+    pub fn name(self) -> &'static str {
+        match self {
+            Weight::Light => "light",
+            Weight::Heavy => "heavy",
+        }
+    }
+
+    /// Issue 6: the service's throughput at 8 and 32 clients, as a share of the SQL's.
+    pub fn throughput_target(self) -> f64 {
+        match self {
+            Weight::Light => 0.5,
+            Weight::Heavy => 0.9,
+        }
+    }
+}
+
+pub struct Case {
+    pub name: &'static str,
+    pub weight: Weight,
+    pub graphql: &'static str,
+    pub sql: &'static str,
+    pub params: fn(&Ids) -> Params,
+    /// Applied to both answers before they are compared.
+    pub normalise: Option<fn(&mut Value)>,
+}
+
+fn by_partner_code(ids: &Ids) -> Params {
+    Params {
+        variables: json!({ "code": ids.partner }),
+        binds: vec![Bind::Text(ids.partner.clone())],
+    }
+}
+
+fn by_active_cycle(ids: &Ids) -> Params {
+    Params {
+        variables: json!({ "cycleId": ids.active_cycle.to_string() }),
+        binds: vec![Bind::Int(ids.active_cycle)],
+    }
+}
+
+/// The service orders a timeline by (start date, kind) only: items tied on both may come in either
+/// order, so both answers' timelines are put in one total order before they are compared.
+fn sort_timeline(data: &mut Value) {
+    if let Some(Value::Array(items)) = data.pointer_mut("/partnerOverview/timeline") {
+        items.sort_by_key(|item| {
+            (
+                item["startDate"].to_string(),
+                item["kind"].to_string(),
+                item.to_string(),
+            )
+        });
+    }
+}
+
+/// Statuses holding a seat, as the service counts them.
+macro_rules! holding {
+    () => {
+        "('CONFIRMED', 'ATTENDED', 'COMPLETED', 'FAILED')"
+    };
+}
+
+/// Officers trained in a cycle (`k`) grouped by one column of its enrollments (`w`).
+macro_rules! trained_by {
+    ($column:literal) => {
+        concat!(
+            "(SELECT COALESCE(json_agg(json_build_object('code', g.code, 'count', g.n) ORDER BY g.code), '[]')
+               FROM (SELECT w.", $column, " AS code, COUNT(DISTINCT w.officer_id) AS n FROM w
+                     WHERE w.which = k.which AND w.status = 'COMPLETED' GROUP BY w.", $column, ") g)"
+        )
+    };
+}
+
+pub const CYCLE_REPORT_GRAPHQL: &str = "query($cycleId: ID!) { cycleReport(cycleId: $cycleId) {
+    cycle { ...C } figures { ...F } previousCycle { ...C } previous { ...F } } }
+  fragment C on ReportCycle { id partnerCode partnerName kind status startDate endDate }
+  fragment F on CycleFigures {
+    objectivesByStatus { areaCode status count }
+    objectiveIndicators { objectiveId title areaCode status target actual }
+    topics { topic iterations heldIterations seatsHeld capacity fillRate partnerSeatsHeld }
+    officersTrained
+    officersTrainedByTopic { code count } officersTrainedByService { code count } officersTrainedByRank { code count }
+    funnel { code count }
+    seatsHeld completed noShow withdrawnAfterConfirmation confirmedPlaces completionRate noShowRate withdrawalRate
+    activitiesByArea { areaCode count } }";
+
+/// The cycle report in one statement: the cycle and the one it is compared with (the cycle it
+/// renews, else the partner's preceding non-draft cycle); the enrollments each counts (its
+/// partner's, in iterations within its dates) read once into `w`; then every figure of each, by
+/// the same rules as `src/service/report.rs`.
+pub const CYCLE_REPORT_SQL: &str = concat!(
+    "WITH cur AS (
+       SELECT c.id, c.partner_id, p.code AS partner_code, p.name AS partner_name, c.kind, c.status,
+              c.start_date, c.end_date, c.renews_cycle_id
+       FROM programme_cycle c JOIN partner p ON p.id = c.partner_id WHERE c.id = $1),
+     prev AS (
+       SELECT c.id, c.partner_id, p.code AS partner_code, p.name AS partner_name, c.kind, c.status,
+              c.start_date, c.end_date, c.renews_cycle_id
+       FROM programme_cycle c JOIN partner p ON p.id = c.partner_id
+       WHERE c.id = (SELECT COALESCE(cur.renews_cycle_id,
+                       (SELECT x.id FROM programme_cycle x WHERE x.partner_id = cur.partner_id
+                          AND x.start_date < cur.start_date AND x.id <> cur.id AND x.status <> 'DRAFT'
+                        ORDER BY x.start_date DESC, x.id DESC LIMIT 1)) FROM cur)),
+     k AS (SELECT 0 AS which, * FROM cur UNION ALL SELECT 1, * FROM prev),
+     w AS MATERIALIZED (
+       SELECT k.which, e.iteration_id, e.officer_id, e.status, e.confirmed_at, c.topic, f.service, f.rank
+       FROM k JOIN enrollment e ON e.partner_id = k.partner_id
+       JOIN course_iteration i ON i.id = e.iteration_id
+       JOIN course c ON c.id = i.course_id
+       JOIN officer f ON f.id = e.officer_id
+       WHERE i.start_date >= k.start_date AND i.end_date <= k.end_date),
+     fig AS (
+       SELECT k.which, json_build_object(
+         'objectivesByStatus', (SELECT COALESCE(json_agg(json_build_object('areaCode', g.code, 'status', g.status,
+                                   'count', g.n) ORDER BY g.code, g.status), '[]')
+            FROM (SELECT a.code, o.status, COUNT(*) AS n FROM objective o JOIN cooperation_area a ON a.id = o.area_id
+                  WHERE o.cycle_id = k.id GROUP BY a.code, o.status) g),
+         'objectiveIndicators', (SELECT COALESCE(json_agg(json_build_object('objectiveId', g.id::text, 'title', g.title,
+                                   'areaCode', g.code, 'status', g.status, 'target', g.target, 'actual', g.n)
+                                   ORDER BY g.code, g.id), '[]')
+            FROM (SELECT o.id, o.title, a.code, o.status, o.target,
+                         (SELECT COUNT(DISTINCT w.officer_id) FROM iteration_objective io
+                          JOIN w ON w.iteration_id = io.iteration_id
+                          WHERE io.objective_id = o.id AND w.which = k.which AND w.status = 'COMPLETED') AS n
+                  FROM objective o JOIN cooperation_area a ON a.id = o.area_id WHERE o.cycle_id = k.id) g),
+         'topics', (SELECT COALESCE(json_agg(json_build_object('topic', t.topic, 'iterations', t.n,
+                       'heldIterations', t.held, 'seatsHeld', t.seats, 'capacity', t.cap,
+                       'fillRate', CASE WHEN t.cap > 0 THEN t.seats::float8 / t.cap ELSE 0 END,
+                       'partnerSeatsHeld', COALESCE(ps.n, 0)) ORDER BY t.topic), '[]')
+            FROM (SELECT c.topic, COUNT(*) AS n, COUNT(*) FILTER (WHERE i.status = 'HELD') AS held,
+                         COALESCE(SUM(i.seats_held) FILTER (WHERE i.status = 'HELD'), 0) AS seats,
+                         COALESCE(SUM(i.capacity) FILTER (WHERE i.status = 'HELD'), 0) AS cap
+                  FROM course_iteration i JOIN course c ON c.id = i.course_id
+                  WHERE i.start_date >= k.start_date AND i.end_date <= k.end_date AND (
+                    i.id IN (SELECT w.iteration_id FROM w WHERE w.which = k.which)
+                    OR EXISTS (SELECT 1 FROM iteration_objective io JOIN objective o ON o.id = io.objective_id
+                               WHERE io.iteration_id = i.id AND o.cycle_id = k.id))
+                  GROUP BY c.topic) t
+            LEFT JOIN (SELECT w.topic, COUNT(*) AS n FROM w
+                       WHERE w.which = k.which AND w.status IN ", holding!(), " GROUP BY w.topic) ps
+              ON ps.topic = t.topic),
+         'officersTrained', (SELECT COUNT(DISTINCT w.officer_id) FROM w
+                             WHERE w.which = k.which AND w.status = 'COMPLETED'),
+         'officersTrainedByTopic', ", trained_by!("topic"), ",
+         'officersTrainedByService', ", trained_by!("service"), ",
+         'officersTrainedByRank', ", trained_by!("rank"), ",
+         'funnel', st.funnel,
+         'seatsHeld', st.seats_held,
+         'completed', st.completed,
+         'noShow', st.no_show,
+         'withdrawnAfterConfirmation', st.wac,
+         'confirmedPlaces', st.seats_held + st.no_show + st.wac,
+         'completionRate', CASE WHEN st.seats_held + st.no_show + st.wac > 0
+                           THEN st.completed::float8 / (st.seats_held + st.no_show + st.wac) ELSE 0 END,
+         'noShowRate', CASE WHEN st.seats_held + st.no_show + st.wac > 0
+                       THEN st.no_show::float8 / (st.seats_held + st.no_show + st.wac) ELSE 0 END,
+         'withdrawalRate', CASE WHEN st.seats_held + st.no_show + st.wac > 0
+                           THEN st.wac::float8 / (st.seats_held + st.no_show + st.wac) ELSE 0 END,
+         'activitiesByArea', (SELECT COALESCE(json_agg(json_build_object('areaCode', g.code, 'count', g.n)
+                                 ORDER BY g.code), '[]')
+            FROM (SELECT a.code, COUNT(*) AS n FROM activity x JOIN cooperation_area a ON a.id = x.area_id
+                  WHERE x.cycle_id = k.id GROUP BY a.code) g)) AS f
+       FROM k CROSS JOIN LATERAL (
+         SELECT json_agg(json_build_object('code', s.code, 'count', COALESCE(g.n, 0)) ORDER BY s.ord) AS funnel,
+                COALESCE(SUM(g.n) FILTER (WHERE s.code IN ", holding!(), "), 0)::bigint AS seats_held,
+                COALESCE(SUM(g.n) FILTER (WHERE s.code = 'COMPLETED'), 0)::bigint AS completed,
+                COALESCE(SUM(g.n) FILTER (WHERE s.code = 'NO_SHOW'), 0)::bigint AS no_show,
+                COALESCE(SUM(g.nc) FILTER (WHERE s.code = 'WITHDRAWN'), 0)::bigint AS wac
+         FROM unnest(ARRAY['NOMINATED', 'WAITLISTED', 'DECLINED', 'CONFIRMED', 'WITHDRAWN', 'ATTENDED',
+                           'NO_SHOW', 'COMPLETED', 'FAILED', 'CANCELLED']) WITH ORDINALITY s(code, ord)
+         LEFT JOIN (SELECT w.status, COUNT(*) AS n, COUNT(w.confirmed_at) AS nc FROM w
+                    WHERE w.which = k.which GROUP BY w.status) g ON g.status = s.code) st)
+     SELECT json_build_object('data', json_build_object('cycleReport', json_build_object(
+       'cycle', (SELECT json_build_object('id', id::text, 'partnerCode', partner_code, 'partnerName', partner_name,
+                   'kind', kind, 'status', status, 'startDate', start_date, 'endDate', end_date) FROM cur),
+       'figures', (SELECT f FROM fig WHERE which = 0),
+       'previousCycle', (SELECT json_build_object('id', id::text, 'partnerCode', partner_code,
+                   'partnerName', partner_name, 'kind', kind, 'status', status, 'startDate', start_date,
+                   'endDate', end_date) FROM prev),
+       'previous', (SELECT f FROM fig WHERE which = 1))))"
+);
+
+pub const PARTNER_OVERVIEW_GRAPHQL: &str =
+    "query($code: String!) { partnerOverview(code: $code) { code name
+    activeCycle { id partnerCode kind status startDate endDate } renewalDueOn daysUntilRenewal
+    timeline { kind startDate endDate code text cycleId } } }";
+
+/// The overview in one statement; a cycle's `text` is its status in English, as the service labels it.
+pub const PARTNER_OVERVIEW_SQL: &str = "SELECT json_build_object('data', json_build_object('partnerOverview', json_build_object(
+    'code', p.code, 'name', p.name,
+    'activeCycle', CASE WHEN a.id IS NOT NULL THEN json_build_object('id', a.id::text, 'partnerCode', p.code,
+                     'kind', a.kind, 'status', a.status, 'startDate', a.start_date, 'endDate', a.end_date) END,
+    'renewalDueOn', a.end_date + 1,
+    'daysUntilRenewal', (a.end_date + 1) - (now() AT TIME ZONE 'UTC')::date,
+    'timeline', COALESCE((
+      SELECT json_agg(json_build_object('kind', t.kind, 'startDate', t.first_day, 'endDate', t.last_day,
+               'code', t.code, 'text', t.text, 'cycleId', t.cycle_id::text) ORDER BY t.first_day, t.kind)
+      FROM (SELECT 'MILESTONE' AS kind, m.occurred_on AS first_day, m.occurred_on AS last_day, m.framework AS code,
+                   m.description AS text, NULL::int AS cycle_id
+            FROM partnership_milestone m WHERE m.partner_id = p.id
+            UNION ALL
+            SELECT 'CYCLE', c.start_date, c.end_date, c.kind,
+                   CASE c.status WHEN 'DRAFT' THEN 'Draft' WHEN 'APPROVED' THEN 'Approved' WHEN 'ACTIVE' THEN 'Active'
+                                 WHEN 'CLOSED' THEN 'Closed' WHEN 'SUPERSEDED' THEN 'Superseded' ELSE c.status END,
+                   c.id
+            FROM programme_cycle c WHERE c.partner_id = p.id
+            UNION ALL
+            SELECT 'ACTIVITY', x.start_date, x.end_date, x.kind, x.title, x.cycle_id
+            FROM activity x JOIN programme_cycle c ON c.id = x.cycle_id WHERE c.partner_id = p.id) t), '[]'))))
+  FROM partner p
+  LEFT JOIN LATERAL (SELECT c.* FROM programme_cycle c WHERE c.partner_id = p.id AND c.status = 'ACTIVE') a ON true
+  WHERE p.code = $1";
+
+pub const CASES: &[Case] = &[
+    Case {
+        name: "partner by code with its active cycle",
+        weight: Weight::Light,
+        graphql: "query($code: String!) { partner(code: $code) { id code name activeCycle { id kind startDate endDate status } } }",
+        sql: "SELECT json_build_object('data', json_build_object('partner', json_build_object(
+                'id', p.id::text, 'code', p.code, 'name', p.name,
+                'activeCycle', (SELECT json_build_object('id', c.id::text, 'kind', c.kind, 'startDate', c.start_date,
+                                 'endDate', c.end_date, 'status', c.status)
+                                FROM programme_cycle c WHERE c.partner_id = p.id AND c.status = 'ACTIVE'))))
+              FROM partner p WHERE p.code = $1",
+        params: by_partner_code,
+        normalise: None,
+    },
+    Case {
+        name: "cycle report (active cycle and the previous one, every figure)",
+        weight: Weight::Heavy,
+        graphql: CYCLE_REPORT_GRAPHQL,
+        sql: CYCLE_REPORT_SQL,
+        params: by_active_cycle,
+        normalise: None,
+    },
+    Case {
+        name: "partner overview (timeline, days until renewal)",
+        weight: Weight::Light,
+        graphql: PARTNER_OVERVIEW_GRAPHQL,
+        sql: PARTNER_OVERVIEW_SQL,
+        params: by_partner_code,
+        normalise: Some(sort_timeline),
+    },
+    Case {
+        name: "iterations page (held, 20) with 10 enrollments each and their officers",
+        weight: Weight::Heavy,
+        graphql: "query($code: String!) { partner(code: $code) { id } courseIterations(first: 20, status: HELD) { edges { node { id startDate capacity seatsHeld
+                    enrollments(first: 10) { edges { node { status officer { rank service } } } } } } } }",
+        sql: "SELECT json_build_object('data', json_build_object(
+                'partner', (SELECT json_build_object('id', p.id::text) FROM partner p WHERE p.code = $1),
+                'courseIterations', json_build_object('edges', COALESCE((
+                  SELECT json_agg(json_build_object('node', json_build_object('id', i.id::text, 'startDate', i.start_date,
+                           'capacity', i.capacity, 'seatsHeld', i.seats_held,
+                           'enrollments', json_build_object('edges', COALESCE((
+                             SELECT json_agg(json_build_object('node', json_build_object('status', e.status,
+                                      'officer', json_build_object('rank', f.rank, 'service', f.service))) ORDER BY e.id)
+                             FROM (SELECT * FROM enrollment WHERE iteration_id = i.id ORDER BY id LIMIT 10) e
+                             JOIN officer f ON f.id = e.officer_id), '[]'::json)))) ORDER BY i.id)
+                  FROM (SELECT * FROM course_iteration WHERE status = 'HELD' ORDER BY id LIMIT 20) i), '[]'::json))))",
+        params: by_partner_code,
+        normalise: None,
+    },
+    Case {
+        name: "deep: partner > cycles > objectives > iterations > 10 enrollments > officer",
+        weight: Weight::Heavy,
+        graphql: "query($code: String!) { partner(code: $code) { cycles { id objectives { title iterations { startDate
+                    enrollments(first: 10) { edges { node { status officer { rank } } } } } } } } }",
+        sql: "SELECT json_build_object('data', json_build_object('partner', json_build_object('cycles', COALESCE((
+                SELECT json_agg(json_build_object('id', c.id::text, 'objectives', COALESCE((
+                  SELECT json_agg(json_build_object('title', o.title, 'iterations', COALESCE((
+                    SELECT json_agg(json_build_object('startDate', i.start_date, 'enrollments', json_build_object('edges', COALESCE((
+                      SELECT json_agg(json_build_object('node', json_build_object('status', e.status,
+                               'officer', json_build_object('rank', f.rank))) ORDER BY e.id)
+                      FROM (SELECT * FROM enrollment WHERE iteration_id = i.id ORDER BY id LIMIT 10) e
+                      JOIN officer f ON f.id = e.officer_id), '[]'::json))) ORDER BY i.id)
+                    FROM iteration_objective io JOIN course_iteration i ON i.id = io.iteration_id
+                    WHERE io.objective_id = o.id), '[]'::json)) ORDER BY o.id)
+                  FROM objective o WHERE o.cycle_id = c.id), '[]'::json)) ORDER BY c.start_date, c.id)
+                FROM programme_cycle c WHERE c.partner_id = p.id), '[]'::json))))
+              FROM partner p WHERE p.code = $1",
+        params: by_partner_code,
+        normalise: None,
+    },
+];
