@@ -412,16 +412,28 @@ async fn main() -> Result<(), Error> {
         .fetch_one(&pool)
         .await?;
 
+    // The writes' pairs first: a dataset with nothing to nominate into fails before the queries.
+    let pool_of_pairs = writes::PairPool::load(&pool).await?;
+    let upcoming = pool_of_pairs.iteration_count();
+    if upcoming == 0 {
+        return Err(format!(
+            "the dataset has no full upcoming iteration to nominate into ({}): the writes cannot be measured",
+            pool_of_pairs.calendar_note()
+        )
+        .into());
+    }
+    let pairs = Arc::new(Mutex::new(pool_of_pairs));
+
     let queries = measure_queries(&args, &server, &pool, &ids).await?;
 
-    let pairs = Arc::new(Mutex::new(writes::PairPool::load(&pool).await?));
-    let upcoming = pairs
-        .lock()
-        .map_err(|_| "pair pool poisoned")?
-        .iteration_count();
     eprintln!("nominations into {upcoming} full upcoming iterations");
     let nominations = measure_nominations(&args, &server, &pool, &pairs, since).await?;
-    let peak = load::lifetime_peak_rss_mib(server.child.id());
+    // VmHWM can lag the sampled VmRSS by a few pages: the larger of the two.
+    let peak = nominations
+        .iter()
+        .chain(&queries)
+        .map(|r| r.service.peak_rss_mib)
+        .fold(load::lifetime_peak_rss_mib(server.child.id()), f64::max);
     let _ = server.child.kill();
     let _ = server.child.wait();
 
@@ -441,24 +453,30 @@ async fn main() -> Result<(), Error> {
         }
         (taken, std::mem::take(&mut pool.partner_of))
     };
-    let before_import: i32 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM enrollment")
-        .fetch_one(&pool)
-        .await?;
-    let import =
-        writes::bulk_import(&args.binary, &db_url, &pool, &import_pairs, &partner_of).await?;
-    writes::check_writes(&pool, before_import, import.rows, "import").await?;
-    eprintln!(
-        "import of {} rows in {} batches: {:.1} s ({:.0} rows/s)",
-        import.rows,
-        import.batches,
-        import.import_seconds,
-        import.rows as f64 / import.import_seconds
-    );
+    let imported = async {
+        let before_import: i32 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM enrollment")
+            .fetch_one(&pool)
+            .await?;
+        let import =
+            writes::bulk_import(&args.binary, &db_url, &pool, &import_pairs, &partner_of).await?;
+        writes::check_writes(&pool, before_import, import.rows, "import").await?;
+        eprintln!(
+            "import of {} rows in {} batches: {:.1} s ({:.0} rows/s)",
+            import.rows,
+            import.batches,
+            import.import_seconds,
+            import.rows as f64 / import.import_seconds
+        );
+        Ok::<_, Error>(import)
+    }
+    .await;
+    // Whatever happened, the enrollments the harness wrote go.
     let deleted = writes::restore(&pool, since).await?;
     sqlx::raw_sql("VACUUM ANALYZE enrollment, course_iteration")
         .execute(&pool)
         .await?;
     eprintln!("restored the dataset: {deleted} enrollments written by the harness deleted");
+    let import = imported?;
 
     let md = report(&args, load_seconds, &queries, &nominations, &import, peak);
     std::fs::write(&args.out, md)?;

@@ -48,6 +48,8 @@ pub struct PairPool {
     /// Seats each officer holds in iterations near the upcoming ones: (iteration, first, last).
     seats: HashMap<i32, Vec<(i32, i32, i32)>>,
     pub handed_out: usize,
+    /// Today and the dataset's last iteration start, to explain an empty pool.
+    calendar: (String, String),
 }
 
 impl PairPool {
@@ -60,6 +62,11 @@ impl PairPool {
              ORDER BY i.id",
         )
         .fetch_all(pool)
+        .await?;
+        let (today, last_start): (String, Option<String>) = sqlx::query_as(
+            "SELECT (now() AT TIME ZONE 'UTC')::date::text, MAX(start_date)::text FROM course_iteration",
+        )
+        .fetch_one(pool)
         .await?;
         let iterations: Vec<Upcoming> = rows
             .into_iter()
@@ -102,7 +109,15 @@ impl PairPool {
             taken,
             seats,
             handed_out: 0,
+            calendar: (today, last_start.unwrap_or_default()),
         })
+    }
+
+    pub fn calendar_note(&self) -> String {
+        format!(
+            "today is {}, its last iteration starts on {}",
+            self.calendar.0, self.calendar.1
+        )
     }
 
     pub fn iteration_count(&self) -> usize {
@@ -144,9 +159,10 @@ pub fn take_pair(pairs: &SharedPool) -> Result<(i32, i32), Error> {
     let n = pool.iteration_count();
     pool.take().ok_or_else(|| {
         format!(
-            "out of valid (officer, iteration) pairs after {} (the dataset has {n} full upcoming iterations): \
-             use a larger --scale or fewer --seconds",
-            pool.handed_out
+            "out of valid (officer, iteration) pairs after {} (the dataset has {n} full upcoming iterations; \
+             {}): use a larger --scale or fewer --seconds",
+            pool.handed_out,
+            pool.calendar_note()
         )
         .into()
     })
@@ -421,7 +437,16 @@ fn write_csv(path: &std::path::Path, pairs: &[(i32, i32)]) -> Result<(), Error> 
 
 /// Runs `ipcp import enrollments` on each file in turn; Err with the output's tail on failure.
 fn import_files(binary: &str, db_url: &str, files: &[std::path::PathBuf]) -> Result<(), String> {
-    for file in files {
+    let started = Instant::now();
+    for (n, file) in files.iter().enumerate() {
+        if files.len() > 1 {
+            eprintln!(
+                "  import batch {}/{} ({:.0} s so far)",
+                n + 1,
+                files.len(),
+                started.elapsed().as_secs_f64()
+            );
+        }
         let out = Command::new(binary)
             .args(["import", "enrollments"])
             .arg(file)
@@ -477,7 +502,7 @@ pub async fn bulk_import(
     let mut result = import_files(binary, db_url, &files);
     if result
         .as_ref()
-        .is_err_and(|e| e.contains("BATCH_TOO_LARGE"))
+        .is_err_and(|e| e.contains("BATCH_TOO_LARGE") || e.contains("a batch holds at most"))
     {
         files.clear();
         for (n, chunk) in pairs.chunks(MAX_ROWS).enumerate() {
