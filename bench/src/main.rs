@@ -676,7 +676,8 @@ fn targets(args: &Args, queries: &[Row], import: &writes::ImportFigures, peak: f
         mb < 40.0,
     );
     md.push_str(
-        "\nStatements per request (no N+1): see the tables; each query's count is fixed by its depth.\n",
+        "\nStatements per request (no N+1): not judged here; the tables give one request's count, to be \
+         read against the query's depth (it should not grow with the rows returned).\n",
     );
     md
 }
