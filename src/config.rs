@@ -254,6 +254,11 @@ pub struct ServeArgs {
     /// Time limit for one HTTP request, in milliseconds.
     #[arg(long, env = "IPCP_REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
     pub request_timeout_ms: u64,
+    /// GraphQL operations executed at once by this instance; more wait for a free slot (within
+    /// the request timeout). An answer takes memory while it is built (megabytes for a large
+    /// one), so this bounds the server's memory under load. 0: four per CPU core.
+    #[arg(long, env = "IPCP_MAX_CONCURRENT_OPERATIONS", default_value_t = 0)]
+    pub max_concurrent_operations: usize,
     /// Deepest GraphQL selection accepted.
     #[arg(long, env = "IPCP_MAX_DEPTH", default_value_t = 12)]
     pub max_depth: usize,
@@ -277,6 +282,17 @@ pub struct ServeArgs {
     pub expose_statement_count: bool,
 }
 
+impl ServeArgs {
+    /// The number of GraphQL operations executed at once (`max_concurrent_operations`, 0: four
+    /// per CPU core).
+    pub fn concurrent_operations(&self) -> usize {
+        match self.max_concurrent_operations {
+            0 => 4 * std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+    }
+}
+
 impl Default for ServeArgs {
     fn default() -> Self {
         ServeArgs {
@@ -291,6 +307,7 @@ impl Default for ServeArgs {
             cors_origins: Vec::new(),
             max_body_bytes: 1_048_576,
             request_timeout_ms: 30_000,
+            max_concurrent_operations: 0,
             max_depth: 12,
             max_complexity: 5000,
             shutdown_timeout_ms: 20_000,

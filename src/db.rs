@@ -40,6 +40,8 @@ pub struct Db {
     statements: Arc<AtomicU64>,
     /// Where committed changes are announced to subscriptions.
     pub events: crate::service::events::EventBus,
+    /// The callers of recently authenticated tokens.
+    pub callers: crate::service::token::CallerCache,
 }
 
 /// A write transaction; on SQLite it also holds the process-wide writer lock until it ends.
@@ -76,6 +78,11 @@ impl Db {
             .min_connections(1)
             .acquire_timeout(Duration::from_millis(args.db_acquire_timeout_ms))
             .connect_timeout(Duration::from_secs(5))
+            // Ping only connections idle for a while (the ones a server restart, a proxy or a
+            // firewall may have dropped): a ping on every checkout cost a round trip per statement,
+            // about a third of a light query's latency (bench/RESULTS.md). A connection that died
+            // anyway fails its statement with the retryable SERVICE_UNAVAILABLE and leaves the pool.
+            .test_before_acquire_if_idle_for(Duration::from_secs(10))
             .sqlx_logging(false)
             .map_sqlx_sqlite_opts(|o| {
                 o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
@@ -100,6 +107,7 @@ impl Db {
             sqlite_writer: Arc::new(Mutex::new(())),
             statements,
             events: crate::service::events::EventBus::new(),
+            callers: Default::default(),
         })
     }
 

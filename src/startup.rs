@@ -18,7 +18,7 @@ use crate::{
     config::Settings,
     db::Db,
     error::{AppError, Result},
-    graphql::build_schema,
+    graphql::{build_schema, build_ws_schema},
     http::{rate_limit::RateLimit, router, AppState},
 };
 
@@ -79,6 +79,7 @@ impl Application {
                 .await?;
         }
         let schema = build_schema(Some(db.clone()), &settings.serve);
+        let ws_schema = build_ws_schema(Some(db.clone()), &settings.serve);
         let draining = Arc::new(AtomicBool::new(false));
         if settings.serve.metrics {
             crate::http::metrics::handle();
@@ -86,10 +87,14 @@ impl Application {
         let state = AppState {
             db: db.clone(),
             schema,
+            ws_schema,
             rate_limit: RateLimit::new(
                 settings.serve.rate_limit_per_second,
                 settings.serve.rate_limit_burst,
             ),
+            operations: Arc::new(tokio::sync::Semaphore::new(
+                settings.serve.concurrent_operations(),
+            )),
             introspection: settings.serve.introspection,
             max_aliases: settings.serve.max_aliases,
             draining: draining.clone(),

@@ -25,8 +25,10 @@ pub fn init(format: LogFormat) {
     };
 }
 
-/// GraphQL execution telemetry: puts the operation's name and type on the request span and records
-/// how long execution took, by operation type (`ipcp_graphql_operation_duration_seconds`).
+/// GraphQL execution telemetry for the websocket schema: puts the operation's name and type on the
+/// request span and records how long execution took, by operation type
+/// (`ipcp_graphql_operation_duration_seconds`). `POST /graphql` does the same in its handler,
+/// without a schema extension: any extension puts a boxed future around every field resolved.
 pub struct GraphqlTelemetry;
 
 impl ExtensionFactory for GraphqlTelemetry {
@@ -71,22 +73,38 @@ impl Extension for GraphqlTelemetryExtension {
             operations
                 .iter()
                 .find(|(name, _)| operation_name.is_none() || name.as_deref() == operation_name)
-                .map(|(_, ty)| match ty {
-                    OperationType::Query => "query",
-                    OperationType::Mutation => "mutation",
-                    OperationType::Subscription => "subscription",
-                })
+                .map(|(_, ty)| *ty)
         });
-        let operation_type = operation_type.unwrap_or("unknown");
-        let span = tracing::Span::current();
-        span.record("operation_name", operation_name.unwrap_or("(anonymous)"));
-        span.record("operation_type", operation_type);
-        let started = Instant::now();
+        let operation_type = operation_label(operation_type);
+        let started = operation_started(operation_name, operation_type);
         let response = next.run(ctx, operation_name).await;
-        metrics::histogram!(GRAPHQL_OPERATION_DURATION, "operation_type" => operation_type)
-            .record(started.elapsed().as_secs_f64());
+        operation_finished(operation_type, started);
         response
     }
+}
+
+/// The label of an operation type in the span and the metrics.
+pub fn operation_label(ty: Option<OperationType>) -> &'static str {
+    match ty {
+        Some(OperationType::Query) => "query",
+        Some(OperationType::Mutation) => "mutation",
+        Some(OperationType::Subscription) => "subscription",
+        None => "unknown",
+    }
+}
+
+/// Puts an operation's name and type on the request span; returns when it started.
+pub fn operation_started(operation_name: Option<&str>, operation_type: &'static str) -> Instant {
+    let span = tracing::Span::current();
+    span.record("operation_name", operation_name.unwrap_or("(anonymous)"));
+    span.record("operation_type", operation_type);
+    Instant::now()
+}
+
+/// Records how long an operation took, by type (`ipcp_graphql_operation_duration_seconds`).
+pub fn operation_finished(operation_type: &'static str, started: Instant) {
+    metrics::histogram!(GRAPHQL_OPERATION_DURATION, "operation_type" => operation_type)
+        .record(started.elapsed().as_secs_f64());
 }
 
 pub const GRAPHQL_OPERATION_DURATION: &str = "ipcp_graphql_operation_duration_seconds";

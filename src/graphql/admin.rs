@@ -240,7 +240,8 @@ impl AdminMutation {
         })
     }
 
-    /// Revokes an API token (by id or name); it stops working at once.
+    /// Revokes an API token (by id or name); it stops working at once on this instance, and within
+    /// 5 seconds on the others.
     #[graphql(guard = "Allow(Access::Admin)")]
     async fn revoke_api_token(
         &self,
@@ -252,6 +253,7 @@ impl AdminMutation {
             Ok((None, TokenRecord::of(after, None)))
         })
         .await?;
+        db(ctx)?.callers.forget_all();
         let token = record
             .model
             .ok_or_else(|| crate::error::AppError::Internal("token record lost".into()))?;

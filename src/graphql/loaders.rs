@@ -2,6 +2,9 @@
 //! the loader answers all the parents of one level with one batched statement (see
 //! `service::batch`), so a query costs a number of statements that follows its depth, not its rows.
 //!
+//! A batch starts when the poll of the request that asked for it returns (see `batching`), not
+//! after a timer.
+//!
 //! Policy: the loaders batch but never cache (`DataLoader::new` has no cache), so they can live in the
 //! schema data and serve HTTP requests and websocket subscriptions alike without any record crossing
 //! from one request or caller to another; what a caller may see is decided by the object fields
@@ -217,6 +220,10 @@ paged!(
     |conn, parents, req, _status| relation::officers_by_partner(conn, &parents, &req).await?
 );
 
+/// Keys per batch (async-graphql's default is 1,000): a deep page asks for thousands of officers,
+/// which PostgreSQL takes as one array parameter (SQLite's statements are cut in chunks anyway).
+const MAX_BATCH: usize = 20_000;
+
 /// Every loader of the schema.
 pub struct Loaders {
     pub partner: DataLoader<PartnerById>,
@@ -245,7 +252,9 @@ impl Loaders {
     pub fn new(db: &Db) -> Loaders {
         macro_rules! dl {
             ($t:ident) => {
-                DataLoader::new($t(db.clone()), tokio::spawn)
+                DataLoader::new($t(db.clone()), super::batching::spawn_fetch)
+                    .delay(std::time::Duration::ZERO)
+                    .max_batch_size(MAX_BATCH)
             };
         }
         Loaders {
@@ -278,6 +287,10 @@ pub(crate) fn loaders<'a>(ctx: &Context<'a>) -> Result<&'a Loaders> {
         .map_err(|_| AppError::Internal("loaders missing from schema data".into()))
 }
 
+// The loaders' futures are boxed: a type's fields all resolve through one future type, as large as
+// its largest field's, so an unboxed loader call would make every field of the type that large
+// (most of a large answer's memory, bench/RESULTS.md).
+
 /// One record by id through its loader; NOT_FOUND naming `entity` when it is gone.
 pub(crate) async fn one<T>(
     loader: &DataLoader<T>,
@@ -287,8 +300,7 @@ pub(crate) async fn one<T>(
 where
     T: Loader<i32, Error = AppError>,
 {
-    loader
-        .load_one(id)
+    Box::pin(loader.load_one(id))
         .await?
         .ok_or_else(|| AppError::not_found(entity, id))
 }
@@ -298,7 +310,7 @@ pub(crate) async fn many<T, V>(loader: &DataLoader<T>, parent: i32) -> Result<Ve
 where
     T: Loader<i32, Value = Vec<V>, Error = AppError>,
 {
-    Ok(loader.load_one(parent).await?.unwrap_or_default())
+    Ok(Box::pin(loader.load_one(parent)).await?.unwrap_or_default())
 }
 
 /// One nested page through a paged loader.
@@ -306,7 +318,7 @@ pub(crate) async fn page<T, M>(loader: &DataLoader<T>, key: PageKey) -> Result<P
 where
     T: Loader<PageKey, Value = Page<M>, Error = AppError>,
 {
-    Ok(loader.load_one(key).await?.unwrap_or(Page {
+    Ok(Box::pin(loader.load_one(key)).await?.unwrap_or(Page {
         items: Vec::new(),
         has_next: false,
         has_previous: false,
@@ -320,6 +332,6 @@ pub(crate) async fn ordered<T>(loader: &DataLoader<T>, ids: Vec<i32>) -> Result<
 where
     T: Loader<i32, Error = AppError>,
 {
-    let mut found = loader.load_many(ids.iter().copied()).await?;
+    let mut found = Box::pin(loader.load_many(ids.iter().copied())).await?;
     Ok(ids.into_iter().filter_map(|id| found.remove(&id)).collect())
 }

@@ -5,6 +5,7 @@ pub mod activity;
 pub mod admin;
 pub mod area;
 pub mod auth;
+pub mod batching;
 pub mod bulk;
 pub mod course;
 pub mod cycle;
@@ -22,7 +23,7 @@ pub mod subscription;
 
 use async_graphql::{
     connection::{Connection, Edge},
-    Context, MaybeUndefined, MergedObject, OutputType, Schema, SimpleObject, ID,
+    Context, MaybeUndefined, MergedObject, OutputType, Schema, SchemaBuilder, SimpleObject, ID,
 };
 
 use crate::{
@@ -64,7 +65,25 @@ pub struct MutationRoot(
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, subscription::SubscriptionRoot>;
 
+/// The schema `POST /graphql` runs, without extensions: an extension, even one that only watches
+/// parsing, wraps every field resolved in boxed futures (about half the memory of a large answer,
+/// bench/RESULTS.md); the handler does the telemetry itself.
 pub fn build_schema(db: Option<Db>, serve: &ServeArgs) -> AppSchema {
+    builder(db, serve).finish()
+}
+
+/// The schema of `/graphql/ws`: subscriptions only, with the execution telemetry as an extension.
+pub fn build_ws_schema(db: Option<Db>, serve: &ServeArgs) -> AppSchema {
+    builder(db, serve)
+        .extension(crate::telemetry::GraphqlTelemetry)
+        .extension(subscription::SubscriptionsOnly)
+        .finish()
+}
+
+fn builder(
+    db: Option<Db>,
+    serve: &ServeArgs,
+) -> SchemaBuilder<QueryRoot, MutationRoot, subscription::SubscriptionRoot> {
     let mut builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
@@ -72,9 +91,7 @@ pub fn build_schema(db: Option<Db>, serve: &ServeArgs) -> AppSchema {
     )
     .limit_depth(serve.max_depth)
     .limit_complexity(serve.max_complexity)
-    .limit_directives(serve.max_directives)
-    .extension(crate::telemetry::GraphqlTelemetry)
-    .extension(subscription::SubscriptionsOnly);
+    .limit_directives(serve.max_directives);
     if serve.introspection == IntrospectionMode::Off {
         builder = builder.disable_introspection();
     }
@@ -84,7 +101,7 @@ pub fn build_schema(db: Option<Db>, serve: &ServeArgs) -> AppSchema {
     if let Some(db) = db {
         builder = builder.data(loaders::Loaders::new(&db)).data(db);
     }
-    builder.finish()
+    builder
 }
 
 /// The SDL of the schema, as `ipcp schema` prints it and `schema.graphql` holds it.

@@ -42,7 +42,9 @@ impl Objective {
     /// iteration serving this objective.
     async fn indicator_actual(&self, ctx: &Context<'_>) -> Result<i64> {
         let l = loaders(ctx)?;
-        Ok(l.indicator_actual.load_one(self.0.id).await?.unwrap_or(0))
+        Ok(Box::pin(l.indicator_actual.load_one(self.0.id))
+            .await?
+            .unwrap_or(0))
     }
     /// Progress status.
     async fn status(&self) -> ObjectiveStatus {

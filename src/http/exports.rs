@@ -74,7 +74,7 @@ async fn reporter(state: &AppState, headers: &HeaderMap) -> Result<Caller, Respo
         .ok()
         .flatten()
         .ok_or_else(|| app_error(&AppError::Unauthenticated))?;
-    let caller = service::token::authenticate(&state.db.conn, secret)
+    let caller = service::token::authenticate_cached(&state.db.conn, &state.db.callers, secret)
         .await
         .map_err(|e| app_error(&e))?;
     if !caller.may(Access::Report) {

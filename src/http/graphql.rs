@@ -22,8 +22,9 @@ use super::{AppState, REQUEST_ID};
 use crate::{
     config::IntrospectionMode,
     error::AppError,
-    graphql::auth::RequestId,
+    graphql::{auth::RequestId, batching::Batched},
     service::{self, auth::Caller},
+    telemetry,
 };
 use entity::enums::Role;
 
@@ -255,11 +256,14 @@ async fn execute(
         IntrospectionMode::Admin => caller.role == Some(Role::Admin),
         IntrospectionMode::Off => false,
     };
-    let mut is_mutation = false;
-    if let Ok(doc) = parse_query(&query) {
-        is_mutation =
-            operation_type(&doc, operation_name.as_deref()) == Some(OperationType::Mutation);
-        if !may_introspect && introspects(&doc) {
+    // Parsed once here: the checks below and the execution share the document.
+    let document = parse_query(&query).ok();
+    let operation = document
+        .as_ref()
+        .and_then(|doc| operation_type(doc, operation_name.as_deref()));
+    let is_mutation = operation == Some(OperationType::Mutation);
+    if let Some(doc) = &document {
+        if !may_introspect && introspects(doc) {
             let code = if caller.role.is_none() {
                 "UNAUTHENTICATED"
             } else {
@@ -271,7 +275,7 @@ async fn execute(
                 "schema introspection is reserved to ADMIN tokens here",
             );
         }
-        let aliases = count_aliases(&doc);
+        let aliases = count_aliases(doc);
         if aliases > state.max_aliases {
             return coded_error(
                 media,
@@ -316,11 +320,23 @@ async fn execute(
         request = request.data(RequestId(id.to_owned()));
     }
     request = request.data(caller);
+    let operation_label = telemetry::operation_label(operation);
+    let started = telemetry::operation_started(operation_name.as_deref(), operation_label);
     if let Some(name) = operation_name {
         request = request.operation_name(name);
     }
+    let parsed = document.is_some();
+    if let Some(doc) = document {
+        request.set_parsed_query(doc);
+    }
+    // Wait for an execution slot: the request timeout bounds the wait. The semaphore is never
+    // closed, so acquiring cannot fail.
+    let _slot = state.operations.acquire().await.ok();
     let statements_before = state.db.statements_run();
-    let mut response = state.schema.execute(request).await;
+    let mut response = Batched::new(state.schema.execute(request)).await;
+    if parsed {
+        telemetry::operation_finished(operation_label, started);
+    }
     if state.expose_statement_count {
         let ran = state.db.statements_run().saturating_sub(statements_before);
         response
@@ -429,7 +445,7 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, R
             "the Authorization header must be `Bearer <token>`",
         ));
     };
-    match service::token::authenticate(&state.db.conn, secret).await {
+    match service::token::authenticate_cached(&state.db.conn, &state.db.callers, secret).await {
         Ok(caller) => Ok(caller),
         Err(AppError::Unauthenticated) => {
             Err(unauthorized("the token is unknown, revoked or expired"))

@@ -65,8 +65,13 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
+    /// The schema of `POST`/`GET /graphql`.
     pub schema: AppSchema,
+    /// The schema of `/graphql/ws` (subscriptions only).
+    pub ws_schema: AppSchema,
     pub rate_limit: rate_limit::RateLimit,
+    /// Slots for GraphQL operations executing at once (`IPCP_MAX_CONCURRENT_OPERATIONS`).
+    pub operations: Arc<tokio::sync::Semaphore>,
     pub introspection: IntrospectionMode,
     pub max_aliases: usize,
     /// Set when shutdown begins: `/readyz` then answers 503 so load balancers stop sending work.

@@ -20,7 +20,7 @@ pub async fn graphql_ws(
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let schema = state.schema.clone();
+    let schema = state.ws_schema.clone();
     let db = state.db.clone();
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
@@ -46,7 +46,7 @@ async fn connection_init(db: Db, payload: serde_json::Value) -> async_graphql::R
     let Some(secret) = token(&payload) else {
         return Err(AppError::Unauthenticated.into());
     };
-    let caller = service::token::authenticate(&db.conn, &secret).await?;
+    let caller = service::token::authenticate_cached(&db.conn, &db.callers, &secret).await?;
     let mut data = Data::default();
     data.insert(caller);
     data.insert(crate::graphql::subscription::WebSocketSession);

@@ -3,17 +3,21 @@
 //!
 //! - `by_ids`: the records with these ids (`WHERE id IN (...)`).
 //! - `children`: every child of these parents (`WHERE parent_id IN (...)`), in id order.
-//! - `paged_children`: one Relay page per parent in a single statement, numbering each parent's rows
-//!   with `ROW_NUMBER() OVER (PARTITION BY parent ORDER BY id)` (SQLite >= 3.25 and PostgreSQL) and
-//!   keeping the first `n + 1`; the totals per parent come from one grouped count when asked for.
+//! - `paged_children`: one Relay page per parent in a single statement: on PostgreSQL a LATERAL join
+//!   reads each parent's first `n + 1` rows from its index; on SQLite each parent's rows are numbered
+//!   with `ROW_NUMBER() OVER (PARTITION BY parent ORDER BY id)` and the first `n + 1` kept. The
+//!   totals per parent come from one grouped count when asked for.
+//!
+//! On PostgreSQL the ids go as one array parameter (`= ANY($1)`), so a statement's text does not
+//! change with the batch size and its prepared plan is reused.
 
 use std::collections::HashMap;
 
 use entity::{enrollment, enums::EnrollmentStatus, iteration_objective};
 use sea_orm::{
-    sea_query::{Alias, Asterisk, Expr, ExprTrait, Order, Query},
-    ColumnTrait, ConnectionTrait, EntityTrait, Iden, IdenStatic, JoinType, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, RelationTrait, Select,
+    sea_query::{Alias, Asterisk, Expr, ExprTrait, Order, PostgresQueryBuilder, Query, SimpleExpr},
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, Iden, IdenStatic, JoinType, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select, Statement,
 };
 
 use super::paging::{self, Page, PageRequest};
@@ -30,6 +34,46 @@ fn unique(ids: &[i32]) -> Vec<i32> {
     ids
 }
 
+/// Ids per statement: SQLite binds each id (at most 32,766 parameters a statement); PostgreSQL takes
+/// them all as one array parameter.
+fn chunk_size(backend: DbBackend) -> usize {
+    match backend {
+        DbBackend::Postgres => 100_000,
+        _ => CHUNK,
+    }
+}
+
+/// `col IN (ids)`. On PostgreSQL it is `col = ANY($1)` with one array parameter, so the statement's
+/// text, and the plan prepared for it, stay the same whatever the number of ids (a list of
+/// parameters made each batch size a new statement to parse and plan).
+fn among<E: EntityTrait>(backend: DbBackend, col: E::Column, ids: &[i32]) -> SimpleExpr {
+    match backend {
+        DbBackend::Postgres => Expr::cust_with_values(
+            format!(
+                "\"{}\".\"{}\" = ANY(CAST($1 AS int4[]))",
+                E::default().table_name(),
+                col.as_str()
+            ),
+            [pg_int_array(ids)],
+        ),
+        _ => col.is_in(ids.iter().copied()),
+    }
+}
+
+/// A PostgreSQL array literal of integers (`{1,2,3}`), bound as text and cast to int4[].
+fn pg_int_array(ids: &[i32]) -> String {
+    let mut out = String::with_capacity(ids.len() * 7 + 2);
+    out.push('{');
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&id.to_string());
+    }
+    out.push('}');
+    out
+}
+
 /// The records whose `id_col` is one of `ids`, keyed by id.
 pub async fn by_ids<E, C>(
     conn: &C,
@@ -41,10 +85,11 @@ where
     E: EntityTrait,
     C: ConnectionTrait,
 {
+    let backend = conn.get_database_backend();
     let mut out = HashMap::new();
-    for chunk in unique(ids).chunks(CHUNK) {
+    for chunk in unique(ids).chunks(chunk_size(backend)) {
         let rows = E::find()
-            .filter(id_col.is_in(chunk.iter().copied()))
+            .filter(among::<E>(backend, id_col, chunk))
             .all(conn)
             .await?;
         out.extend(rows.into_iter().map(|m| (id_of(&m), m)));
@@ -66,11 +111,12 @@ where
     E: EntityTrait,
     C: ConnectionTrait,
 {
+    let backend = conn.get_database_backend();
     let mut out: HashMap<i32, Vec<E::Model>> = HashMap::new();
-    for chunk in unique(parents).chunks(CHUNK) {
+    for chunk in unique(parents).chunks(chunk_size(backend)) {
         let mut q = select
             .clone()
-            .filter(parent_col.is_in(chunk.iter().copied()));
+            .filter(among::<E>(backend, parent_col, chunk));
         for col in order {
             q = q.order_by_asc(*col);
         }
@@ -109,13 +155,12 @@ where
     let parents = unique(parents);
     let mut totals: HashMap<i32, i64> = HashMap::new();
     let mut rows: HashMap<i32, Vec<E::Model>> = HashMap::new();
-    for chunk in parents.chunks(CHUNK) {
-        let scoped = select
-            .clone()
-            .filter(parent_col.is_in(chunk.iter().copied()));
+    let backend = conn.get_database_backend();
+    for chunk in parents.chunks(chunk_size(backend)) {
         if req.with_total {
-            let counts: Vec<(i32, i64)> = scoped
+            let counts: Vec<(i32, i64)> = select
                 .clone()
+                .filter(among::<E>(backend, parent_col, chunk))
                 .select_only()
                 .column(parent_col)
                 .column_as(Expr::col(id_col).count(), "n")
@@ -125,27 +170,19 @@ where
                 .await?;
             totals.extend(counts);
         }
-        let mut inner = scoped;
-        if let Some(after) = req.after {
-            inner = inner.filter(id_col.gt(after));
-        }
-        let mut inner = inner.into_query();
-        inner.expr_as(
-            Expr::cust(format!(
-                "ROW_NUMBER() OVER (PARTITION BY \"{}\" ORDER BY \"{}\")",
-                parent_col.to_string(),
-                id_col.to_string()
-            )),
-            Alias::new("paging_rn"),
-        );
-        let outer = Query::select()
-            .column(Asterisk)
-            .from_subquery(inner, Alias::new("paged"))
-            .and_where(Expr::col(Alias::new("paging_rn")).lte(n as i64 + 1))
-            .order_by(Alias::new(parent_col.as_str()), Order::Asc)
-            .order_by(Alias::new(id_col.as_str()), Order::Asc)
-            .to_owned();
-        let stmt = conn.get_database_backend().build(&outer);
+        let stmt = if backend == DbBackend::Postgres {
+            lateral_pages(select.clone(), parent_col, id_col, chunk, req.after, n)
+        } else {
+            numbered_pages(
+                select.clone(),
+                parent_col,
+                id_col,
+                chunk,
+                req.after,
+                n,
+                backend,
+            )
+        };
         for m in E::find().from_raw_sql(stmt).all(conn).await? {
             rows.entry(parent_of(&m)).or_default().push(m);
         }
@@ -168,6 +205,79 @@ where
             (p, page)
         })
         .collect())
+}
+
+/// PostgreSQL: each parent's first `n + 1` rows through a LATERAL join, so that each parent costs
+/// one index range scan of `n + 1` rows (on `(parent, id)`), however many rows it has.
+fn lateral_pages<E>(
+    select: Select<E>,
+    parent_col: E::Column,
+    id_col: E::Column,
+    parents: &[i32],
+    after: Option<i32>,
+    n: u64,
+) -> Statement
+where
+    E: EntityTrait,
+    E::Column: IdenStatic,
+{
+    let mut inner = select
+        .filter(Expr::col((E::default(), parent_col)).eq(Expr::cust("\"paging_parent\".\"pid\"")));
+    if let Some(after) = after {
+        inner = inner.filter(id_col.gt(after));
+    }
+    let (inner_sql, mut values) = inner
+        .order_by_asc(id_col)
+        .limit(n + 1)
+        .into_query()
+        .build(PostgresQueryBuilder);
+    let array_param = values.0.len() + 1;
+    values.0.push(pg_int_array(parents).into());
+    let sql = format!(
+        "SELECT \"paged\".* FROM unnest(CAST(${array_param} AS int4[])) AS \"paging_parent\"(\"pid\") \
+         CROSS JOIN LATERAL ({inner_sql}) AS \"paged\" ORDER BY \"paged\".\"{}\", \"paged\".\"{}\"",
+        parent_col.as_str(),
+        id_col.as_str()
+    );
+    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
+}
+
+/// SQLite (no LATERAL): number each parent's rows with `ROW_NUMBER() OVER (PARTITION BY parent
+/// ORDER BY id)` and keep the first `n + 1`.
+fn numbered_pages<E>(
+    select: Select<E>,
+    parent_col: E::Column,
+    id_col: E::Column,
+    parents: &[i32],
+    after: Option<i32>,
+    n: u64,
+    backend: DbBackend,
+) -> Statement
+where
+    E: EntityTrait,
+    E::Column: IdenStatic,
+{
+    let mut inner = select.filter(among::<E>(backend, parent_col, parents));
+    if let Some(after) = after {
+        inner = inner.filter(id_col.gt(after));
+    }
+    let mut inner = inner.into_query();
+    inner.expr_as(
+        Expr::cust(format!(
+            "ROW_NUMBER() OVER (PARTITION BY \"{}\" ORDER BY \"{}\")",
+            parent_col.to_string(),
+            id_col.to_string()
+        )),
+        Alias::new("paging_rn"),
+    );
+    let outer = Query::select()
+        .column(Asterisk)
+        .from_subquery(inner, Alias::new("paged"))
+        .and_where(Expr::col(Alias::new("paging_rn")).lte(n as i64 + 1))
+        .order_by(Alias::new(parent_col.as_str()), Order::Asc)
+        .order_by(Alias::new(id_col.as_str()), Order::Asc)
+        .to_owned();
+    backend.build(&outer)
 }
 
 /// The objectives each iteration serves (ids), per iteration.
@@ -204,13 +314,16 @@ async fn link_pairs<C: ConnectionTrait>(
     keys: &[i32],
     by_objective: bool,
 ) -> Result<HashMap<i32, Vec<i32>>> {
+    let backend = conn.get_database_backend();
     let mut out: HashMap<i32, Vec<i32>> = HashMap::new();
-    for chunk in unique(keys).chunks(CHUNK) {
+    for chunk in unique(keys).chunks(chunk_size(backend)) {
         let pairs: Vec<(i32, i32)> = iteration_objective::Entity::find()
             .select_only()
             .column(iteration_objective::Column::IterationId)
             .column(iteration_objective::Column::ObjectiveId)
-            .filter(key_col.is_in(chunk.iter().copied()))
+            .filter(among::<iteration_objective::Entity>(
+                backend, key_col, chunk,
+            ))
             .order_by_asc(iteration_objective::Column::IterationId)
             .order_by_asc(iteration_objective::Column::ObjectiveId)
             .into_tuple()
@@ -233,8 +346,9 @@ pub async fn officers_completed_by_objective<C: ConnectionTrait>(
     conn: &C,
     objectives: &[i32],
 ) -> Result<HashMap<i32, i64>> {
+    let backend = conn.get_database_backend();
     let mut out = HashMap::new();
-    for chunk in unique(objectives).chunks(CHUNK) {
+    for chunk in unique(objectives).chunks(chunk_size(backend)) {
         let counts: Vec<(i32, i64)> = enrollment::Entity::find()
             .select_only()
             .column(iteration_objective::Column::ObjectiveId)
@@ -250,7 +364,11 @@ pub async fn officers_completed_by_objective<C: ConnectionTrait>(
                 JoinType::InnerJoin,
                 iteration_objective::Relation::CourseIteration.def(),
             )
-            .filter(iteration_objective::Column::ObjectiveId.is_in(chunk.iter().copied()))
+            .filter(among::<iteration_objective::Entity>(
+                backend,
+                iteration_objective::Column::ObjectiveId,
+                chunk,
+            ))
             .filter(enrollment::Column::Status.eq(EnrollmentStatus::Completed))
             .group_by(iteration_objective::Column::ObjectiveId)
             .into_tuple()

@@ -7,7 +7,8 @@
 //! are about 1,100 days away (no overlapping seats), the first `capacity` of them hold seats
 //! (held iterations: completed, failed or no-show; upcoming ones: confirmed), the others were
 //! declined (past) or wait in FIFO order (upcoming); seats_held is the count of seat holders.
-//! Rows go in with multi-row INSERTs of up to 30,000 values, one transaction per table.
+//! Rows go in with multi-row INSERTs of up to 30,000 values, one transaction per table; then the
+//! tables are analysed (and vacuumed on PostgreSQL).
 
 use chrono::{Duration, NaiveDate, Utc};
 use entity::{
@@ -19,7 +20,7 @@ use entity::{
     iteration_objective, objective, officer, partner, programme_cycle,
 };
 use rand::{rngs::StdRng, Rng, SeedableRng};
-use sea_orm::{ActiveValue::Set, EntityTrait, Iterable, PaginatorTrait};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, Iterable, PaginatorTrait};
 
 use super::{dates, now};
 use crate::{
@@ -428,5 +429,15 @@ pub async fn load(db: &Db, scale: f64, progress: Progress<'_>) -> Result<Sizes> 
         })
         .collect();
     insert_chunks::<activity::Entity>(db, "activities", activities, progress).await?;
+    // Fresh statistics and visibility map, as a database that has lived would have: without them the
+    // planner guesses row counts and every first read of a page writes hint bits.
+    progress("statistics", 0, 1);
+    let statistics = if db.is_postgres() {
+        "VACUUM (ANALYZE)"
+    } else {
+        "ANALYZE"
+    };
+    conn.execute_unprepared(statistics).await?;
+    progress("statistics", 1, 1);
     Ok(sizes)
 }

@@ -2,6 +2,11 @@
 //! 256 random bits, so a fast hash is enough and keeps authentication to one indexed lookup),
 //! revocable, with an optional expiry and the time of last use.
 
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
+
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use entity::{
@@ -113,8 +118,16 @@ pub async fn revoke<C: ConnectionTrait>(conn: &C, id_or_name: &str) -> Result<ap
 
 /// The caller a bearer secret stands for: UNAUTHENTICATED if unknown, revoked or expired.
 pub async fn authenticate<C: ConnectionTrait>(conn: &C, secret: &str) -> Result<Caller> {
+    Ok(authenticate_hash(conn, &hash(secret.trim())).await?.0)
+}
+
+/// The caller of a token hash and the token's expiry.
+async fn authenticate_hash<C: ConnectionTrait>(
+    conn: &C,
+    token_hash: &str,
+) -> Result<(Caller, Option<DateTime<Utc>>)> {
     let token = Entity::find()
-        .filter(Column::TokenHash.eq(hash(secret.trim())))
+        .filter(Column::TokenHash.eq(token_hash))
         .one(conn)
         .await?
         .ok_or(AppError::Unauthenticated)?;
@@ -132,11 +145,100 @@ pub async fn authenticate<C: ConnectionTrait>(conn: &C, secret: &str) -> Result<
             .exec(conn)
             .await?;
     }
-    Ok(Caller {
+    let caller = Caller {
         token_id: Some(token.id),
         name: token.name,
         role: Some(token.role),
-    })
+    };
+    Ok((caller, token.expires_at))
+}
+
+/// How long an authenticated token is trusted without a lookup. A token revoked through the API is
+/// forgotten at once by the instance that revoked it; elsewhere (another instance, `ipcp token
+/// revoke`) it stops working within this time.
+pub const CALLER_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+/// Tokens remembered at most; past it the cache starts over.
+const CALLER_CACHE_MAX: usize = 10_000;
+
+/// The callers of recently authenticated tokens, by token hash, so that a request does not cost a
+/// token lookup (a third of a light query's statements, bench/RESULTS.md).
+#[derive(Clone, Default)]
+pub struct CallerCache(Arc<Mutex<CacheState>>);
+
+#[derive(Default)]
+struct CacheState {
+    entries: HashMap<String, Cached>,
+    /// Bumped by `forget_all`: a lookup that began before it does not store its (stale) answer.
+    generation: u64,
+}
+
+struct Cached {
+    caller: Caller,
+    expires_at: Option<DateTime<Utc>>,
+    checked: std::time::Instant,
+}
+
+impl CallerCache {
+    /// Forgets every token (after a revocation).
+    pub fn forget_all(&self) {
+        if let Ok(mut state) = self.0.lock() {
+            state.entries.clear();
+            state.generation += 1;
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<Caller> {
+        let state = self.0.lock().ok()?;
+        let cached = state.entries.get(key)?;
+        let fresh = cached.checked.elapsed() < CALLER_CACHE_TTL
+            && cached.expires_at.is_none_or(|e| e > now());
+        fresh.then(|| cached.caller.clone())
+    }
+
+    fn generation(&self) -> u64 {
+        self.0.lock().map_or(0, |state| state.generation)
+    }
+
+    fn put(
+        &self,
+        key: String,
+        generation: u64,
+        caller: &Caller,
+        expires_at: Option<DateTime<Utc>>,
+    ) {
+        if let Ok(mut state) = self.0.lock() {
+            if state.generation != generation {
+                return;
+            }
+            if state.entries.len() >= CALLER_CACHE_MAX {
+                state.entries.clear();
+            }
+            state.entries.insert(
+                key,
+                Cached {
+                    caller: caller.clone(),
+                    expires_at,
+                    checked: std::time::Instant::now(),
+                },
+            );
+        }
+    }
+}
+
+/// `authenticate`, trusting a token seen in the last `CALLER_CACHE_TTL` without a lookup.
+pub async fn authenticate_cached<C: ConnectionTrait>(
+    conn: &C,
+    cache: &CallerCache,
+    secret: &str,
+) -> Result<Caller> {
+    let key = hash(secret.trim());
+    if let Some(caller) = cache.get(&key) {
+        return Ok(caller);
+    }
+    let generation = cache.generation();
+    let (caller, expires_at) = authenticate_hash(conn, &key).await?;
+    cache.put(key, generation, &caller, expires_at);
+    Ok(caller)
 }
 
 /// First run: when no token exists at all, creates an ADMIN token so a new user can start.

@@ -272,6 +272,45 @@ async fn a_bad_revoked_or_expired_token_gets_401(app: TestApp) {
     );
 }
 
+/// A token revoked elsewhere (another instance, `ipcp token revoke`) is refused once this instance's
+/// trust in it lapses: within `CALLER_CACHE_TTL`, not at once.
+async fn a_token_revoked_outside_the_instance_is_refused_within_the_cache_ttl(app: TestApp) {
+    let conn = sea_orm::Database::connect(&app.database.url)
+        .await
+        .expect("connect");
+    let token = ipcp::service::token::create(&conn, "elsewhere", Role::Analyst, None)
+        .await
+        .expect("token");
+    assert_eq!(
+        app.gql_as(Some(&token.secret), "{ __typename }", json!({}))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    ipcp::service::token::revoke(&conn, "elsewhere")
+        .await
+        .expect("revoke");
+    conn.close().await.ok();
+    let revoked = std::time::Instant::now();
+    let ttl = ipcp::service::token::CALLER_CACHE_TTL;
+    loop {
+        let status = app
+            .gql_as(Some(&token.secret), "{ __typename }", json!({}))
+            .await
+            .0;
+        if status == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            revoked.elapsed() < ttl + std::time::Duration::from_secs(2),
+            "a revoked token still works {:?} after its revocation",
+            revoked.elapsed()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
 async fn tokens_are_stored_only_as_hashes(app: TestApp) {
     let created = app
         .ok(
@@ -532,6 +571,7 @@ crate::on_both_backends!(
     every_root_field_allows_exactly_the_roles_the_policy_names,
     anonymous_callers_get_nothing_but_typename,
     a_bad_revoked_or_expired_token_gets_401,
+    a_token_revoked_outside_the_instance_is_refused_within_the_cache_ttl,
     tokens_are_stored_only_as_hashes,
     personal_data_is_null_for_analysts_and_reporters_cannot_read_records,
     every_successful_mutation_writes_one_audit_event_and_a_failed_one_none,

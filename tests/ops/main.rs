@@ -8,6 +8,7 @@
 mod support;
 
 mod backup;
+mod capacity;
 mod outage;
 mod probes;
 mod shutdown;

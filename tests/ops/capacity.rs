@@ -1,0 +1,77 @@
+//! The bound on GraphQL operations executing at once (`IPCP_MAX_CONCURRENT_OPERATIONS`).
+
+use std::time::Duration;
+
+use ipcp::config::ServeArgs;
+use sea_orm::{ConnectionTrait, Database, TransactionTrait};
+use serde_json::json;
+
+use crate::{
+    outage::wait_for_lock_waiters,
+    support::{database_args, gql, postgres_base_url, PgDatabase, RunningApp},
+};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operations_beyond_the_concurrency_limit_wait_for_a_slot_then_run() {
+    let db = PgDatabase::create(&postgres_base_url()).await;
+    let app = RunningApp::start(
+        database_args(&db.url, 4, 5000),
+        ServeArgs {
+            max_concurrent_operations: 1,
+            ..ServeArgs::default()
+        },
+    )
+    .await;
+    app.ok(
+        "mutation { createPartner(input: {code: \"TKM\", name: \"Turkmenistan\"}) { id } }",
+        json!({}),
+    )
+    .await;
+
+    // The one slot is taken by a read that waits on a lock another session holds.
+    let locker = Database::connect(&db.url).await.expect("connect");
+    let lock = locker.begin().await.expect("begin");
+    lock.execute_unprepared("LOCK TABLE partner IN ACCESS EXCLUSIVE MODE")
+        .await
+        .expect("lock");
+    let observer = Database::connect(&db.url).await.expect("connect");
+    let slow = {
+        let (client, address) = (app.client.clone(), app.address.clone());
+        tokio::spawn(async move {
+            gql(
+                &client,
+                &address,
+                "{ partner(code: \"TKM\") { name } }",
+                json!({}),
+            )
+            .await
+            .expect("response")
+        })
+    };
+    wait_for_lock_waiters(&observer, 1).await;
+
+    // An operation that needs no database at all waits for the slot...
+    let waiting = {
+        let (client, address) = (app.client.clone(), app.address.clone());
+        tokio::spawn(async move {
+            gql(&client, &address, "{ __typename }", json!({}))
+                .await
+                .expect("response")
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        !waiting.is_finished(),
+        "an operation ran while the only slot was taken"
+    );
+    assert!(!slow.is_finished());
+
+    // ...and runs once the slot is free.
+    lock.rollback().await.expect("release the lock");
+    let body = slow.await.expect("slow request");
+    assert_eq!(body["data"]["partner"]["name"], "Turkmenistan", "{body:#}");
+    let body = waiting.await.expect("waiting request");
+    assert_eq!(body["data"]["__typename"], "QueryRoot", "{body:#}");
+    observer.close().await.ok();
+    locker.close().await.ok();
+}
