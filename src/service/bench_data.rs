@@ -1,6 +1,7 @@
 //! The benchmark dataset: deterministic (same scale, same rows) and realistic enough for the
-//! dashboards' queries. At scale 1: 40 partners with 15 two-year IPCP cycles each (1997-2026, the
-//! last one ACTIVE), 8 objectives per cycle, 5,000 courses, 20,000 five-day iterations over those
+//! dashboards' queries (the calendar is anchored on the year of the load). At scale 1: 40 partners
+//! with 15 two-year IPCP cycles each (the last one, ACTIVE, starts this year; e.g.
+//! 1998-2027 when loaded in 2026), 8 objectives per cycle, 5,000 courses, 20,000 five-day iterations over those
 //! 30 years, 100,000 officers, 1,000,000 enrollments and 50,000 activities.
 //!
 //! The rows hold every invariant: an iteration's candidates are 50 officers whose other iterations
@@ -10,7 +11,7 @@
 //! Rows go in with multi-row INSERTs of up to 30,000 values, one transaction per table; then the
 //! tables are analysed (and vacuumed on PostgreSQL).
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Datelike, Duration, NaiveDate, Utc};
 use entity::{
     activity, cooperation_area, course, course_iteration, enrollment,
     enums::{
@@ -31,7 +32,6 @@ use crate::{
 const CYCLES_PER_PARTNER: usize = 15;
 const OBJECTIVES_PER_CYCLE: usize = 8;
 const CANDIDATES_PER_ITERATION: usize = 50;
-const FIRST_DAY: (i32, u32, u32) = (1997, 1, 1);
 
 /// Rows per table at a scale.
 #[derive(Debug, Clone, Copy)]
@@ -70,9 +70,11 @@ impl Sizes {
 /// Progress of the load: table name and rows written so far / in all.
 pub type Progress<'a> = &'a (dyn Fn(&str, u64, u64) + Send + Sync);
 
-fn day(offset: i64) -> NaiveDate {
-    let (y, m, d) = FIRST_DAY;
-    NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default() + Duration::days(offset)
+/// The first day of the dataset: 1 January of the year that puts this year in the last cycle, so
+/// that the last cycle is ACTIVE and has iterations still to come whatever the date of the load.
+fn first_day(today: NaiveDate) -> NaiveDate {
+    let year = today.year() - 2 * (CYCLES_PER_PARTNER as i32 - 1);
+    NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default()
 }
 
 fn partner_code(i: usize) -> String {
@@ -119,6 +121,8 @@ pub async fn load(db: &Db, scale: f64, progress: Progress<'_>) -> Result<Sizes> 
     let mut rng = StdRng::seed_from_u64(0x1_9c9c);
     let at = now();
     let today = Utc::now().date_naive();
+    let first = first_day(today);
+    let day = |offset: i64| first + Duration::days(offset);
 
     // Reference data: the demo's cooperation areas.
     let areas: Vec<_> = super::seed::AREAS
