@@ -1,5 +1,7 @@
-//! Reports for dashboards and reporting jobs (DOMAIN.md "Report definitions"), each figure computed
-//! by the database with GROUP BY; only the grouped rows (a few per topic, status or area) come back.
+//! Reports for dashboards and reporting jobs (DOMAIN.md "Report definitions"). Figures over
+//! objectives, iterations and activities are grouped by the database; the enrollment figures of a
+//! cycle (funnel, rates, officers trained) are counted here from one read of the cycle's
+//! enrollments (a few thousand rows at most), instead of one statement per figure.
 //!
 //! What a cycle counts: the enrollments of the cycle's partner in course iterations whose dates lie
 //! within the cycle's dates (start on or after the cycle's start, end on or before its end), the
@@ -12,6 +14,8 @@
 //! - officers trained = distinct officers with at least one COMPLETED enrollment.
 //!
 //! A zero denominator gives a rate of 0 (the denominator is reported next to it).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::NaiveDate;
 use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult, Statement, Value};
@@ -226,14 +230,20 @@ fn cycle_row(row: &QueryResult, lang: Language) -> Result<CycleInfo> {
 
 /// The cycle a cycle report compares with: the one it renews, else the partner's preceding
 /// non-draft cycle (a draft never ran).
-async fn previous_cycle_id<C: ConnectionTrait>(conn: &C, cycle: &CycleInfo) -> Result<Option<i32>> {
+async fn previous_cycle<C: ConnectionTrait>(
+    conn: &C,
+    lang: Language,
+    cycle: &CycleInfo,
+) -> Result<Option<CycleInfo>> {
     if let Some(id) = cycle.renews_cycle_id {
-        return Ok(Some(id));
+        return cycle_info(conn, lang, id).await.map(Some);
     }
     let found = rows(
         conn,
-        "SELECT id FROM programme_cycle WHERE partner_id = ? AND start_date < ? AND id <> ? \
-         AND status <> 'DRAFT' ORDER BY start_date DESC, id DESC LIMIT 1",
+        "SELECT c.id, c.partner_id, p.code, p.name, c.kind, c.status, c.start_date, c.end_date, c.renews_cycle_id \
+         FROM programme_cycle c JOIN partner p ON p.id = c.partner_id \
+         WHERE c.partner_id = ? AND c.start_date < ? AND c.id <> ? AND c.status <> 'DRAFT' \
+         ORDER BY c.start_date DESC, c.id DESC LIMIT 1",
         vec![
             cycle.partner_id.into(),
             cycle.start_date.into(),
@@ -241,25 +251,28 @@ async fn previous_cycle_id<C: ConnectionTrait>(conn: &C, cycle: &CycleInfo) -> R
         ],
     )
     .await?;
-    found.first().map(|r| get::<i32>(r, 0)).transpose()
+    found.first().map(|r| cycle_row(r, lang)).transpose()
 }
 
-/// The report of one cycle (NOT_FOUND when it does not exist).
+/// The report of one cycle (NOT_FOUND when it does not exist). The two cycles' figures are computed
+/// at the same time (each on its own pooled connection when `conn` is the pool).
 pub async fn cycle_report<C: ConnectionTrait>(
     conn: &C,
     cycle_id: i32,
     lang: Language,
 ) -> Result<CycleReport> {
     let cycle = cycle_info(conn, lang, cycle_id).await?;
-    let figures = cycle_figures(conn, &cycle, lang).await?;
-    let (previous_cycle, previous) = match previous_cycle_id(conn, &cycle).await? {
-        Some(id) => {
-            let prev = cycle_info(conn, lang, id).await?;
-            let figures = cycle_figures(conn, &prev, lang).await?;
-            (Some(prev), Some(figures))
+    let previous = async {
+        match previous_cycle(conn, lang, &cycle).await? {
+            Some(prev) => {
+                let figures = cycle_figures(conn, &prev, lang).await?;
+                Ok(Some((prev, figures)))
+            }
+            None => Ok(None),
         }
-        None => (None, None),
     };
+    let (figures, previous) = tokio::try_join!(cycle_figures(conn, &cycle, lang), previous)?;
+    let (previous_cycle, previous) = previous.unzip();
     Ok(CycleReport {
         language: lang,
         cycle,
@@ -311,52 +324,151 @@ pub async fn cycle_report_for_partner<C: ConnectionTrait>(
     cycle_report(conn, id, lang).await
 }
 
-/// Conditions (with their values) selecting the enrollments a cycle counts: alias `e` on
-/// enrollment, `i` on course_iteration.
-fn window(cycle: &CycleInfo) -> (&'static str, Vec<Value>) {
-    (
-        "e.partner_id = ? AND i.start_date >= ? AND i.end_date <= ?",
-        vec![
-            cycle.partner_id.into(),
-            cycle.start_date.into(),
-            cycle.end_date.into(),
-        ],
-    )
+/// One enrollment a cycle counts, with what the figures group it by.
+struct Counted {
+    officer_id: i32,
+    status: String,
+    confirmed: bool,
+    topic: String,
+    service: String,
+    rank: String,
 }
 
+/// Every figure of a cycle in four statements: the cycle's objectives with their indicators, the
+/// iterations per topic, the activities per area, and the enrollments the cycle counts (a few
+/// thousand rows at most per cycle), read once and counted here.
 async fn cycle_figures<C: ConnectionTrait>(
     conn: &C,
     cycle: &CycleInfo,
     lang: Language,
 ) -> Result<CycleFigures> {
-    let (win, win_values) = window(cycle);
+    let (objective_indicators, topic_rows, activities_by_area, counted) = tokio::try_join!(
+        objective_indicators(conn, cycle, lang),
+        topic_rows(conn, cycle),
+        activities_by_area(conn, cycle, lang),
+        counted_enrollments(conn, cycle),
+    )?;
 
-    let objectives_by_status = rows(
-        conn,
-        "SELECT a.code, a.name, a.name_fr, o.status, COUNT(*) FROM objective o \
-         JOIN cooperation_area a ON a.id = o.area_id WHERE o.cycle_id = ? \
-         GROUP BY a.code, a.name, a.name_fr, o.status ORDER BY a.code, o.status",
-        vec![cycle.id.into()],
-    )
-    .await?
-    .iter()
-    .map(|r| {
-        let status: String = get(r, 3)?;
-        Ok(ObjectiveStatusCount {
-            area_code: get(r, 0)?,
-            area_name: name(
-                lang,
-                &get::<String>(r, 1)?,
-                get::<Option<String>>(r, 2)?.as_deref(),
-            ),
-            status_label: label(lang, Vocabulary::ObjectiveStatus, &status),
-            status,
-            count: get(r, 4)?,
+    // Objectives by (area, status), from the indicators (one row per objective of the cycle).
+    let mut by_status: BTreeMap<(&str, &str), (&str, i64)> = BTreeMap::new();
+    for o in &objective_indicators {
+        by_status
+            .entry((o.area_code.as_str(), o.status.as_str()))
+            .or_insert((o.area_name.as_str(), 0))
+            .1 += 1;
+    }
+    let objectives_by_status = by_status
+        .into_iter()
+        .map(
+            |((area_code, status), (area_name, count))| ObjectiveStatusCount {
+                area_code: area_code.to_owned(),
+                area_name: area_name.to_owned(),
+                status: status.to_owned(),
+                status_label: label(lang, Vocabulary::ObjectiveStatus, status),
+                count,
+            },
+        )
+        .collect();
+
+    let mut partner_seats: HashMap<&str, i64> = HashMap::new();
+    let mut statuses: HashMap<&str, (i64, i64)> = HashMap::new();
+    let mut trained: HashSet<i32> = HashSet::new();
+    let mut trained_by_topic: BTreeMap<&str, HashSet<i32>> = BTreeMap::new();
+    let mut trained_by_service: BTreeMap<&str, HashSet<i32>> = BTreeMap::new();
+    let mut trained_by_rank: BTreeMap<&str, HashSet<i32>> = BTreeMap::new();
+    for e in &counted {
+        let status = e.status.as_str();
+        let entry = statuses.entry(status).or_default();
+        entry.0 += 1;
+        entry.1 += i64::from(e.confirmed);
+        if HOLDING.contains(&status) {
+            *partner_seats.entry(e.topic.as_str()).or_default() += 1;
+        }
+        if status == "COMPLETED" {
+            trained.insert(e.officer_id);
+            for (groups, key) in [
+                (&mut trained_by_topic, &e.topic),
+                (&mut trained_by_service, &e.service),
+                (&mut trained_by_rank, &e.rank),
+            ] {
+                groups.entry(key.as_str()).or_default().insert(e.officer_id);
+            }
+        }
+    }
+    let labelled = |groups: BTreeMap<&str, HashSet<i32>>, vocabulary: Option<Vocabulary>| {
+        groups
+            .into_iter()
+            .map(|(code, officers)| LabelledCount {
+                label: vocabulary.map_or_else(|| code.to_owned(), |v| label(lang, v, code)),
+                code: code.to_owned(),
+                count: officers.len() as i64,
+            })
+            .collect::<Vec<_>>()
+    };
+
+    let topics = topic_rows
+        .iter()
+        .map(|r| {
+            let topic: String = get(r, 0)?;
+            let seats_held: i64 = get(r, 3)?;
+            let capacity: i64 = get(r, 4)?;
+            Ok(TopicFigures {
+                topic_label: label(lang, Vocabulary::Topic, &topic),
+                iterations: get(r, 1)?,
+                held_iterations: get(r, 2)?,
+                seats_held,
+                capacity,
+                fill_rate: rate(seats_held, capacity),
+                partner_seats_held: partner_seats.get(topic.as_str()).copied().unwrap_or(0),
+                topic,
+            })
         })
-    })
-    .collect::<Result<Vec<_>>>()?;
+        .collect::<Result<Vec<_>>>()?;
 
-    let objective_indicators = rows(
+    let count_of = |status: &str| statuses.get(status).map_or(0, |(n, _)| *n);
+    let funnel = FUNNEL
+        .iter()
+        .map(|s| LabelledCount {
+            code: (*s).to_owned(),
+            label: label(lang, Vocabulary::EnrollmentStatus, s),
+            count: count_of(s),
+        })
+        .collect();
+    let seats_held: i64 = HOLDING.iter().map(|s| count_of(s)).sum();
+    let completed = count_of("COMPLETED");
+    let no_show = count_of("NO_SHOW");
+    let withdrawn_after_confirmation = statuses.get("WITHDRAWN").map_or(0, |(_, c)| *c);
+    let confirmed_places = seats_held + no_show + withdrawn_after_confirmation;
+
+    Ok(CycleFigures {
+        objectives_by_status,
+        objective_indicators,
+        topics,
+        officers_trained: trained.len() as i64,
+        officers_trained_by_topic: labelled(trained_by_topic, Some(Vocabulary::Topic)),
+        officers_trained_by_service: labelled(trained_by_service, Some(Vocabulary::Service)),
+        officers_trained_by_rank: labelled(trained_by_rank, None),
+        funnel,
+        seats_held,
+        completed,
+        no_show,
+        withdrawn_after_confirmation,
+        confirmed_places,
+        completion_rate: rate(completed, confirmed_places),
+        no_show_rate: rate(no_show, confirmed_places),
+        withdrawal_rate: rate(withdrawn_after_confirmation, confirmed_places),
+        activities_by_area,
+    })
+}
+
+/// Every objective of the cycle with its indicator: distinct officers of the partner who completed
+/// an iteration, within the cycle's dates, that serves it.
+async fn objective_indicators<C: ConnectionTrait>(
+    conn: &C,
+    cycle: &CycleInfo,
+    lang: Language,
+) -> Result<Vec<ObjectiveIndicator>> {
+    rows(
         conn,
         "SELECT o.id, o.title, a.code, a.name, a.name_fr, o.status, o.target, COUNT(DISTINCT e.officer_id) \
          FROM objective o JOIN cooperation_area a ON a.id = o.area_id \
@@ -387,16 +499,13 @@ async fn cycle_figures<C: ConnectionTrait>(
             actual: get(r, 7)?,
         })
     })
-    .collect::<Result<Vec<_>>>()?;
+    .collect()
+}
 
-    // Iterations of the cycle: in its dates, and either enrolling its partner or serving its objectives.
-    let mut values: Vec<Value> = vec![
-        cycle.start_date.into(),
-        cycle.end_date.into(),
-        cycle.partner_id.into(),
-        cycle.id.into(),
-    ];
-    let topic_rows = rows(
+/// Iterations of the cycle per topic: in its dates, and either enrolling its partner or serving its
+/// objectives. Columns: topic, iterations, held, seats held when held, capacity when held.
+async fn topic_rows<C: ConnectionTrait>(conn: &C, cycle: &CycleInfo) -> Result<Vec<QueryResult>> {
+    rows(
         conn,
         "SELECT c.topic, COUNT(*), \
          SUM(CASE WHEN i.status = 'HELD' THEN 1 ELSE 0 END), \
@@ -408,128 +517,22 @@ async fn cycle_figures<C: ConnectionTrait>(
            OR EXISTS (SELECT 1 FROM iteration_objective io JOIN objective o ON o.id = io.objective_id \
                       WHERE io.iteration_id = i.id AND o.cycle_id = ?)) \
          GROUP BY c.topic ORDER BY c.topic",
-        std::mem::take(&mut values),
+        vec![
+            cycle.start_date.into(),
+            cycle.end_date.into(),
+            cycle.partner_id.into(),
+            cycle.id.into(),
+        ],
     )
-    .await?;
-    let partner_seats = rows(
-        conn,
-        &format!(
-            "SELECT c.topic, COUNT(*) FROM enrollment e JOIN course_iteration i ON i.id = e.iteration_id \
-             JOIN course c ON c.id = i.course_id WHERE {win} AND e.status IN ({}) GROUP BY c.topic",
-            in_list(&HOLDING)
-        ),
-        win_values.clone(),
-    )
-    .await?
-    .iter()
-    .map(|r| Ok((get::<String>(r, 0)?, get::<i64>(r, 1)?)))
-    .collect::<Result<Vec<_>>>()?;
-    let topics = topic_rows
-        .iter()
-        .map(|r| {
-            let topic: String = get(r, 0)?;
-            let seats_held: i64 = get(r, 3)?;
-            let capacity: i64 = get(r, 4)?;
-            Ok(TopicFigures {
-                topic_label: label(lang, Vocabulary::Topic, &topic),
-                iterations: get(r, 1)?,
-                held_iterations: get(r, 2)?,
-                seats_held,
-                capacity,
-                fill_rate: rate(seats_held, capacity),
-                partner_seats_held: partner_seats
-                    .iter()
-                    .find(|(t, _)| *t == topic)
-                    .map_or(0, |(_, n)| *n),
-                topic,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
+    .await
+}
 
-    let trained_total = rows(
-        conn,
-        &format!(
-            "SELECT COUNT(DISTINCT e.officer_id) FROM enrollment e JOIN course_iteration i ON i.id = e.iteration_id \
-             WHERE {win} AND e.status = 'COMPLETED'"
-        ),
-        win_values.clone(),
-    )
-    .await?;
-    let officers_trained = trained_total
-        .first()
-        .map(|r| get::<i64>(r, 0))
-        .transpose()?
-        .unwrap_or(0);
-
-    let trained_by = |column: &'static str| {
-        format!(
-            "SELECT {column}, COUNT(DISTINCT e.officer_id) FROM enrollment e \
-             JOIN course_iteration i ON i.id = e.iteration_id JOIN course c ON c.id = i.course_id \
-             JOIN officer f ON f.id = e.officer_id \
-             WHERE {win} AND e.status = 'COMPLETED' GROUP BY {column} ORDER BY {column}"
-        )
-    };
-    let mut by = Vec::new();
-    for (column, vocabulary) in [
-        ("c.topic", Some(Vocabulary::Topic)),
-        ("f.service", Some(Vocabulary::Service)),
-        ("f.rank", None),
-    ] {
-        by.push(
-            rows(conn, &trained_by(column), win_values.clone())
-                .await?
-                .iter()
-                .map(|r| {
-                    let code: String = get(r, 0)?;
-                    Ok(LabelledCount {
-                        label: vocabulary.map_or_else(|| code.clone(), |v| label(lang, v, &code)),
-                        code,
-                        count: get(r, 1)?,
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?,
-        );
-    }
-    let officers_trained_by_rank = by.pop().unwrap_or_default();
-    let officers_trained_by_service = by.pop().unwrap_or_default();
-    let officers_trained_by_topic = by.pop().unwrap_or_default();
-
-    let status_rows = rows(
-        conn,
-        &format!(
-            "SELECT e.status, COUNT(*), SUM(CASE WHEN e.confirmed_at IS NOT NULL THEN 1 ELSE 0 END) \
-             FROM enrollment e JOIN course_iteration i ON i.id = e.iteration_id WHERE {win} GROUP BY e.status"
-        ),
-        win_values,
-    )
-    .await?
-    .iter()
-    .map(|r| Ok((get::<String>(r, 0)?, get::<i64>(r, 1)?, get::<i64>(r, 2)?)))
-    .collect::<Result<Vec<_>>>()?;
-    let count_of = |status: &str| {
-        status_rows
-            .iter()
-            .find(|(s, _, _)| s == status)
-            .map_or(0, |(_, n, _)| *n)
-    };
-    let funnel = FUNNEL
-        .iter()
-        .map(|s| LabelledCount {
-            code: (*s).to_owned(),
-            label: label(lang, Vocabulary::EnrollmentStatus, s),
-            count: count_of(s),
-        })
-        .collect();
-    let seats_held: i64 = HOLDING.iter().map(|s| count_of(s)).sum();
-    let completed = count_of("COMPLETED");
-    let no_show = count_of("NO_SHOW");
-    let withdrawn_after_confirmation = status_rows
-        .iter()
-        .find(|(s, _, _)| s == "WITHDRAWN")
-        .map_or(0, |(_, _, confirmed)| *confirmed);
-    let confirmed_places = seats_held + no_show + withdrawn_after_confirmation;
-
-    let activities_by_area = rows(
+async fn activities_by_area<C: ConnectionTrait>(
+    conn: &C,
+    cycle: &CycleInfo,
+    lang: Language,
+) -> Result<Vec<AreaCount>> {
+    rows(
         conn,
         "SELECT a.code, a.name, a.name_fr, COUNT(*) FROM activity x JOIN cooperation_area a ON a.id = x.area_id \
          WHERE x.cycle_id = ? GROUP BY a.code, a.name, a.name_fr ORDER BY a.code",
@@ -544,27 +547,40 @@ async fn cycle_figures<C: ConnectionTrait>(
             count: get(r, 3)?,
         })
     })
-    .collect::<Result<Vec<_>>>()?;
+    .collect()
+}
 
-    Ok(CycleFigures {
-        objectives_by_status,
-        objective_indicators,
-        topics,
-        officers_trained,
-        officers_trained_by_topic,
-        officers_trained_by_service,
-        officers_trained_by_rank,
-        funnel,
-        seats_held,
-        completed,
-        no_show,
-        withdrawn_after_confirmation,
-        confirmed_places,
-        completion_rate: rate(completed, confirmed_places),
-        no_show_rate: rate(no_show, confirmed_places),
-        withdrawal_rate: rate(withdrawn_after_confirmation, confirmed_places),
-        activities_by_area,
+/// The enrollments a cycle counts: its partner's, in iterations whose dates lie within its dates.
+async fn counted_enrollments<C: ConnectionTrait>(
+    conn: &C,
+    cycle: &CycleInfo,
+) -> Result<Vec<Counted>> {
+    rows(
+        conn,
+        "SELECT e.officer_id, e.status, CASE WHEN e.confirmed_at IS NULL THEN 0 ELSE 1 END, \
+         c.topic, f.service, f.rank \
+         FROM enrollment e JOIN course_iteration i ON i.id = e.iteration_id \
+         JOIN course c ON c.id = i.course_id JOIN officer f ON f.id = e.officer_id \
+         WHERE e.partner_id = ? AND i.start_date >= ? AND i.end_date <= ?",
+        vec![
+            cycle.partner_id.into(),
+            cycle.start_date.into(),
+            cycle.end_date.into(),
+        ],
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(Counted {
+            officer_id: get(r, 0)?,
+            status: get(r, 1)?,
+            confirmed: get::<i32>(r, 2)? == 1,
+            topic: get(r, 3)?,
+            service: get(r, 4)?,
+            rank: get(r, 5)?,
+        })
     })
+    .collect()
 }
 
 fn in_list(codes: &[&str]) -> String {
