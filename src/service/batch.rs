@@ -46,7 +46,7 @@ fn chunk_size(backend: DbBackend) -> usize {
 /// `col IN (ids)`. On PostgreSQL it is `col = ANY($1)` with one array parameter, so the statement's
 /// text, and the plan prepared for it, stay the same whatever the number of ids (a list of
 /// parameters made each batch size a new statement to parse and plan).
-fn among<E: EntityTrait>(backend: DbBackend, col: E::Column, ids: &[i32]) -> SimpleExpr {
+pub(crate) fn among<E: EntityTrait>(backend: DbBackend, col: E::Column, ids: &[i32]) -> SimpleExpr {
     match backend {
         DbBackend::Postgres => Expr::cust_with_values(
             format!(
@@ -90,6 +90,32 @@ where
     for chunk in unique(ids).chunks(chunk_size(backend)) {
         let rows = E::find()
             .filter(among::<E>(backend, id_col, chunk))
+            .all(conn)
+            .await?;
+        out.extend(rows.into_iter().map(|m| (id_of(&m), m)));
+    }
+    Ok(out)
+}
+
+/// Like `by_ids`, locking the rows (`FOR UPDATE` on PostgreSQL) in id order, so that two
+/// transactions locking overlapping sets wait for each other instead of deadlocking.
+pub async fn by_ids_locked<E, C>(
+    conn: &C,
+    id_col: E::Column,
+    ids: &[i32],
+    id_of: impl Fn(&E::Model) -> i32,
+) -> Result<HashMap<i32, E::Model>>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    let backend = conn.get_database_backend();
+    let mut out = HashMap::new();
+    for chunk in unique(ids).chunks(chunk_size(backend)) {
+        let rows = E::find()
+            .filter(among::<E>(backend, id_col, chunk))
+            .order_by_asc(id_col)
+            .lock_exclusive()
             .all(conn)
             .await?;
         out.extend(rows.into_iter().map(|m| (id_of(&m), m)));

@@ -2,6 +2,9 @@
 //!
 //! Every row goes through the same rules as a single request (`enrollment::nominate_in` /
 //! `enrollment::act_in`), inside a savepoint, so a refused row never leaves half of itself behind.
+//! A batch of nominations only (a spreadsheet of nominees, the common case) takes a set-based path
+//! with the same rules and outcomes (`nominations`): a few reads for the whole batch, the rules run
+//! in memory in row order, then multi-row INSERTs.
 //! ALL_OR_NOTHING runs the batch in one transaction and rolls all of it back if any row is refused,
 //! still reporting every row (rows after a refusal are checked against the state the earlier rows
 //! would have left). PER_ROW commits each row on its own.
@@ -23,6 +26,8 @@ use super::{
     enrollment::{self as enrollments, Action, Nomination},
     officer,
 };
+
+mod nominations;
 use crate::{
     db::Db,
     error::{AppError, Result},
@@ -176,6 +181,9 @@ pub async fn record(
     progress: &(dyn Fn(usize) + Send + Sync),
 ) -> Result<BulkReport> {
     check_size(rows.len())?;
+    if nominations::applies(&rows) {
+        return record_nominations(db, rows, mode, decided_by, progress).await;
+    }
     let mut seen = HashSet::new();
     let mut reports = Vec::with_capacity(rows.len());
     match mode {
@@ -223,6 +231,39 @@ pub async fn record(
             })
         }
     }
+}
+
+/// A batch of nominations only, through the set-based path (`nominations`), in one transaction:
+/// ALL_OR_NOTHING commits it only if every row passed; PER_ROW keeps the rows that passed (a
+/// refused row writes nothing, so one transaction holds what row-by-row commits would).
+async fn record_nominations(
+    db: &Db,
+    rows: Vec<InputRow>,
+    mode: BulkMode,
+    decided_by: &str,
+    progress: &(dyn Fn(usize) + Send + Sync),
+) -> Result<BulkReport> {
+    let txn = db.begin_write().await?;
+    let mut reports = nominations::record(&txn, rows, decided_by, progress).await?;
+    let committed = match mode {
+        BulkMode::AllOrNothing => reports.iter().all(|r| r.outcome == RowOutcome::Applied),
+        BulkMode::PerRow => reports.iter().any(|r| r.outcome == RowOutcome::Applied),
+    };
+    if committed {
+        txn.commit().await?;
+    } else {
+        txn.rollback().await?;
+        for r in &mut reports {
+            if r.outcome == RowOutcome::Applied {
+                r.outcome = RowOutcome::RolledBack;
+            }
+        }
+    }
+    Ok(BulkReport {
+        mode,
+        committed,
+        rows: reports,
+    })
 }
 
 /// Locks every iteration the batch names, in id order, before any row runs. A batch touches many
@@ -284,23 +325,13 @@ async fn apply<C: ConnectionTrait>(
     let row = input?;
     let iteration_id = resolve_iteration(conn, &row.iteration).await?;
     if !seen.insert((iteration_id, row.officer_id, row.action)) {
-        return Err(AppError::rule(
-            "DUPLICATE_ROW",
-            format!(
-                "an earlier row of this batch already records {} for officer {} in course iteration {iteration_id}",
-                row.action.name(),
-                row.officer_id
-            ),
-        ));
+        return Err(duplicate_row(&row, iteration_id));
     }
     officer::get(conn, row.officer_id).await?;
     match row.action.lifecycle() {
         None => {
             if row.evaluation_score.is_some() {
-                return Err(AppError::invalid(
-                    "evaluation_score",
-                    "a score goes with COMPLETE or FAIL only",
-                ));
+                return Err(score_without_outcome());
             }
             let nomination = Nomination {
                 iteration_id,
@@ -312,10 +343,7 @@ async fn apply<C: ConnectionTrait>(
         Some(action) => {
             if row.evaluation_score.is_some() && !matches!(action, Action::Complete | Action::Fail)
             {
-                return Err(AppError::invalid(
-                    "evaluation_score",
-                    "a score goes with COMPLETE or FAIL only",
-                ));
+                return Err(score_without_outcome());
             }
             let live = enrollment::Entity::find()
                 .filter(enrollment::Column::IterationId.eq(iteration_id))
@@ -355,28 +383,54 @@ async fn resolve_iteration<C: ConnectionTrait>(conn: &C, by: &IterationRef) -> R
                 .one(conn)
                 .await?
                 .ok_or_else(|| AppError::not_found("course", code))?;
-            let found = course_iteration::Entity::find()
+            let found: Vec<i32> = course_iteration::Entity::find()
                 .filter(course_iteration::Column::CourseId.eq(course.id))
                 .filter(course_iteration::Column::StartDate.eq(*start_date))
                 .filter(course_iteration::Column::Status.ne(IterationStatus::Cancelled))
                 .all(conn)
-                .await?;
-            match found.as_slice() {
-                [one] => Ok(one.id),
-                [] => Err(AppError::not_found(
-                    "course iteration",
-                    format!("of {code} starting {start_date}"),
-                )),
-                _ => Err(AppError::rule(
-                    "AMBIGUOUS_ITERATION",
-                    format!(
-                        "course {code} has {} iterations starting {start_date}: name it by iteration_id",
-                        found.len()
-                    ),
-                )),
-            }
+                .await?
+                .iter()
+                .map(|it| it.id)
+                .collect();
+            only_iteration(code, *start_date, &found)
         }
     }
+}
+
+/// The one iteration (not cancelled) of a course starting on a day, among `found`.
+fn only_iteration(code: &str, start_date: NaiveDate, found: &[i32]) -> Result<i32> {
+    match found {
+        [one] => Ok(*one),
+        [] => Err(AppError::not_found(
+            "course iteration",
+            format!("of {code} starting {start_date}"),
+        )),
+        _ => Err(AppError::rule(
+            "AMBIGUOUS_ITERATION",
+            format!(
+                "course {code} has {} iterations starting {start_date}: name it by iteration_id",
+                found.len()
+            ),
+        )),
+    }
+}
+
+fn duplicate_row(row: &EnrollmentRow, iteration_id: i32) -> AppError {
+    AppError::rule(
+        "DUPLICATE_ROW",
+        format!(
+            "an earlier row of this batch already records {} for officer {} in course iteration {iteration_id}",
+            row.action.name(),
+            row.officer_id
+        ),
+    )
+}
+
+fn score_without_outcome() -> AppError {
+    AppError::invalid(
+        "evaluation_score",
+        "a score goes with COMPLETE or FAIL only",
+    )
 }
 
 /// Reads the CSV layout of `CSV_COLUMNS`. A wrong header refuses the whole file; a bad value refuses

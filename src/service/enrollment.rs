@@ -176,6 +176,71 @@ fn officer_name(id: i32) -> String {
     format!("officer {id}")
 }
 
+/// Statuses that end an enrollment before any training: an officer in one of them may be nominated
+/// to the iteration again; in any other, a nomination is ALREADY_NOMINATED.
+pub(crate) const ENDED_WITHOUT_TRAINING: [EnrollmentStatus; 3] = [
+    EnrollmentStatus::Declined,
+    EnrollmentStatus::Withdrawn,
+    EnrollmentStatus::Cancelled,
+];
+
+/// The course's language requirement (minimum SLP), if any, against the officer's profile.
+pub(crate) fn check_language(
+    officer: &officer::Model,
+    course: &entity::course::Model,
+) -> Result<()> {
+    let Some(required) = &course.min_slp else {
+        return Ok(());
+    };
+    let required = Slp::parse("minSlp", required)?;
+    let meets = match &officer.slp {
+        Some(have) => Slp::parse("slp", have)?.meets(&required),
+        None => false,
+    };
+    if meets {
+        return Ok(());
+    }
+    Err(AppError::rule(
+        "LANGUAGE_REQUIREMENT",
+        format!(
+            "{} has language profile {} but course {} requires at least {}",
+            officer_name(officer.id),
+            officer.slp.as_deref().unwrap_or("(none)"),
+            course.code,
+            required_text(course)
+        ),
+    ))
+}
+
+fn required_text(course: &entity::course::Model) -> &str {
+    course.min_slp.as_deref().unwrap_or_default()
+}
+
+pub(crate) fn already_nominated(
+    officer_id: i32,
+    enrollment_id: i32,
+    status: EnrollmentStatus,
+    iteration_id: i32,
+) -> AppError {
+    AppError::rule(
+        "ALREADY_NOMINATED",
+        format!(
+            "{} already has enrollment {enrollment_id} ({}) in course iteration {iteration_id}",
+            officer_name(officer_id),
+            status_name(status),
+        ),
+    )
+}
+
+/// Whether the iteration has a seat for one more of the partner's officers: under capacity, and
+/// under the partner's quota when it has one (`partner_held`: seats the partner holds there).
+pub(crate) fn has_seat_for(it: &course_iteration::Model, partner_held: u64) -> bool {
+    it.seats_held < it.capacity
+        && it
+            .partner_quota
+            .is_none_or(|quota| partner_held < quota as u64)
+}
+
 /// Invariant 5: the officer holds no seat in another iteration whose dates overlap `it`'s.
 pub(crate) async fn schedule_clash<C: ConnectionTrait>(
     conn: &C,
@@ -237,21 +302,18 @@ async fn seat_free<C: ConnectionTrait>(
     it: &course_iteration::Model,
     partner_id: i32,
 ) -> Result<bool> {
-    if it.seats_held >= it.capacity {
-        return Ok(false);
-    }
-    if let Some(quota) = it.partner_quota {
-        let held = Entity::find()
-            .filter(Column::IterationId.eq(it.id))
-            .filter(Column::PartnerId.eq(partner_id))
-            .filter(Column::Status.is_in(SEAT_HOLDING))
-            .count(conn)
-            .await?;
-        if held >= quota as u64 {
-            return Ok(false);
+    let partner_held = match it.partner_quota {
+        Some(_) if it.seats_held < it.capacity => {
+            Entity::find()
+                .filter(Column::IterationId.eq(it.id))
+                .filter(Column::PartnerId.eq(partner_id))
+                .filter(Column::Status.is_in(SEAT_HOLDING))
+                .count(conn)
+                .await?
         }
-    }
-    Ok(true)
+        _ => 0,
+    };
+    Ok(has_seat_for(it, partner_held))
 }
 
 /// Takes one seat with a conditional update, so the counter can never pass the capacity.
@@ -295,7 +357,7 @@ async fn next_waitlist_position<C: ConnectionTrait>(conn: &C, iteration_id: i32)
     Ok(max.flatten().unwrap_or(0) + 1)
 }
 
-fn open_for_nominations(it: &course_iteration::Model) -> Result<()> {
+pub(crate) fn open_for_nominations(it: &course_iteration::Model) -> Result<()> {
     if !matches!(it.status, IterationStatus::Planned | IterationStatus::Open) {
         return Err(AppError::rule(
             "ITERATION_NOT_OPEN",
@@ -359,45 +421,19 @@ pub async fn nominate_in<C: ConnectionTrait>(
     open_for_nominations(&it)?;
     let officer = lock_officer(txn, input.officer_id).await?;
     let course = course::get(txn, it.course_id).await?;
-    if let Some(required) = &course.min_slp {
-        let required = Slp::parse("minSlp", required)?;
-        let meets = match &officer.slp {
-            Some(have) => Slp::parse("slp", have)?.meets(&required),
-            None => false,
-        };
-        if !meets {
-            return Err(AppError::rule(
-                "LANGUAGE_REQUIREMENT",
-                format!(
-                    "{} has language profile {} but course {} requires at least {}",
-                    officer_name(officer.id),
-                    officer.slp.as_deref().unwrap_or("(none)"),
-                    course.code,
-                    course.min_slp.as_deref().unwrap_or_default()
-                ),
-            ));
-        }
-    }
+    check_language(&officer, &course)?;
     let live = Entity::find()
         .filter(Column::IterationId.eq(it.id))
         .filter(Column::OfficerId.eq(officer.id))
-        .filter(Column::Status.is_not_in([
-            EnrollmentStatus::Declined,
-            EnrollmentStatus::Withdrawn,
-            EnrollmentStatus::Cancelled,
-        ]))
+        .filter(Column::Status.is_not_in(ENDED_WITHOUT_TRAINING))
         .one(txn)
         .await?;
     if let Some(existing) = live {
-        return Err(AppError::rule(
-            "ALREADY_NOMINATED",
-            format!(
-                "{} already has enrollment {} ({}) in course iteration {}",
-                officer_name(officer.id),
-                existing.id,
-                status_name(existing.status),
-                it.id
-            ),
+        return Err(already_nominated(
+            officer.id,
+            existing.id,
+            existing.status,
+            it.id,
         ));
     }
     if let Some(other) = schedule_clash(txn, officer.id, &it).await? {

@@ -281,6 +281,234 @@ async fn a_batch_beyond_the_limit_is_refused_with_a_clear_error(app: TestApp) {
     assert_eq!(app.sql_count("SELECT COUNT(*) FROM enrollment").await, 0);
 }
 
+/// (outcome, status, code, waitlist position) of a row, from RECORD_PLACED's answer.
+type Placement = (String, Option<String>, Option<String>, Option<i64>);
+
+fn placements(report: &Value) -> Vec<Placement> {
+    report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["outcome"].as_str().unwrap().to_owned(),
+                r["status"].as_str().map(str::to_owned),
+                r["code"].as_str().map(str::to_owned),
+                r["enrollment"]["waitlistPosition"].as_i64(),
+            )
+        })
+        .collect()
+}
+
+const RECORD_PLACED: &str = "mutation($rows: [EnrollmentRowInput!]!, $mode: BulkMode) { recordEnrollments(rows: $rows, mode: $mode) { committed rows { outcome status code message enrollment { id status waitlistPosition } } } }";
+
+fn nominate(iteration: &str, officer: &str) -> Value {
+    json!({ "iterationId": iteration, "officerId": officer, "action": "NOMINATE" })
+}
+
+async fn a_nomination_batch_seats_within_capacity_and_quota_then_waitlists_in_row_order(
+    app: TestApp,
+) {
+    let tkm = fixtures::partner(&app, "TKM").await;
+    let kaz = fixtures::partner(&app, "KAZ").await;
+    let course = fixtures::course(&app, "BS-101", None).await;
+    // Three seats, at most two per partner.
+    let it = fixtures::iteration(&app, &course, "2090-03-04", "2090-03-08", 3, Some(2)).await;
+    let mut t = Vec::new();
+    let mut k = Vec::new();
+    for _ in 0..3 {
+        t.push(fixtures::officer(&app, &tkm, None).await);
+        k.push(fixtures::officer(&app, &kaz, None).await);
+    }
+    let data = app
+        .ok(
+            RECORD_PLACED,
+            json!({ "rows": [
+                nominate(&it, &t[0]), nominate(&it, &t[1]), nominate(&it, &t[2]),
+                nominate(&it, &k[0]), nominate(&it, &k[1]),
+            ] }),
+        )
+        .await;
+    let report = &data["recordEnrollments"];
+    assert_eq!(report["committed"], true);
+    let applied = |status: &str, position: Option<i64>| {
+        (
+            "APPLIED".to_owned(),
+            Some(status.to_owned()),
+            None,
+            position,
+        )
+    };
+    assert_eq!(
+        placements(report),
+        [
+            applied("CONFIRMED", None),
+            applied("CONFIRMED", None),
+            // TKM's quota is used up: waitlisted although a seat is free.
+            applied("WAITLISTED", Some(1)),
+            applied("CONFIRMED", None),
+            // The iteration is full.
+            applied("WAITLISTED", Some(2)),
+        ]
+    );
+    assert_eq!(
+        app.sql_count("SELECT CAST(seats_held AS BIGINT) FROM course_iteration")
+            .await,
+        3
+    );
+    assert_eq!(
+        app.sql_count("SELECT COUNT(*) FROM enrollment WHERE version = 2")
+            .await,
+        5
+    );
+    // A later batch goes on from where this one left the waitlist.
+    let data = app
+        .ok(RECORD_PLACED, json!({ "rows": [nominate(&it, &k[2])] }))
+        .await;
+    assert_eq!(
+        placements(&data["recordEnrollments"]),
+        [applied("WAITLISTED", Some(3))]
+    );
+}
+
+async fn a_nomination_batch_refuses_a_second_overlapping_seat_even_from_its_own_rows(app: TestApp) {
+    let tkm = fixtures::partner(&app, "TKM").await;
+    let course = fixtures::course(&app, "BS-101", None).await;
+    let first = fixtures::iteration(&app, &course, "2090-03-04", "2090-03-08", 5, None).await;
+    let overlapping = fixtures::iteration(&app, &course, "2090-03-06", "2090-03-10", 5, None).await;
+    let full = fixtures::iteration(&app, &course, "2090-03-05", "2090-03-07", 1, None).await;
+    let later = fixtures::iteration(&app, &course, "2090-04-06", "2090-04-10", 1, None).await;
+    let a = fixtures::officer(&app, &tkm, None).await;
+    let b = fixtures::officer(&app, &tkm, None).await;
+    let c = fixtures::officer(&app, &tkm, None).await;
+    let data = app
+        .ok(
+            RECORD_PLACED,
+            json!({ "mode": "PER_ROW", "rows": [
+                nominate(&first, &a),
+                nominate(&overlapping, &a),
+                nominate(&full, &c),
+                // Waitlisted: a place on a waitlist is not a seat, so it clashes with nothing.
+                nominate(&full, &b),
+                nominate(&overlapping, &b),
+                nominate(&later, &a),
+            ] }),
+        )
+        .await;
+    let report = &data["recordEnrollments"];
+    let got: Vec<_> = placements(report)
+        .into_iter()
+        .map(|(outcome, status, code, _)| (outcome, status, code))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            row("APPLIED", Some("CONFIRMED"), None),
+            row("REFUSED", None, Some("SCHEDULE_CONFLICT")),
+            row("APPLIED", Some("CONFIRMED"), None),
+            row("APPLIED", Some("WAITLISTED"), None),
+            row("APPLIED", Some("CONFIRMED"), None),
+            row("APPLIED", Some("CONFIRMED"), None),
+        ]
+    );
+    let message = report["rows"][1]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!(
+            "course iteration {first} (2090-03-04 to 2090-03-08)"
+        )),
+        "{message}"
+    );
+    assert_eq!(
+        app.sql_count("SELECT COUNT(*) FROM enrollment").await,
+        5,
+        "the refused row wrote nothing"
+    );
+}
+
+async fn a_nomination_batch_applies_the_single_nomination_rules_to_each_row(app: TestApp) {
+    let tkm = fixtures::partner(&app, "TKM").await;
+    let plain = fixtures::course(&app, "BS-101", None).await;
+    let english = fixtures::course(&app, "LANG-201", Some("3232")).await;
+    let it = fixtures::iteration(&app, &plain, "2090-03-04", "2090-03-08", 5, None).await;
+    let demanding = fixtures::iteration(&app, &english, "2090-05-04", "2090-05-08", 5, None).await;
+    let cancelled = fixtures::iteration(&app, &plain, "2090-06-04", "2090-06-08", 5, None).await;
+    let v = app
+        .ok(
+            "query($id: ID!) { courseIteration(id: $id) { version } }",
+            json!({ "id": cancelled }),
+        )
+        .await["courseIteration"]["version"]
+        .clone();
+    app.ok(
+        "mutation($id: ID!, $v: Int!) { cancelCourseIteration(input: {id: $id, version: $v}) { id } }",
+        json!({ "id": cancelled, "v": v }),
+    )
+    .await;
+    let fluent = fixtures::officer(&app, &tkm, Some("3333")).await;
+    let weak = fixtures::officer(&app, &tkm, Some("2222")).await;
+    let nominated = fixtures::officer(&app, &tkm, None).await;
+    let existing = app
+        .ok(
+            "mutation($i: ID!, $o: ID!) { nominateOfficer(input: {iterationId: $i, officerId: $o, place: true}) { id } }",
+            json!({ "i": it, "o": nominated }),
+        )
+        .await["nominateOfficer"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let data = app
+        .ok(
+            RECORD_PLACED,
+            json!({ "mode": "PER_ROW", "rows": [
+                nominate(&demanding, &fluent),
+                nominate(&demanding, &weak),
+                nominate(&it, &nominated),
+                nominate(&cancelled, &fluent),
+                nominate("424242", &fluent),
+                nominate(&it, "424243"),
+                nominate(&demanding, &fluent),
+                { "iterationId": it, "officerId": weak, "action": "NOMINATE", "evaluationScore": 50 },
+                { "courseCode": "BS-101", "iterationStart": "2090-03-04", "officerId": fluent, "action": "NOMINATE" },
+            ] }),
+        )
+        .await;
+    let report = &data["recordEnrollments"];
+    let codes: Vec<Option<&str>> = report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            None,
+            Some("LANGUAGE_REQUIREMENT"),
+            Some("ALREADY_NOMINATED"),
+            Some("ITERATION_NOT_OPEN"),
+            Some("NOT_FOUND"),
+            Some("NOT_FOUND"),
+            Some("DUPLICATE_ROW"),
+            Some("BAD_USER_INPUT"),
+            None,
+        ]
+    );
+    let message = |i: usize| report["rows"][i]["message"].as_str().unwrap().to_owned();
+    assert!(
+        message(1).contains("requires at least 3232"),
+        "{}",
+        message(1)
+    );
+    assert!(
+        message(2).contains(&format!("already has enrollment {existing}")),
+        "{}",
+        message(2)
+    );
+    assert!(message(4).contains("424242"), "{}", message(4));
+    assert!(message(5).contains("officer 424243"), "{}", message(5));
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM enrollment").await, 3);
+}
+
 crate::on_both_backends!(
     every_row_is_reported_with_what_was_done,
     all_or_nothing_rolls_back_every_row_when_one_is_refused,
@@ -288,6 +516,9 @@ crate::on_both_backends!(
     a_csv_with_a_wrong_header_is_refused_naming_the_expected_columns,
     a_csv_reports_bad_dates_unknown_officers_and_duplicate_rows_row_by_row,
     a_batch_beyond_the_limit_is_refused_with_a_clear_error,
+    a_nomination_batch_seats_within_capacity_and_quota_then_waitlists_in_row_order,
+    a_nomination_batch_refuses_a_second_overlapping_seat_even_from_its_own_rows,
+    a_nomination_batch_applies_the_single_nomination_rules_to_each_row,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,7 +6,8 @@
 //! one live enrollment per officer and iteration, no officer seated in two overlapping iterations,
 //! the waitlist keeps its order (FIFO, distinct positions), every status change is an edge of
 //! invariant 6, and a refused operation changed nothing. A second property runs random bulk batches:
-//! ALL_OR_NOTHING reports every row as PER_ROW records it and writes nothing if one is refused.
+//! ALL_OR_NOTHING reports every row as PER_ROW records it and writes nothing if one is refused. A
+//! third holds a batch of nominations (the set-based path) to what single nominations record.
 
 use std::collections::BTreeMap;
 
@@ -526,6 +527,118 @@ proptest! {
             } else {
                 assert_eq!(after.enrollments.len(), snapshot(&per_row_world.db).await.enrollments.len());
             }
+        });
+    }
+}
+
+/// What a world's enrollments and seat counters are, leaving out ids and times.
+async fn placements(db: &Db) -> (Vec<(i32, i32, S, Option<i32>, i32)>, Vec<(i32, i32)>) {
+    let snap = snapshot(db).await;
+    let mut enrollments: Vec<_> = snap
+        .enrollments
+        .iter()
+        .map(|e| {
+            (
+                e.officer_id,
+                e.iteration_id,
+                e.status,
+                e.waitlist_position,
+                e.version,
+            )
+        })
+        .collect();
+    enrollments.sort_by_key(|(o, i, s, p, v)| (*o, *i, format!("{s:?}"), *p, *v));
+    let seats = snap
+        .iterations
+        .iter()
+        .map(|i| (i.id, i.seats_held))
+        .collect();
+    (enrollments, seats)
+}
+
+async fn nominate_one(w: &World, officer: usize, iteration: usize) -> Result<S, String> {
+    service::enrollment::nominate(
+        &w.db,
+        Nomination {
+            iteration_id: w.iterations[iteration],
+            officer_id: w.officers[officer].0,
+            place: true,
+        },
+        "proptest",
+    )
+    .await
+    .map(|e| e.status)
+    .map_err(|err| err.code().to_owned())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    /// A batch of nominations only (the set-based path) records, row by row, what the same
+    /// nominations made one at a time record: the same status or refusal per row, the same
+    /// enrollments (status, waitlist position, version) and seat counters; over enrollments made
+    /// before the batch.
+    #[test]
+    fn a_nomination_batch_records_what_single_nominations_record(
+        earlier in proptest::collection::vec((0..OFFICERS, 0..ITERATIONS.len()), 0..6),
+        rows in proptest::collection::vec((0..OFFICERS, 0..ITERATIONS.len()), 1..20),
+    ) {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let batch_world = world().await;
+            let single_world = world().await;
+            for (officer, iteration) in &earlier {
+                let a = nominate_one(&batch_world, *officer, *iteration).await;
+                let b = nominate_one(&single_world, *officer, *iteration).await;
+                assert_eq!(a, b);
+            }
+            let input = rows
+                .iter()
+                .map(|(officer, iteration)| {
+                    Ok(service::bulk::EnrollmentRow {
+                        iteration: service::bulk::IterationRef::Id(batch_world.iterations[*iteration]),
+                        officer_id: batch_world.officers[*officer].0,
+                        action: service::bulk::RowAction::Nominate,
+                        evaluation_score: None,
+                    })
+                })
+                .collect();
+            let report = service::bulk::record(
+                &batch_world.db,
+                input,
+                service::bulk::BulkMode::PerRow,
+                "proptest",
+                &|_| {},
+            )
+            .await
+            .unwrap();
+            let batch: Vec<Result<S, String>> = report
+                .rows
+                .into_iter()
+                .map(|r| match (r.enrollment, r.error) {
+                    (Some(e), None) => Ok(e.status),
+                    (_, Some(err)) => Err(err.code().to_owned()),
+                    (None, None) => Err("no outcome".to_owned()),
+                })
+                .collect();
+            let mut seen = std::collections::HashSet::new();
+            let mut single = Vec::new();
+            for (officer, iteration) in &rows {
+                single.push(if seen.insert((officer, iteration)) {
+                    nominate_one(&single_world, *officer, *iteration).await
+                } else {
+                    Err("DUPLICATE_ROW".to_owned())
+                });
+            }
+            assert_eq!(batch, single);
+            assert_eq!(
+                placements(&batch_world.db).await,
+                placements(&single_world.db).await
+            );
         });
     }
 }
