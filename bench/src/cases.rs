@@ -90,17 +90,6 @@ macro_rules! holding {
     };
 }
 
-/// Officers trained in a cycle (`k`) grouped by one column of its enrollments (`w`).
-macro_rules! trained_by {
-    ($column:literal) => {
-        concat!(
-            "(SELECT COALESCE(json_agg(json_build_object('code', g.code, 'count', g.n) ORDER BY g.code), '[]')
-               FROM (SELECT w.", $column, " AS code, COUNT(DISTINCT w.officer_id) AS n FROM w
-                     WHERE w.which = k.which AND w.status = 'COMPLETED' GROUP BY w.", $column, ") g)"
-        )
-    };
-}
-
 pub const CYCLE_REPORT_GRAPHQL: &str = "query($cycleId: ID!) { cycleReport(cycleId: $cycleId) {
     cycle { ...C } figures { ...F } previousCycle { ...C } previous { ...F } } }
   fragment C on ReportCycle { id partnerCode partnerName kind status startDate endDate }
@@ -116,8 +105,10 @@ pub const CYCLE_REPORT_GRAPHQL: &str = "query($cycleId: ID!) { cycleReport(cycle
 
 /// The cycle report in one statement: the cycle and the one it is compared with (the cycle it
 /// renews, else the partner's preceding non-draft cycle); the enrollments each counts (its
-/// partner's, in iterations within its dates) read once into `w`; then every figure of each, by
-/// the same rules as `src/service/report.rs`.
+/// partner's, in iterations within its dates) read once into `w`; every enrollment count in one
+/// pass over `w` (`g`, grouping sets: by status, and by status with topic, service or rank;
+/// `by` is GROUPING(topic, service, rank)); the objectives' indicators in one join (`ind`); then
+/// every figure of each cycle, by the same rules as `src/service/report.rs`.
 pub const CYCLE_REPORT_SQL: &str = concat!(
     "WITH cur AS (
        SELECT c.id, c.partner_id, p.code AS partner_code, p.name AS partner_name, c.kind, c.status,
@@ -133,26 +124,34 @@ pub const CYCLE_REPORT_SQL: &str = concat!(
                         ORDER BY x.start_date DESC, x.id DESC LIMIT 1)) FROM cur)),
      k AS (SELECT 0 AS which, * FROM cur UNION ALL SELECT 1, * FROM prev),
      w AS MATERIALIZED (
-       SELECT k.which, e.iteration_id, e.officer_id, e.status, e.confirmed_at, c.topic, f.service, f.rank
-       FROM k JOIN enrollment e ON e.partner_id = k.partner_id
-       JOIN course_iteration i ON i.id = e.iteration_id
+       SELECT k.which, e.iteration_id, e.officer_id, e.status, e.confirmed_at IS NOT NULL AS confirmed,
+              c.topic, f.service, f.rank
+       FROM k JOIN course_iteration i ON i.start_date >= k.start_date AND i.end_date <= k.end_date
+       JOIN enrollment e ON e.partner_id = k.partner_id AND e.iteration_id = i.id
        JOIN course c ON c.id = i.course_id
-       JOIN officer f ON f.id = e.officer_id
-       WHERE i.start_date >= k.start_date AND i.end_date <= k.end_date),
+       JOIN officer f ON f.id = e.officer_id),
+     g AS MATERIALIZED (
+       SELECT w.which, w.status, w.topic, w.service, w.rank, GROUPING(w.topic, w.service, w.rank) AS by,
+              COUNT(*) AS n, COUNT(*) FILTER (WHERE w.confirmed) AS nc, COUNT(DISTINCT w.officer_id) AS officers
+       FROM w GROUP BY GROUPING SETS ((w.which, w.status), (w.which, w.status, w.topic),
+                                      (w.which, w.status, w.service), (w.which, w.status, w.rank))),
+     ind AS MATERIALIZED (
+       SELECT k.which, io.objective_id, COUNT(DISTINCT w.officer_id) AS n
+       FROM k JOIN objective o ON o.cycle_id = k.id JOIN iteration_objective io ON io.objective_id = o.id
+       JOIN w ON w.which = k.which AND w.iteration_id = io.iteration_id AND w.status = 'COMPLETED'
+       GROUP BY k.which, io.objective_id),
      fig AS (
        SELECT k.which, json_build_object(
          'objectivesByStatus', (SELECT COALESCE(json_agg(json_build_object('areaCode', g.code, 'status', g.status,
                                    'count', g.n) ORDER BY g.code, g.status), '[]')
             FROM (SELECT a.code, o.status, COUNT(*) AS n FROM objective o JOIN cooperation_area a ON a.id = o.area_id
                   WHERE o.cycle_id = k.id GROUP BY a.code, o.status) g),
-         'objectiveIndicators', (SELECT COALESCE(json_agg(json_build_object('objectiveId', g.id::text, 'title', g.title,
-                                   'areaCode', g.code, 'status', g.status, 'target', g.target, 'actual', g.n)
-                                   ORDER BY g.code, g.id), '[]')
-            FROM (SELECT o.id, o.title, a.code, o.status, o.target,
-                         (SELECT COUNT(DISTINCT w.officer_id) FROM iteration_objective io
-                          JOIN w ON w.iteration_id = io.iteration_id
-                          WHERE io.objective_id = o.id AND w.which = k.which AND w.status = 'COMPLETED') AS n
-                  FROM objective o JOIN cooperation_area a ON a.id = o.area_id WHERE o.cycle_id = k.id) g),
+         'objectiveIndicators', (SELECT COALESCE(json_agg(json_build_object('objectiveId', o.id::text, 'title', o.title,
+                                   'areaCode', a.code, 'status', o.status, 'target', o.target, 'actual', COALESCE(ind.n, 0))
+                                   ORDER BY a.code, o.id), '[]')
+            FROM objective o JOIN cooperation_area a ON a.id = o.area_id
+            LEFT JOIN ind ON ind.which = k.which AND ind.objective_id = o.id
+            WHERE o.cycle_id = k.id),
          'topics', (SELECT COALESCE(json_agg(json_build_object('topic', t.topic, 'iterations', t.n,
                        'heldIterations', t.held, 'seatsHeld', t.seats, 'capacity', t.cap,
                        'fillRate', CASE WHEN t.cap > 0 THEN t.seats::float8 / t.cap ELSE 0 END,
@@ -162,18 +161,24 @@ pub const CYCLE_REPORT_SQL: &str = concat!(
                          COALESCE(SUM(i.capacity) FILTER (WHERE i.status = 'HELD'), 0) AS cap
                   FROM course_iteration i JOIN course c ON c.id = i.course_id
                   WHERE i.start_date >= k.start_date AND i.end_date <= k.end_date AND (
-                    i.id IN (SELECT w.iteration_id FROM w WHERE w.which = k.which)
+                    EXISTS (SELECT 1 FROM enrollment e WHERE e.partner_id = k.partner_id AND e.iteration_id = i.id)
                     OR EXISTS (SELECT 1 FROM iteration_objective io JOIN objective o ON o.id = io.objective_id
                                WHERE io.iteration_id = i.id AND o.cycle_id = k.id))
                   GROUP BY c.topic) t
-            LEFT JOIN (SELECT w.topic, COUNT(*) AS n FROM w
-                       WHERE w.which = k.which AND w.status IN ", holding!(), " GROUP BY w.topic) ps
-              ON ps.topic = t.topic),
-         'officersTrained', (SELECT COUNT(DISTINCT w.officer_id) FROM w
-                             WHERE w.which = k.which AND w.status = 'COMPLETED'),
-         'officersTrainedByTopic', ", trained_by!("topic"), ",
-         'officersTrainedByService', ", trained_by!("service"), ",
-         'officersTrainedByRank', ", trained_by!("rank"), ",
+            LEFT JOIN (SELECT g.topic, SUM(g.n) AS n FROM g
+                       WHERE g.which = k.which AND g.by = 3 AND g.status IN ", holding!(), "
+                       GROUP BY g.topic) ps ON ps.topic = t.topic),
+         'officersTrained', COALESCE((SELECT g.officers FROM g WHERE g.which = k.which AND g.by = 7
+                                        AND g.status = 'COMPLETED'), 0),
+         'officersTrainedByTopic', (SELECT COALESCE(json_agg(json_build_object('code', g.topic, 'count', g.officers)
+                                      ORDER BY g.topic), '[]')
+            FROM g WHERE g.which = k.which AND g.by = 3 AND g.status = 'COMPLETED'),
+         'officersTrainedByService', (SELECT COALESCE(json_agg(json_build_object('code', g.service, 'count', g.officers)
+                                      ORDER BY g.service), '[]')
+            FROM g WHERE g.which = k.which AND g.by = 5 AND g.status = 'COMPLETED'),
+         'officersTrainedByRank', (SELECT COALESCE(json_agg(json_build_object('code', g.rank, 'count', g.officers)
+                                      ORDER BY g.rank), '[]')
+            FROM g WHERE g.which = k.which AND g.by = 6 AND g.status = 'COMPLETED'),
          'funnel', st.funnel,
          'seatsHeld', st.seats_held,
          'completed', st.completed,
@@ -198,8 +203,7 @@ pub const CYCLE_REPORT_SQL: &str = concat!(
                 COALESCE(SUM(g.nc) FILTER (WHERE s.code = 'WITHDRAWN'), 0)::bigint AS wac
          FROM unnest(ARRAY['NOMINATED', 'WAITLISTED', 'DECLINED', 'CONFIRMED', 'WITHDRAWN', 'ATTENDED',
                            'NO_SHOW', 'COMPLETED', 'FAILED', 'CANCELLED']) WITH ORDINALITY s(code, ord)
-         LEFT JOIN (SELECT w.status, COUNT(*) AS n, COUNT(w.confirmed_at) AS nc FROM w
-                    WHERE w.which = k.which GROUP BY w.status) g ON g.status = s.code) st)
+         LEFT JOIN g ON g.which = k.which AND g.by = 7 AND g.status = s.code) st)
      SELECT json_build_object('data', json_build_object('cycleReport', json_build_object(
        'cycle', (SELECT json_build_object('id', id::text, 'partnerCode', partner_code, 'partnerName', partner_name,
                    'kind', kind, 'status', status, 'startDate', start_date, 'endDate', end_date) FROM cur),
