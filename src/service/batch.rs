@@ -36,7 +36,7 @@ fn unique(ids: &[i32]) -> Vec<i32> {
 
 /// Ids per statement: SQLite binds each id (at most 32,766 parameters a statement); PostgreSQL takes
 /// them all as one array parameter.
-fn chunk_size(backend: DbBackend) -> usize {
+pub(crate) fn chunk_size(backend: DbBackend) -> usize {
     match backend {
         DbBackend::Postgres => 100_000,
         _ => CHUNK,
