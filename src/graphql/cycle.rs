@@ -74,9 +74,7 @@ impl ProgrammeCycle {
     /// The partner.
     async fn partner(&self, ctx: &Context<'_>) -> Result<Partner> {
         let l = loaders(ctx)?;
-        Ok(Partner(
-            one(&l.partner, "partner", self.0.partner_id).await?,
-        ))
+        Ok(one(&l.partner, "partner", self.0.partner_id).await?.into())
     }
     /// The cycle this one renews.
     async fn renews(&self, ctx: &Context<'_>) -> Result<Option<ProgrammeCycle>> {

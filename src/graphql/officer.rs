@@ -54,9 +54,9 @@ impl Officer {
     }
     /// The partner.
     async fn partner(&self, ctx: &Context<'_>) -> Result<Partner> {
-        Ok(Partner(
-            one(&loaders(ctx)?.partner, "partner", self.0.partner_id).await?,
-        ))
+        Ok(one(&loaders(ctx)?.partner, "partner", self.0.partner_id)
+            .await?
+            .into())
     }
     /// The officer's enrollments.
     #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]

@@ -12,10 +12,23 @@ use super::{
     connection, cycle::ProgrammeCycle, db, enums::Framework, officer::Officer, page_request,
     parse_id, patch, scalars::Date, Conn,
 };
-use crate::{error::Result, service};
+use crate::{
+    error::Result,
+    service::{self, partner::PartnerKey},
+};
 
-/// A partner nation (not an Ally) cooperating with NATO.
-pub struct Partner(pub partner_entity::Model);
+/// A partner nation (not an Ally) cooperating with NATO. The second field is its ACTIVE cycle when
+/// it was read with the partner (`Some(None)`: read, none active).
+pub struct Partner(
+    pub partner_entity::Model,
+    Option<Option<entity::programme_cycle::Model>>,
+);
+
+impl From<partner_entity::Model> for Partner {
+    fn from(model: partner_entity::Model) -> Self {
+        Partner(model, None)
+    }
+}
 
 #[Object]
 impl Partner {
@@ -59,6 +72,9 @@ impl Partner {
     }
     /// The ACTIVE cycle, if any.
     async fn active_cycle(&self, ctx: &Context<'_>) -> Result<Option<ProgrammeCycle>> {
+        if let Some(read) = &self.1 {
+            return Ok(read.clone().map(ProgrammeCycle));
+        }
         let rows = many(&loaders(ctx)?.active_cycle_by_partner, self.0.id).await?;
         Ok(rows.into_iter().next().map(ProgrammeCycle))
     }
@@ -120,9 +136,9 @@ impl PartnershipMilestone {
     }
     /// The partner.
     async fn partner(&self, ctx: &Context<'_>) -> Result<Partner> {
-        Ok(Partner(
-            one(&loaders(ctx)?.partner, "partner", self.0.partner_id).await?,
-        ))
+        Ok(one(&loaders(ctx)?.partner, "partner", self.0.partner_id)
+            .await?
+            .into())
     }
 }
 
@@ -192,9 +208,9 @@ impl PartnerQuery {
         #[graphql(desc = "The partner's ISO 3166 alpha-3 code.")] code: Option<String>,
     ) -> Result<Partner> {
         let conn = &db(ctx)?.conn;
-        let model = match (id, code) {
-            (Some(id), None) => service::partner::get(conn, parse_id("partner", &id)?).await?,
-            (None, Some(code)) => service::partner::by_code(conn, &code).await?,
+        let key = match (&id, &code) {
+            (Some(id), None) => PartnerKey::Id(parse_id("partner", id)?),
+            (None, Some(code)) => PartnerKey::Code(code),
             _ => {
                 return Err(crate::error::AppError::invalid(
                     "id",
@@ -202,7 +218,16 @@ impl PartnerQuery {
                 ))
             }
         };
-        Ok(Partner(model))
+        // A dashboard's usual "partner with its active cycle": both in one statement.
+        if ctx.look_ahead().field("activeCycle").exists() {
+            let (model, active) = service::partner::with_active_cycle(conn, key).await?;
+            return Ok(Partner(model, Some(active)));
+        }
+        let model = match key {
+            PartnerKey::Id(id) => service::partner::get(conn, id).await?,
+            PartnerKey::Code(code) => service::partner::by_code(conn, code).await?,
+        };
+        Ok(model.into())
     }
 
     /// Partners, in creation order unless `orderBy` says otherwise.
@@ -233,7 +258,7 @@ impl PartnerQuery {
             &req,
         )
         .await?;
-        Ok(connection(page, |m| m.id, Partner))
+        Ok(connection(page, |m| m.id, Partner::from))
     }
 
     /// One milestone.
@@ -271,7 +296,7 @@ impl PartnerMutation {
             Ok((None, service::partner::create(&*txn, new).await?))
         })
         .await
-        .map(Partner)
+        .map(Partner::from)
     }
 
     /// Changes a partner.
@@ -294,7 +319,7 @@ impl PartnerMutation {
             ))
         })
         .await
-        .map(Partner)
+        .map(Partner::from)
     }
 
     /// Records a milestone of a partner's relations.

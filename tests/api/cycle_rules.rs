@@ -30,7 +30,7 @@ async fn create_cycle(app: &TestApp, partner: &str, kind: &str, start: &str) -> 
 }
 
 /// A cycle approved on both sides; returns (id, version).
-async fn approved(app: &TestApp, partner: &str, start: &str) -> (String, i64) {
+pub(crate) async fn approved(app: &TestApp, partner: &str, start: &str) -> (String, i64) {
     let (id, v) = fixtures::cycle(app, partner, "IPCP", start).await;
     let data = app
         .ok(
@@ -43,7 +43,7 @@ async fn approved(app: &TestApp, partner: &str, start: &str) -> (String, i64) {
     (id, c["version"].as_i64().unwrap())
 }
 
-async fn active(app: &TestApp, partner: &str, start: &str) -> (String, i64) {
+pub(crate) async fn active(app: &TestApp, partner: &str, start: &str) -> (String, i64) {
     let (id, v) = approved(app, partner, start).await;
     let data = app.ok(ACTIVATE, json!({ "id": id, "v": v })).await;
     assert_eq!(data["activateProgrammeCycle"]["status"], "ACTIVE");

@@ -584,3 +584,66 @@ async fn enrollments_recorded_in_bulk_reach_a_subscriber() {
         "{event:#}"
     );
 }
+
+/// `partner { activeCycle }`, the dashboards' most frequent question, is read in one statement
+/// (partner and ACTIVE cycle joined), by code or by id, with or without an active cycle.
+async fn a_partner_with_its_active_cycle_is_read_in_one_statement(backend: Backend) {
+    let serve = ServeArgs {
+        expose_statement_count: true,
+        rate_limit_per_second: 0,
+        ..ServeArgs::default()
+    };
+    let app = TestApp::spawn_with(backend, serve).await;
+    let partner = fixtures::partner(&app, "TKM").await;
+    let idle = fixtures::partner(&app, "KAZ").await;
+    crate::cycle_rules::approved(&app, &partner, "2020-01-01").await;
+    let (active, _) = crate::cycle_rules::active(&app, &partner, "2022-01-01").await;
+    fixtures::cycle(&app, &idle, "IPCP", "2024-01-01").await;
+    let ask = |args: String| {
+        let app = &app;
+        async move {
+            let body = app
+                .gql(
+                    &format!(
+                        "{{ partner({args}) {{ id code activeCycle {{ id status startDate }} }} }}"
+                    ),
+                    json!({}),
+                )
+                .await;
+            assert!(body.get("errors").is_none(), "{body}");
+            (
+                body["data"]["partner"].clone(),
+                body["extensions"]["statementCount"].as_u64(),
+            )
+        }
+    };
+    let (by_code, statements) = ask("code: \"TKM\"".into()).await;
+    assert_eq!(by_code["id"], partner.as_str());
+    assert_eq!(by_code["activeCycle"]["id"], active.as_str());
+    assert_eq!(by_code["activeCycle"]["status"], "ACTIVE");
+    assert_eq!(statements, Some(1));
+    let (by_id, statements) = ask(format!("id: \"{partner}\"")).await;
+    assert_eq!(by_id, by_code);
+    assert_eq!(statements, Some(1));
+    let (without, statements) = ask("code: \"kaz\"".into()).await;
+    assert_eq!(without["code"], "KAZ");
+    assert_eq!(without["activeCycle"], Value::Null);
+    assert_eq!(statements, Some(1));
+    let body = app
+        .gql(
+            "{ partner(code: \"UZB\") { id activeCycle { id } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "NOT_FOUND");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_partner_with_its_active_cycle_is_read_in_one_statement() {
+    a_partner_with_its_active_cycle_is_read_in_one_statement(Backend::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_partner_with_its_active_cycle_is_read_in_one_statement() {
+    a_partner_with_its_active_cycle_is_read_in_one_statement(Backend::Postgres).await
+}
