@@ -61,7 +61,7 @@ pub(crate) fn among<E: EntityTrait>(backend: DbBackend, col: E::Column, ids: &[i
 }
 
 /// A PostgreSQL array literal of integers (`{1,2,3}`), bound as text and cast to int4[].
-fn pg_int_array(ids: &[i32]) -> String {
+pub(crate) fn pg_int_array(ids: &[i32]) -> String {
     let mut out = String::with_capacity(ids.len() * 7 + 2);
     out.push('{');
     for (i, id) in ids.iter().enumerate() {
