@@ -56,6 +56,10 @@ struct Args {
     /// Reuse an already loaded database.
     #[arg(long)]
     keep_data: bool,
+    /// A quick look: measure only what contains this text in its name (a query's name,
+    /// "nomination" or "import"), print the figures and leave RESULTS.md as it is.
+    #[arg(long)]
+    only: Option<String>,
     /// The release binary.
     #[arg(long, default_value = "target/release/ipcp")]
     binary: String,
@@ -245,6 +249,13 @@ async fn measure_queries(
     let seconds = args.seconds as f64;
     let mut rows = Vec::new();
     for case in CASES {
+        if args
+            .only
+            .as_ref()
+            .is_some_and(|only| !case.name.contains(only.as_str()))
+        {
+            continue;
+        }
         let params = (case.params)(ids);
         let body = body(case, ids);
         // The same answer, or no measurement.
@@ -432,9 +443,18 @@ async fn main() -> Result<(), Error> {
     let pairs = Arc::new(Mutex::new(pool_of_pairs));
 
     let queries = measure_queries(&args, &server, &pool, &ids).await?;
+    let wanted = |part: &str| {
+        args.only
+            .as_ref()
+            .is_none_or(|only| part.contains(only.as_str()))
+    };
 
     eprintln!("nominations into {upcoming} full upcoming iterations");
-    let nominations = measure_nominations(&args, &server, &pool, &pairs, since).await?;
+    let nominations = if wanted("nomination") {
+        measure_nominations(&args, &server, &pool, &pairs, since).await?
+    } else {
+        Vec::new()
+    };
     // VmHWM can lag the sampled VmRSS by a few pages: the larger of the two.
     let peak = nominations
         .iter()
@@ -443,6 +463,11 @@ async fn main() -> Result<(), Error> {
         .fold(load::lifetime_peak_rss_mib(server.child.id()), f64::max);
     let _ = server.child.kill();
     let _ = server.child.wait();
+    if !wanted("import") {
+        writes::restore(&pool, since).await?;
+        eprintln!("--only: the import skipped; {} left as it was", args.out);
+        return Ok(());
+    }
 
     // The import last: COPY of the same rows first (rolled back), then the import.
     let import_rows = ((100_000.0 * args.scale).round() as usize).max(1_000);
@@ -484,6 +509,10 @@ async fn main() -> Result<(), Error> {
         .await?;
     eprintln!("restored the dataset: {deleted} enrollments written by the harness deleted");
     let import = imported?;
+    if args.only.is_some() {
+        eprintln!("--only: {} left as it was", args.out);
+        return Ok(());
+    }
 
     let md = report(&args, load_seconds, &queries, &nominations, &import, peak);
     std::fs::write(&args.out, md)?;
