@@ -631,7 +631,8 @@ fn report(
          depth, not on its row count. *Server peak RSS* is the highest VmRSS sampled every 50 ms while \
          that row's service load ran (memory the allocator keeps after a case shows in the next ones); \
          the server's peak over the whole run (VmHWM) was {peak:.1} MiB. The load generator, the server \
-         and PostgreSQL share the machine's cores.\n"
+         and PostgreSQL share the machine's cores.\n\nWhat each missed target was profiled for, what \
+         was fixed and the figures before and after: `bench/HISTORY.md` (kept by hand).\n"
     ));
     md
 }
