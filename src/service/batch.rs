@@ -85,16 +85,7 @@ where
     E: EntityTrait,
     C: ConnectionTrait,
 {
-    let backend = conn.get_database_backend();
-    let mut out = HashMap::new();
-    for chunk in unique(ids).chunks(chunk_size(backend)) {
-        let rows = E::find()
-            .filter(among::<E>(backend, id_col, chunk))
-            .all(conn)
-            .await?;
-        out.extend(rows.into_iter().map(|m| (id_of(&m), m)));
-    }
-    Ok(out)
+    fetch_by_ids::<E, C>(conn, id_col, ids, id_of, false).await
 }
 
 /// Like `by_ids`, locking the rows (`FOR UPDATE` on PostgreSQL) in id order, so that two
@@ -109,15 +100,28 @@ where
     E: EntityTrait,
     C: ConnectionTrait,
 {
+    fetch_by_ids::<E, C>(conn, id_col, ids, id_of, true).await
+}
+
+async fn fetch_by_ids<E, C>(
+    conn: &C,
+    id_col: E::Column,
+    ids: &[i32],
+    id_of: impl Fn(&E::Model) -> i32,
+    lock: bool,
+) -> Result<HashMap<i32, E::Model>>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
     let backend = conn.get_database_backend();
     let mut out = HashMap::new();
     for chunk in unique(ids).chunks(chunk_size(backend)) {
-        let rows = E::find()
-            .filter(among::<E>(backend, id_col, chunk))
-            .order_by_asc(id_col)
-            .lock_exclusive()
-            .all(conn)
-            .await?;
+        let mut select = E::find().filter(among::<E>(backend, id_col, chunk));
+        if lock {
+            select = select.order_by_asc(id_col).lock_exclusive();
+        }
+        let rows = select.all(conn).await?;
         out.extend(rows.into_iter().map(|m| (id_of(&m), m)));
     }
     Ok(out)

@@ -29,7 +29,7 @@ use super::{
 
 mod nominations;
 use crate::{
-    db::Db,
+    db::{Db, WriteTxn},
     error::{AppError, Result},
 };
 
@@ -194,22 +194,7 @@ pub async fn record(
                 reports.push(in_savepoint(&txn, i + 1, row, &mut seen, decided_by).await?);
                 progress(i + 1);
             }
-            let committed = reports.iter().all(|r| r.outcome == RowOutcome::Applied);
-            if committed {
-                txn.commit().await?;
-            } else {
-                txn.rollback().await?;
-                for r in &mut reports {
-                    if r.outcome == RowOutcome::Applied {
-                        r.outcome = RowOutcome::RolledBack;
-                    }
-                }
-            }
-            Ok(BulkReport {
-                mode,
-                committed,
-                rows: reports,
-            })
+            finish(txn, mode, reports).await
         }
         BulkMode::PerRow => {
             for (i, row) in rows.into_iter().enumerate() {
@@ -244,7 +229,14 @@ async fn record_nominations(
     progress: &(dyn Fn(usize) + Send + Sync),
 ) -> Result<BulkReport> {
     let txn = db.begin_write().await?;
-    let mut reports = nominations::record(&txn, rows, decided_by, progress).await?;
+    let reports = nominations::record(&txn, rows, decided_by, progress).await?;
+    finish(txn, mode, reports).await
+}
+
+/// Ends a batch run in one transaction: commits it if the mode keeps what it holds (ALL_OR_NOTHING:
+/// every row passed; PER_ROW: some row passed), else rolls it back and reports the rows that passed
+/// as rolled back.
+async fn finish(txn: WriteTxn, mode: BulkMode, mut reports: Vec<RowReport>) -> Result<BulkReport> {
     let committed = match mode {
         BulkMode::AllOrNothing => reports.iter().all(|r| r.outcome == RowOutcome::Applied),
         BulkMode::PerRow => reports.iter().any(|r| r.outcome == RowOutcome::Applied),

@@ -189,10 +189,10 @@ pub(crate) fn check_language(
     officer: &officer::Model,
     course: &entity::course::Model,
 ) -> Result<()> {
-    let Some(required) = &course.min_slp else {
+    let Some(minimum) = &course.min_slp else {
         return Ok(());
     };
-    let required = Slp::parse("minSlp", required)?;
+    let required = Slp::parse("minSlp", minimum)?;
     let meets = match &officer.slp {
         Some(have) => Slp::parse("slp", have)?.meets(&required),
         None => false,
@@ -207,13 +207,9 @@ pub(crate) fn check_language(
             officer_name(officer.id),
             officer.slp.as_deref().unwrap_or("(none)"),
             course.code,
-            required_text(course)
+            minimum
         ),
     ))
-}
-
-fn required_text(course: &entity::course::Model) -> &str {
-    course.min_slp.as_deref().unwrap_or_default()
 }
 
 pub(crate) fn already_nominated(

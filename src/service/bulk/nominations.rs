@@ -11,7 +11,7 @@
 //! the property test `a_nomination_batch_records_what_single_nominations_record` holds the two
 //! paths to the same outcome, row by row.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::NaiveDate;
 use entity::{
@@ -44,9 +44,7 @@ use crate::{
 
 /// Rows per multi-row INSERT on SQLite, which binds at most 32,766 values a statement (an
 /// enrollment row binds 11). PostgreSQL takes every row in one statement (`insert_unnest`).
-fn insert_chunk(_conn: &impl ConnectionTrait) -> usize {
-    2000
-}
+const SQLITE_INSERT_ROWS: usize = 2000;
 
 /// Whether the set-based path takes the batch: every row that parsed NOMINATEs.
 pub(super) fn applies(rows: &[InputRow]) -> bool {
@@ -490,51 +488,23 @@ async fn write(
     decided_by: &str,
 ) -> Result<HashMap<(i32, i32), enrollment::Model>> {
     let at = now();
-    let mut created = HashMap::with_capacity(placed.len());
-    if conn.get_database_backend() == DbBackend::Postgres {
-        for model in insert_unnest(conn, placed, decided_by, at).await? {
-            created.insert((model.iteration_id, model.officer_id), model);
-        }
-    }
-    let rest = if conn.get_database_backend() == DbBackend::Postgres {
-        &[][..]
+    let models = if conn.get_database_backend() == DbBackend::Postgres {
+        insert_unnest(conn, placed, decided_by, at).await?
     } else {
-        placed
+        insert_values(conn, placed, decided_by, at).await?
     };
-    for chunk in rest.chunks(insert_chunk(conn)) {
-        let models = chunk.iter().map(|p| {
-            let confirmed = p.status == EnrollmentStatus::Confirmed;
-            enrollment::ActiveModel {
-                iteration_id: Set(p.iteration_id),
-                officer_id: Set(p.officer_id),
-                partner_id: Set(p.partner_id),
-                status: Set(p.status),
-                waitlist_position: Set(p.waitlist_position),
-                nominated_at: Set(at),
-                waitlisted_at: Set((!confirmed).then_some(at)),
-                confirmed_at: Set(confirmed.then_some(at)),
-                decided_by: Set(Some(decided_by.to_owned())),
-                version: Set(2),
-                updated_at: Set(at),
-                ..Default::default()
-            }
-        });
-        for model in enrollment::Entity::insert_many(models)
-            .exec_with_returning(conn)
-            .await?
-        {
-            created.insert((model.iteration_id, model.officer_id), model);
-        }
-    }
+    let created = models
+        .into_iter()
+        .map(|model| ((model.iteration_id, model.officer_id), model))
+        .collect();
 
-    let mut seats: HashMap<i32, i32> = HashMap::new();
+    // Seats taken per iteration, updated in id order (the order of the iteration locks).
+    let mut seats: BTreeMap<i32, i32> = BTreeMap::new();
     for p in placed {
         if p.status == EnrollmentStatus::Confirmed {
             *seats.entry(p.iteration_id).or_default() += 1;
         }
     }
-    let mut seats: Vec<(i32, i32)> = seats.into_iter().collect();
-    seats.sort_unstable();
     for (iteration_id, taken) in seats {
         course_iteration::Entity::update_many()
             .col_expr(
@@ -597,4 +567,39 @@ async fn insert_unnest(
         ))
         .all(conn)
         .await?)
+}
+
+/// SQLite: multi-row INSERTs of `SQLITE_INSERT_ROWS` rows.
+async fn insert_values(
+    conn: &DatabaseTransaction,
+    placed: &[&Placed],
+    decided_by: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<enrollment::Model>> {
+    let mut created = Vec::with_capacity(placed.len());
+    for chunk in placed.chunks(SQLITE_INSERT_ROWS) {
+        let models = chunk.iter().map(|p| {
+            let confirmed = p.status == EnrollmentStatus::Confirmed;
+            enrollment::ActiveModel {
+                iteration_id: Set(p.iteration_id),
+                officer_id: Set(p.officer_id),
+                partner_id: Set(p.partner_id),
+                status: Set(p.status),
+                waitlist_position: Set(p.waitlist_position),
+                nominated_at: Set(at),
+                waitlisted_at: Set((!confirmed).then_some(at)),
+                confirmed_at: Set(confirmed.then_some(at)),
+                decided_by: Set(Some(decided_by.to_owned())),
+                version: Set(2),
+                updated_at: Set(at),
+                ..Default::default()
+            }
+        });
+        created.extend(
+            enrollment::Entity::insert_many(models)
+                .exec_with_returning(conn)
+                .await?,
+        );
+    }
+    Ok(created)
 }
