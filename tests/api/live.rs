@@ -104,7 +104,10 @@ async fn statements_do_not_grow_with_rows(backend: Backend) {
         small, large,
         "the dashboard query ran {small} statements for 10 rows and {large} for 100"
     );
-    assert!(small <= 15, "{small} statements for a depth-6 query");
+    // One statement per loader the query reaches (partner, cycles, objectives, areas, iterations,
+    // courses, enrollment pages and their counts, officers, activity pages and their counts, the
+    // active-cycle look-up): a level split into two batches shows here.
+    assert!(small <= 13, "{small} statements for a depth-6 query");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
