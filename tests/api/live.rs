@@ -104,9 +104,8 @@ async fn statements_do_not_grow_with_rows(backend: Backend) {
         small, large,
         "the dashboard query ran {small} statements for 10 rows and {large} for 100"
     );
-    // One statement per loader the query reaches (partner, cycles, objectives, areas, iterations,
-    // courses, enrollment pages and their counts, officers, activity pages and their counts, the
-    // active-cycle look-up): a level split into two batches shows here.
+    // 13 is one batch for each loader this query reaches (partners to officers, the indicators,
+    // the pages and their counts): a level split into two batches shows here.
     assert!(small <= 13, "{small} statements for a depth-6 query");
 }
 
