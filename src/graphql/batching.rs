@@ -182,8 +182,6 @@ impl<F: Future> Drop for Batched<F> {
     }
 }
 
-impl<F: Future> Unpin for Batched<F> {}
-
 impl<F: Future> Future for Batched<F> {
     type Output = F::Output;
 
