@@ -88,6 +88,7 @@ impl Application {
             db: db.clone(),
             schema,
             ws_schema,
+            documents: Default::default(),
             rate_limit: RateLimit::new(
                 settings.serve.rate_limit_per_second,
                 settings.serve.rate_limit_burst,

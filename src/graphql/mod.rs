@@ -9,6 +9,7 @@ pub mod batching;
 pub mod bulk;
 pub mod course;
 pub mod cycle;
+pub mod documents;
 pub mod enrollment;
 pub mod enums;
 pub mod iteration;

@@ -4,9 +4,8 @@
 //! `application/json` otherwise (always 200 once the request was understood).
 
 use async_graphql::{
-    parser::{
-        parse_query,
-        types::{DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet},
+    parser::types::{
+        DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
     },
     Variables,
 };
@@ -180,7 +179,7 @@ pub async fn get_graphql(
             "GET /graphql needs a \"query\" parameter",
         );
     };
-    if let Ok(doc) = parse_query(&query) {
+    if let Some(doc) = state.documents.parse(&query) {
         if operation_type(&doc, params.operation_name.as_deref()) == Some(OperationType::Mutation) {
             let mut response = request_error(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -257,7 +256,7 @@ async fn execute(
         IntrospectionMode::Off => false,
     };
     // Parsed once here: the checks below and the execution share the document.
-    let document = parse_query(&query).ok();
+    let document = state.documents.parse(&query);
     let operation = document
         .as_ref()
         .and_then(|doc| operation_type(doc, operation_name.as_deref()));

@@ -69,6 +69,8 @@ pub struct AppState {
     pub schema: AppSchema,
     /// The schema of `/graphql/ws` (subscriptions only).
     pub ws_schema: AppSchema,
+    /// Parsed documents by query text.
+    pub documents: Arc<crate::graphql::documents::DocumentCache>,
     pub rate_limit: rate_limit::RateLimit,
     /// Slots for GraphQL operations executing at once (`IPCP_MAX_CONCURRENT_OPERATIONS`).
     pub operations: Arc<tokio::sync::Semaphore>,

@@ -196,6 +196,35 @@ async fn cors_is_off_unless_origins_are_configured(app: TestApp) {
     );
 }
 
+/// The server keeps parsed documents by query text: the same text must still be validated and run
+/// with each request's own variables.
+async fn the_same_query_text_runs_with_each_requests_variables(app: TestApp) {
+    for (code, name) in [("TKM", "Turkmenistan"), ("KAZ", "Kazakhstan")] {
+        app.ok(
+            "mutation($c: String!, $n: String!) { createPartner(input: {code: $c, name: $n}) { id } }",
+            json!({ "c": code, "n": name }),
+        )
+        .await;
+    }
+    let q = "query($c: String!) { partner(code: $c) { name } }";
+    for (code, name) in [
+        ("TKM", "Turkmenistan"),
+        ("KAZ", "Kazakhstan"),
+        ("TKM", "Turkmenistan"),
+    ] {
+        let data = app.ok(q, json!({ "c": code })).await;
+        assert_eq!(data["partner"]["name"], name, "{code}");
+    }
+    let body = app.gql(q, json!({ "c": 5 })).await;
+    assert!(body["data"].is_null(), "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{body}"
+    );
+    let data = app.ok(q, json!({ "c": "KAZ" })).await;
+    assert_eq!(data["partner"]["name"], "Kazakhstan");
+}
+
 crate::on_both_backends!(
     cors_is_off_unless_origins_are_configured,
     a_connection_costs_its_page_size,
@@ -206,5 +235,6 @@ crate::on_both_backends!(
     a_malformed_body_gets_400_with_a_coded_error,
     graphql_response_json_gets_400_for_a_request_error_and_200_for_a_field_error,
     a_syntax_error_gets_a_parse_code,
+    the_same_query_text_runs_with_each_requests_variables,
     health_and_readiness_answer,
 );
