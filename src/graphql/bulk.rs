@@ -183,7 +183,7 @@ impl From<bulk::BulkReport> for BulkEnrollmentReport {
                     enrollment: r
                         .enrollment
                         .filter(|_| outcome == RowOutcome::Applied)
-                        .map(Enrollment),
+                        .map(Enrollment::from),
                     code: r.error.as_ref().map(|e| e.code().to_owned()),
                     message: r.error.as_ref().map(AppError::message),
                 }

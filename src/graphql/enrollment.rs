@@ -4,7 +4,7 @@ use super::auth::{caller, write, Allow};
 use crate::service::auth::Access;
 use async_graphql::{Context, InputObject, Object, ID};
 use chrono::{DateTime, Utc};
-use entity::enrollment;
+use entity::{enrollment, officer};
 
 use super::loaders::{loaders, one};
 use super::ordering::EnrollmentOrder;
@@ -18,57 +18,78 @@ use crate::{
 };
 
 /// An officer's place in a course iteration, from nomination to outcome.
-pub struct Enrollment(pub enrollment::Model);
+pub struct Enrollment {
+    model: enrollment::Model,
+    /// The officer, when the list that produced this enrollment read it along (see
+    /// `CourseIteration::enrollments`); otherwise `officer` asks its loader.
+    officer: Option<officer::Model>,
+}
+
+impl From<enrollment::Model> for Enrollment {
+    fn from(model: enrollment::Model) -> Self {
+        Enrollment {
+            model,
+            officer: None,
+        }
+    }
+}
+
+impl Enrollment {
+    /// An enrollment with its officer already read.
+    pub fn with_officer((model, officer): (enrollment::Model, Option<officer::Model>)) -> Self {
+        Enrollment { model, officer }
+    }
+}
 
 #[Object]
 impl Enrollment {
     /// Opaque identifier.
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.model.id.to_string())
     }
     /// Lifecycle status.
     async fn status(&self) -> EnrollmentStatus {
-        self.0.status.into()
+        self.model.status.into()
     }
     /// Place in the FIFO waitlist (lower goes first); null unless WAITLISTED.
     async fn waitlist_position(&self) -> Option<i32> {
-        self.0.waitlist_position
+        self.model.waitlist_position
     }
     /// When the officer was nominated.
     async fn nominated_at(&self) -> DateTime<Utc> {
-        self.0.nominated_at
+        self.model.nominated_at
     }
     /// When the nomination was waitlisted.
     async fn waitlisted_at(&self) -> Option<DateTime<Utc>> {
-        self.0.waitlisted_at
+        self.model.waitlisted_at
     }
     /// When a seat was confirmed.
     async fn confirmed_at(&self) -> Option<DateTime<Utc>> {
-        self.0.confirmed_at
+        self.model.confirmed_at
     }
     /// When attendance was recorded.
     async fn attended_at(&self) -> Option<DateTime<Utc>> {
-        self.0.attended_at
+        self.model.attended_at
     }
     /// When the outcome (completed, failed, no-show) was recorded.
     async fn outcome_at(&self) -> Option<DateTime<Utc>> {
-        self.0.outcome_at
+        self.model.outcome_at
     }
     /// When it was declined, withdrawn or cancelled.
     async fn ended_at(&self) -> Option<DateTime<Utc>> {
-        self.0.ended_at
+        self.model.ended_at
     }
     /// Who took the last decision.
     async fn decided_by(&self) -> Option<&str> {
-        self.0.decided_by.as_deref()
+        self.model.decided_by.as_deref()
     }
     /// Evaluation score (0-100) recorded with the outcome.
     async fn evaluation_score(&self) -> Option<f64> {
-        self.0.evaluation_score
+        self.model.evaluation_score
     }
     /// Version for optimistic concurrency.
     async fn version(&self) -> i32 {
-        self.0.version
+        self.model.version
     }
     /// The iteration.
     async fn iteration(&self, ctx: &Context<'_>) -> Result<CourseIteration> {
@@ -76,15 +97,18 @@ impl Enrollment {
             one(
                 &loaders(ctx)?.iteration,
                 "course iteration",
-                self.0.iteration_id,
+                self.model.iteration_id,
             )
             .await?,
         ))
     }
     /// The officer.
     async fn officer(&self, ctx: &Context<'_>) -> Result<Officer> {
+        if let Some(officer) = &self.officer {
+            return Ok(Officer(officer.clone()));
+        }
         Ok(Officer(
-            one(&loaders(ctx)?.officer, "officer", self.0.officer_id).await?,
+            one(&loaders(ctx)?.officer, "officer", self.model.officer_id).await?,
         ))
     }
 }
@@ -135,9 +159,7 @@ impl EnrollmentQuery {
         #[graphql(desc = "Its id.")] id: ID,
     ) -> Result<Enrollment> {
         let id = parse_id("enrollment", &id)?;
-        Ok(Enrollment(
-            service::enrollment::get(&db(ctx)?.conn, id).await?,
-        ))
+        Ok(service::enrollment::get(&db(ctx)?.conn, id).await?.into())
     }
 
     /// Enrollments, in nomination order unless `orderBy` says otherwise.
@@ -183,7 +205,7 @@ impl EnrollmentQuery {
             status: status.map(Into::into),
         };
         let page = service::enrollment::list(&db(ctx)?.conn, filter, &req).await?;
-        Ok(connection(page, |m| m.id, Enrollment))
+        Ok(connection(page, |m| m.id, Enrollment::from))
     }
 }
 
@@ -203,7 +225,7 @@ async fn act(
         Ok((Some(before), after))
     })
     .await
-    .map(Enrollment)
+    .map(Enrollment::from)
 }
 
 #[derive(Default)]
@@ -233,7 +255,7 @@ impl EnrollmentMutation {
             ))
         })
         .await
-        .map(Enrollment)
+        .map(Enrollment::from)
     }
 
     /// NOMINATED or WAITLISTED -> CONFIRMED when a seat is free (a nomination is waitlisted otherwise).

@@ -92,8 +92,16 @@ impl CourseIteration {
             status: status.map(Into::into),
             ..loaders::page_key(self.0.id, &req)?
         };
-        let page = loaders::page(&loaders(ctx)?.enrollments_by_iteration, key).await?;
-        Ok(connection(page, |m| m.id, Enrollment))
+        let l = loaders(ctx)?;
+        let look = ctx.look_ahead();
+        let with_officer = look.field("edges").field("node").field("officer").exists()
+            || look.field("nodes").field("officer").exists();
+        if with_officer {
+            let page = loaders::page(&l.enrollments_with_officer_by_iteration, key).await?;
+            return Ok(connection(page, |(m, _)| m.id, Enrollment::with_officer));
+        }
+        let page = loaders::page(&l.enrollments_by_iteration, key).await?;
+        Ok(connection(page, |m| m.id, Enrollment::from))
     }
 }
 

@@ -200,6 +200,14 @@ paged!(
         .await?
 );
 paged!(
+    EnrollmentsWithOfficerByIteration,
+    (entity::enrollment::Model, Option<entity::officer::Model>),
+    |conn, parents, req, status| relation::enrollments_with_officers_by_iteration(
+        conn, &parents, &req, status
+    )
+    .await?
+);
+paged!(
     EnrollmentsByOfficer,
     entity::enrollment::Model,
     |conn, parents, req, _status| relation::enrollments_by_officer(conn, &parents, &req).await?
@@ -242,6 +250,7 @@ pub struct Loaders {
     pub iteration_ids_by_objective: DataLoader<IterationIdsByObjective>,
     pub indicator_actual: DataLoader<IndicatorActual>,
     pub enrollments_by_iteration: DataLoader<EnrollmentsByIteration>,
+    pub enrollments_with_officer_by_iteration: DataLoader<EnrollmentsWithOfficerByIteration>,
     pub enrollments_by_officer: DataLoader<EnrollmentsByOfficer>,
     pub activities_by_cycle: DataLoader<ActivitiesByCycle>,
     pub iterations_by_course: DataLoader<IterationsByCourse>,
@@ -274,6 +283,7 @@ impl Loaders {
             iteration_ids_by_objective: dl!(IterationIdsByObjective),
             indicator_actual: dl!(IndicatorActual),
             enrollments_by_iteration: dl!(EnrollmentsByIteration),
+            enrollments_with_officer_by_iteration: dl!(EnrollmentsWithOfficerByIteration),
             enrollments_by_officer: dl!(EnrollmentsByOfficer),
             activities_by_cycle: dl!(ActivitiesByCycle),
             iterations_by_course: dl!(IterationsByCourse),

@@ -69,7 +69,7 @@ impl Officer {
         let req = page_request(ctx, first, after, None, None)?;
         let key = loaders::page_key(self.0.id, &req)?;
         let page = loaders::page(&loaders(ctx)?.enrollments_by_officer, key).await?;
-        Ok(connection(page, |m| m.id, Enrollment))
+        Ok(connection(page, |m| m.id, Enrollment::from))
     }
 }
 

@@ -81,7 +81,7 @@ impl SubscriptionRoot {
             EventKind::Enrollment,
             |db, id| Box::pin(async move { service::enrollment::get(&db.conn, id).await }),
             move |m: &entity::enrollment::Model| iteration.is_none_or(|i| m.iteration_id == i),
-            Enrollment,
+            Enrollment::from,
         )
     }
 

@@ -419,7 +419,7 @@ pub mod relation {
     };
     use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-    use super::{children, paged_children, Page, PageRequest};
+    use super::{by_ids, children, paged_children, Page, PageRequest};
     use crate::error::Result;
 
     /// Partners' cycles, oldest first.
@@ -529,6 +529,34 @@ pub mod relation {
             |m| m.iteration_id,
         )
         .await
+    }
+
+    /// A page of enrollments per iteration, each with its officer, read in the same batch: a list
+    /// that shows the officers then has no level of officer lookups below it (one statement for
+    /// the pages, one for their officers, and no request left waiting on each enrollment's officer).
+    pub async fn enrollments_with_officers_by_iteration<C: ConnectionTrait>(
+        conn: &C,
+        iterations: &[i32],
+        req: &PageRequest,
+        status: Option<EnrollmentStatus>,
+    ) -> Result<HashMap<i32, Page<(enrollment::Model, Option<officer::Model>)>>> {
+        let pages = enrollments_by_iteration(conn, iterations, req, status).await?;
+        let officer_ids: Vec<i32> = pages
+            .values()
+            .flat_map(|page| page.items.iter().map(|e| e.officer_id))
+            .collect();
+        let officers =
+            by_ids::<officer::Entity, _>(conn, officer::Column::Id, &officer_ids, |m| m.id).await?;
+        Ok(pages
+            .into_iter()
+            .map(|(iteration, page)| {
+                let page = page.map(|e| {
+                    let officer = officers.get(&e.officer_id).cloned();
+                    (e, officer)
+                });
+                (iteration, page)
+            })
+            .collect())
     }
 
     /// A page of enrollments per officer.

@@ -154,7 +154,72 @@ async fn nested_pages_follow_their_parent(app: TestApp) {
     assert_eq!(rest["totalCount"], 3);
 }
 
-crate::on_both_backends!(nested_pages_follow_their_parent);
+/// An iteration's enrollment list reads the officers along with the page when the selection asks
+/// for them: each enrollment must still get its own officer, through `edges` and `nodes`, with
+/// personal data hidden from a caller who may not see it.
+async fn listed_enrollments_come_with_their_own_officers(app: TestApp) {
+    let partner = fixtures::partner(&app, "OFF").await;
+    let course = fixtures::course(&app, "C-OFF", None).await;
+    let a = fixtures::iteration(&app, &course, "2030-01-01", "2030-01-02", 10, None).await;
+    let b = fixtures::iteration(&app, &course, "2030-02-01", "2030-02-02", 10, None).await;
+    let mut expected = std::collections::HashMap::new();
+    for (i, iteration) in [&a, &a, &a, &b, &b].into_iter().enumerate() {
+        let name = format!("Family{i}");
+        let officer = app
+            .ok(
+                "mutation($p: ID!, $n: String!) { createOfficer(input: {partnerId: $p, familyName: $n, givenName: \"G\", rank: \"Major\", service: NAVY}) { id } }",
+                json!({ "p": partner, "n": name }),
+            )
+            .await["createOfficer"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let enrollment = app
+            .ok(
+                "mutation($i: ID!, $o: ID!) { nominateOfficer(input: {iterationId: $i, officerId: $o}) { id } }",
+                json!({ "i": iteration, "o": officer }),
+            )
+            .await["nominateOfficer"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        expected.insert(enrollment, (officer, name));
+    }
+    let q = "query($c: ID!) { course(id: $c) { iterations { edges { node { enrollments { edges { node { id officer { id familyName } } } nodes { id officer { id familyName } } } } } } } }";
+    let check = |data: &Value, names_visible: bool| {
+        let mut seen = 0;
+        for it in data["course"]["iterations"]["edges"].as_array().unwrap() {
+            let page = &it["node"]["enrollments"];
+            let listed = page["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| &e["node"])
+                .chain(page["nodes"].as_array().unwrap());
+            for node in listed {
+                let (officer, name) = &expected[node["id"].as_str().unwrap()];
+                assert_eq!(node["officer"]["id"], officer.as_str(), "{node}");
+                if names_visible {
+                    assert_eq!(node["officer"]["familyName"], name.as_str(), "{node}");
+                } else {
+                    assert!(node["officer"]["familyName"].is_null(), "{node}");
+                }
+                seen += 1;
+            }
+        }
+        assert_eq!(seen, 10);
+    };
+    check(&app.ok(q, json!({ "c": course })).await, true);
+    let analyst = app.token_for(Role::Analyst).await;
+    let (_, body) = app.gql_as(Some(&analyst), q, json!({ "c": course })).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    check(&body["data"], false);
+}
+
+crate::on_both_backends!(
+    nested_pages_follow_their_parent,
+    listed_enrollments_come_with_their_own_officers
+);
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
