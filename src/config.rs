@@ -259,6 +259,14 @@ pub struct ServeArgs {
     /// one), so this bounds the server's memory under load. 0: four per CPU core.
     #[arg(long, env = "IPCP_MAX_CONCURRENT_OPERATIONS", default_value_t = 0)]
     pub max_concurrent_operations: usize,
+    /// Operations whose last answer (same query text) was larger than `large_answer_bytes` run
+    /// at most this many at once, each also taking an ordinary slot: building an answer takes many
+    /// times its size in memory. 0: one per CPU core.
+    #[arg(long, env = "IPCP_MAX_LARGE_OPERATIONS", default_value_t = 0)]
+    pub max_large_operations: usize,
+    /// The answer size, in bytes, beyond which an operation's text counts as large.
+    #[arg(long, env = "IPCP_LARGE_ANSWER_BYTES", default_value_t = 65_536)]
+    pub large_answer_bytes: usize,
     /// Deepest GraphQL selection accepted.
     #[arg(long, env = "IPCP_MAX_DEPTH", default_value_t = 12)]
     pub max_depth: usize,
@@ -291,6 +299,15 @@ impl ServeArgs {
             n => n,
         }
     }
+
+    /// The number of large-answer operations executed at once (`max_large_operations`, 0: one
+    /// per CPU core).
+    pub fn large_operations(&self) -> usize {
+        match self.max_large_operations {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+    }
 }
 
 impl Default for ServeArgs {
@@ -308,6 +325,8 @@ impl Default for ServeArgs {
             max_body_bytes: 1_048_576,
             request_timeout_ms: 30_000,
             max_concurrent_operations: 0,
+            max_large_operations: 0,
+            large_answer_bytes: 65_536,
             max_depth: 12,
             max_complexity: 5000,
             shutdown_timeout_ms: 20_000,

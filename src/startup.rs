@@ -96,6 +96,10 @@ impl Application {
             operations: Arc::new(tokio::sync::Semaphore::new(
                 settings.serve.concurrent_operations(),
             )),
+            large_operations: Arc::new(tokio::sync::Semaphore::new(
+                settings.serve.large_operations(),
+            )),
+            large_answer_bytes: settings.serve.large_answer_bytes,
             introspection: settings.serve.introspection,
             max_aliases: settings.serve.max_aliases,
             draining: draining.clone(),

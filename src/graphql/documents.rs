@@ -4,10 +4,17 @@
 //!
 //! Only parsing is kept: validation, complexity and depth checks depend on the variables and the
 //! caller, so they run for every request as before.
+//!
+//! Each text also keeps the size of its last answer: an operation whose last answer was large
+//! waits for one of the few large-answer slots (`IPCP_MAX_LARGE_OPERATIONS`), since building a
+//! large answer takes many times its size in memory.
 
 use std::{
     num::NonZeroUsize,
-    sync::{Arc, Mutex},
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc, Mutex,
+    },
 };
 
 use async_graphql::parser::{parse_query, types::ExecutableDocument};
@@ -20,7 +27,30 @@ const CAPACITY: usize = 128;
 /// and their syntax trees, a few megabytes.
 const MAX_CACHED_QUERY_BYTES: usize = 8 * 1024;
 
-pub struct DocumentCache(Mutex<LruCache<String, Arc<ExecutableDocument>>>);
+pub struct DocumentCache(Mutex<LruCache<String, Arc<Known>>>);
+
+/// What the server knows of one query text.
+pub struct Known {
+    document: ExecutableDocument,
+    last_answer_bytes: AtomicUsize,
+}
+
+impl Known {
+    /// The size of the last answer to this text (0 before the first).
+    pub fn last_answer_bytes(&self) -> usize {
+        self.last_answer_bytes.load(Ordering::Relaxed)
+    }
+
+    pub fn record_answer(&self, bytes: usize) {
+        self.last_answer_bytes.store(bytes, Ordering::Relaxed);
+    }
+}
+
+/// A parsed request: its document and, when its text is kept, what is known of it.
+pub struct Parsed {
+    pub document: ExecutableDocument,
+    pub known: Option<Arc<Known>>,
+}
 
 impl Default for DocumentCache {
     fn default() -> Self {
@@ -33,19 +63,32 @@ impl Default for DocumentCache {
 impl DocumentCache {
     /// The document of `query`, parsed once per text; None when it does not parse (the execution
     /// then reports the syntax error).
-    pub fn parse(&self, query: &str) -> Option<ExecutableDocument> {
+    pub fn parse(&self, query: &str) -> Option<Parsed> {
         if query.len() > MAX_CACHED_QUERY_BYTES {
-            return parse_query(query).ok();
+            return parse_query(query).ok().map(|document| Parsed {
+                document,
+                known: None,
+            });
         }
         let cached = self.0.lock().ok().and_then(|mut c| c.get(query).cloned());
-        if let Some(document) = cached {
-            return Some(ExecutableDocument::clone(&document));
+        if let Some(known) = cached {
+            return Some(Parsed {
+                document: known.document.clone(),
+                known: Some(known),
+            });
         }
         let document = parse_query(query).ok()?;
+        let known = Arc::new(Known {
+            document: document.clone(),
+            last_answer_bytes: AtomicUsize::new(0),
+        });
         if let Ok(mut cache) = self.0.lock() {
-            cache.put(query.to_owned(), Arc::new(document.clone()));
+            cache.put(query.to_owned(), known.clone());
         }
-        Some(document)
+        Some(Parsed {
+            document,
+            known: Some(known),
+        })
     }
 
     /// Documents held.
@@ -65,11 +108,16 @@ mod tests {
     #[test]
     fn a_query_is_parsed_once_and_answered_from_the_cache() {
         let cache = DocumentCache::default();
-        let first = cache.parse("query($c: String!) { partner(code: $c) { id } }");
-        assert!(first.is_some());
+        let q = "query($c: String!) { partner(code: $c) { id } }";
+        let first = cache.parse(q).expect("parses");
         assert_eq!(cache.len(), 1);
-        let again = cache.parse("query($c: String!) { partner(code: $c) { id } }");
-        assert_eq!(format!("{first:?}"), format!("{again:?}"));
+        first.known.as_ref().expect("kept").record_answer(1234);
+        let again = cache.parse(q).expect("parses");
+        assert_eq!(
+            format!("{:?}", first.document),
+            format!("{:?}", again.document)
+        );
+        assert_eq!(again.known.expect("kept").last_answer_bytes(), 1234);
         assert_eq!(cache.len(), 1);
     }
 
@@ -88,7 +136,7 @@ mod tests {
             "__typename ".repeat(MAX_CACHED_QUERY_BYTES / 10)
         );
         assert!(long.len() > MAX_CACHED_QUERY_BYTES);
-        assert!(cache.parse(&long).is_some());
+        assert!(cache.parse(&long).is_some_and(|p| p.known.is_none()));
         assert!(cache.is_empty());
     }
 

@@ -179,8 +179,10 @@ pub async fn get_graphql(
             "GET /graphql needs a \"query\" parameter",
         );
     };
-    if let Some(doc) = state.documents.parse(&query) {
-        if operation_type(&doc, params.operation_name.as_deref()) == Some(OperationType::Mutation) {
+    if let Some(parsed) = state.documents.parse(&query) {
+        if operation_type(&parsed.document, params.operation_name.as_deref())
+            == Some(OperationType::Mutation)
+        {
             let mut response = request_error(
                 StatusCode::METHOD_NOT_ALLOWED,
                 media,
@@ -256,7 +258,10 @@ async fn execute(
         IntrospectionMode::Off => false,
     };
     // Parsed once here: the checks below and the execution share the document.
-    let document = state.documents.parse(&query);
+    let (document, known) = match state.documents.parse(&query) {
+        Some(parsed) => (Some(parsed.document), parsed.known),
+        None => (None, None),
+    };
     let operation = document
         .as_ref()
         .and_then(|doc| operation_type(doc, operation_name.as_deref()));
@@ -328,8 +333,17 @@ async fn execute(
     if let Some(doc) = document {
         request.set_parsed_query(doc);
     }
-    // Wait for an execution slot: the request timeout bounds the wait. The semaphore is never
-    // closed, so acquiring cannot fail.
+    // Wait for an execution slot, and first for a large-answer slot when this text's last answer
+    // was large: the request timeout bounds the wait. The semaphores are never closed, so
+    // acquiring cannot fail.
+    let large = known
+        .as_ref()
+        .is_some_and(|k| k.last_answer_bytes() > state.large_answer_bytes);
+    let _large_slot = if large {
+        state.large_operations.acquire().await.ok()
+    } else {
+        None
+    };
     let _slot = state.operations.acquire().await.ok();
     let statements_before = state.db.statements_run();
     let mut response = Batched::new(state.schema.execute(request)).await;
@@ -361,6 +375,9 @@ async fn execute(
         serde_json::to_string(&response)
             .unwrap_or_else(|_| r#"{"errors":[{"message":"internal error"}]}"#.into())
     };
+    if let Some(known) = &known {
+        known.record_answer(body.len());
+    }
     if let Some((owner, key)) = claimed {
         let retryable = response.errors.iter().any(|e| {
             e.extensions

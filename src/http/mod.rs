@@ -74,6 +74,10 @@ pub struct AppState {
     pub rate_limit: rate_limit::RateLimit,
     /// Slots for GraphQL operations executing at once (`IPCP_MAX_CONCURRENT_OPERATIONS`).
     pub operations: Arc<tokio::sync::Semaphore>,
+    /// Slots for operations whose last answer was large (`IPCP_MAX_LARGE_OPERATIONS`).
+    pub large_operations: Arc<tokio::sync::Semaphore>,
+    /// Beyond this many bytes an answer is large (`IPCP_LARGE_ANSWER_BYTES`).
+    pub large_answer_bytes: usize,
     pub introspection: IntrospectionMode,
     pub max_aliases: usize,
     /// Set when shutdown begins: `/readyz` then answers 503 so load balancers stop sending work.

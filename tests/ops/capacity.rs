@@ -1,4 +1,5 @@
-//! The bound on GraphQL operations executing at once (`IPCP_MAX_CONCURRENT_OPERATIONS`).
+//! The bounds on GraphQL operations executing at once (`IPCP_MAX_CONCURRENT_OPERATIONS`) and on
+//! those whose last answer was large (`IPCP_MAX_LARGE_OPERATIONS`).
 
 use std::time::Duration;
 
@@ -7,7 +8,7 @@ use sea_orm::{ConnectionTrait, Database, TransactionTrait};
 use serde_json::json;
 
 use crate::{
-    outage::wait_for_lock_waiters,
+    outage::{wait_for_lock_waiters, waiting_on_locks},
     support::{database_args, gql, postgres_base_url, PgDatabase, RunningApp},
 };
 
@@ -72,6 +73,74 @@ async fn operations_beyond_the_concurrency_limit_wait_for_a_slot_then_run() {
     assert_eq!(body["data"]["partner"]["name"], "Turkmenistan", "{body:#}");
     let body = waiting.await.expect("waiting request");
     assert_eq!(body["data"]["__typename"], "QueryRoot", "{body:#}");
+    observer.close().await.ok();
+    locker.close().await.ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operation_whose_last_answer_was_large_waits_for_a_large_answer_slot() {
+    let db = PgDatabase::create(&postgres_base_url()).await;
+    let app = RunningApp::start(
+        database_args(&db.url, 4, 5000),
+        ServeArgs {
+            max_concurrent_operations: 8,
+            max_large_operations: 1,
+            large_answer_bytes: 40,
+            ..ServeArgs::default()
+        },
+    )
+    .await;
+    app.ok(
+        "mutation { createPartner(input: {code: \"TKM\", name: \"Turkmenistan, a partner with a long name\"}) { id } }",
+        json!({}),
+    )
+    .await;
+    // Its first answer (over 40 bytes) makes this text large from then on.
+    let large = "{ partner(code: \"TKM\") { name } }";
+    app.ok(large, json!({})).await;
+
+    let locker = Database::connect(&db.url).await.expect("connect");
+    let lock = locker.begin().await.expect("begin");
+    lock.execute_unprepared("LOCK TABLE partner IN ACCESS EXCLUSIVE MODE")
+        .await
+        .expect("lock");
+    let observer = Database::connect(&db.url).await.expect("connect");
+    let send = |query: &'static str| {
+        let (client, address) = (app.client.clone(), app.address.clone());
+        tokio::spawn(async move {
+            gql(&client, &address, query, json!({}))
+                .await
+                .expect("response")
+        })
+    };
+    // The one large-answer slot is taken by a large operation waiting on the lock...
+    let first = send(large);
+    wait_for_lock_waiters(&observer, 1).await;
+    // ...so the same text waits for it, though ordinary slots are free...
+    let second = send(large);
+    // ...while an operation with small answers runs at once.
+    let small = send("{ __typename }");
+    let body = tokio::time::timeout(Duration::from_secs(5), small)
+        .await
+        .expect("a small operation did not wait")
+        .expect("small request");
+    assert_eq!(body["data"]["__typename"], "QueryRoot", "{body:#}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        waiting_on_locks(&observer).await,
+        1,
+        "a second large operation ran while the only large-answer slot was taken"
+    );
+    assert!(!second.is_finished());
+
+    lock.rollback().await.expect("release the lock");
+    for request in [first, second] {
+        let body = request.await.expect("large request");
+        assert_eq!(
+            body["data"]["partner"]["name"], "Turkmenistan, a partner with a long name",
+            "{body:#}"
+        );
+    }
     observer.close().await.ok();
     locker.close().await.ok();
 }

@@ -248,7 +248,7 @@ async fn a_postgres_crash_loses_no_acknowledged_write_and_the_service_recovers_b
 }
 
 /// Sessions of the test database waiting on a lock.
-async fn waiting_on_locks(observer: &DatabaseConnection) -> i64 {
+pub async fn waiting_on_locks(observer: &DatabaseConnection) -> i64 {
     sql_i64(
         observer,
         "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
