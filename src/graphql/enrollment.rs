@@ -36,8 +36,11 @@ impl From<enrollment::Model> for Enrollment {
 
 impl Enrollment {
     /// An enrollment with its officer already read.
-    pub fn with_officer((model, officer): (enrollment::Model, Option<officer::Model>)) -> Self {
-        Enrollment { model, officer }
+    pub fn with_officer((model, officer): (enrollment::Model, officer::Model)) -> Self {
+        Enrollment {
+            model,
+            officer: Some(officer),
+        }
     }
 }
 

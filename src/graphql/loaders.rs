@@ -160,9 +160,9 @@ children!(
     batch::objective_ids_by_iteration
 );
 children!(
-    IterationIdsByObjective,
-    Vec<i32>,
-    batch::iteration_ids_by_objective
+    IterationsByObjective,
+    Vec<entity::course_iteration::Model>,
+    batch::iterations_by_objective
 );
 children!(IndicatorActual, i64, batch::officers_completed_by_objective);
 
@@ -201,7 +201,7 @@ paged!(
 );
 paged!(
     EnrollmentsWithOfficerByIteration,
-    (entity::enrollment::Model, Option<entity::officer::Model>),
+    (entity::enrollment::Model, entity::officer::Model),
     |conn, parents, req, status| relation::enrollments_with_officers_by_iteration(
         conn, &parents, &req, status
     )
@@ -247,7 +247,7 @@ pub struct Loaders {
     pub milestones_by_partner: DataLoader<MilestonesByPartner>,
     pub objectives_by_cycle: DataLoader<ObjectivesByCycle>,
     pub objective_ids_by_iteration: DataLoader<ObjectiveIdsByIteration>,
-    pub iteration_ids_by_objective: DataLoader<IterationIdsByObjective>,
+    pub iterations_by_objective: DataLoader<IterationsByObjective>,
     pub indicator_actual: DataLoader<IndicatorActual>,
     pub enrollments_by_iteration: DataLoader<EnrollmentsByIteration>,
     pub enrollments_with_officer_by_iteration: DataLoader<EnrollmentsWithOfficerByIteration>,
@@ -280,7 +280,7 @@ impl Loaders {
             milestones_by_partner: dl!(MilestonesByPartner),
             objectives_by_cycle: dl!(ObjectivesByCycle),
             objective_ids_by_iteration: dl!(ObjectiveIdsByIteration),
-            iteration_ids_by_objective: dl!(IterationIdsByObjective),
+            iterations_by_objective: dl!(IterationsByObjective),
             indicator_actual: dl!(IndicatorActual),
             enrollments_by_iteration: dl!(EnrollmentsByIteration),
             enrollments_with_officer_by_iteration: dl!(EnrollmentsWithOfficerByIteration),

@@ -6,7 +6,7 @@ use async_graphql::{Context, InputObject, MaybeUndefined, Object, ID};
 use entity::objective;
 
 use super::iteration::CourseIteration;
-use super::loaders::{loaders, many, one, ordered};
+use super::loaders::{loaders, many, one};
 use super::{
     area::CooperationArea, connection, cycle::ProgrammeCycle, db, enums::ObjectiveStatus,
     page_request, parse_id, patch, Conn,
@@ -68,9 +68,7 @@ impl Objective {
     }
     /// Course iterations serving this objective, in creation order.
     async fn iterations(&self, ctx: &Context<'_>) -> Result<Vec<CourseIteration>> {
-        let l = loaders(ctx)?;
-        let ids = many(&l.iteration_ids_by_objective, self.0.id).await?;
-        let rows = ordered(&l.iteration, ids).await?;
+        let rows = many(&loaders(ctx)?.iterations_by_objective, self.0.id).await?;
         Ok(rows.into_iter().map(CourseIteration).collect())
     }
     /// The objective of the previous cycle this one was carried over from.

@@ -13,11 +13,12 @@
 
 use std::collections::HashMap;
 
-use entity::{enrollment, enums::EnrollmentStatus, iteration_objective};
+use entity::{course_iteration, enrollment, enums::EnrollmentStatus, iteration_objective};
 use sea_orm::{
     sea_query::{Alias, Asterisk, Expr, ExprTrait, Order, PostgresQueryBuilder, Query, SimpleExpr},
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, Iden, IdenStatic, JoinType, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select, Statement,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, Iden, IdenStatic,
+    JoinType, QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait, RelationTrait, Select,
+    Statement,
 };
 
 use super::paging::{self, Page, PageRequest};
@@ -175,6 +176,40 @@ where
     E::Column: IdenStatic,
     C: ConnectionTrait,
 {
+    let rows = PageRows {
+        wrap: |stmt| stmt,
+        read: |row: &QueryResult| Ok(E::Model::from_query_result(row, "")?),
+        parent_of,
+    };
+    paged_rows(conn, select, parent_col, id_col, parents, req, rows).await
+}
+
+/// How `paged_rows` reads a page's rows: `wrap` turns the page statement into the one run (a join
+/// adds a record each row refers to), `read` decodes one row, `parent_of` names its parent.
+pub struct PageRows<W, R, P> {
+    pub wrap: W,
+    pub read: R,
+    pub parent_of: P,
+}
+
+/// `paged_children`, with the rows read as `rows` says.
+pub async fn paged_rows<E, C, T, W, R, P>(
+    conn: &C,
+    select: Select<E>,
+    parent_col: E::Column,
+    id_col: E::Column,
+    parents: &[i32],
+    req: &PageRequest,
+    rows_as: PageRows<W, R, P>,
+) -> Result<HashMap<i32, Page<T>>>
+where
+    E: EntityTrait,
+    E::Column: IdenStatic,
+    C: ConnectionTrait,
+    W: Fn(Statement) -> Statement,
+    R: Fn(&QueryResult) -> Result<T>,
+    P: Fn(&T) -> i32,
+{
     if req.last.is_some() || req.before.is_some() {
         return Err(AppError::invalid(
             "last",
@@ -184,7 +219,7 @@ where
     let n = paging::size("first", req.first)?.unwrap_or(paging::DEFAULT_PAGE_SIZE);
     let parents = unique(parents);
     let mut totals: HashMap<i32, i64> = HashMap::new();
-    let mut rows: HashMap<i32, Vec<E::Model>> = HashMap::new();
+    let mut rows: HashMap<i32, Vec<T>> = HashMap::new();
     let backend = conn.get_database_backend();
     for chunk in parents.chunks(chunk_size(backend)) {
         if req.with_total {
@@ -213,8 +248,11 @@ where
                 backend,
             )
         };
-        for m in E::find().from_raw_sql(stmt).all(conn).await? {
-            rows.entry(parent_of(&m)).or_default().push(m);
+        for row in conn.query_all_raw((rows_as.wrap)(stmt)).await? {
+            let item = (rows_as.read)(&row)?;
+            rows.entry((rows_as.parent_of)(&item))
+                .or_default()
+                .push(item);
         }
     }
     Ok(parents
@@ -315,44 +353,56 @@ pub async fn objective_ids_by_iteration<C: ConnectionTrait>(
     conn: &C,
     iterations: &[i32],
 ) -> Result<HashMap<i32, Vec<i32>>> {
-    link_pairs(
-        conn,
-        iteration_objective::Column::IterationId,
-        iterations,
-        false,
-    )
-    .await
+    link_pairs(conn, iterations).await
 }
 
-/// The iterations serving each objective (ids), per objective.
-pub async fn iteration_ids_by_objective<C: ConnectionTrait>(
+/// The iterations serving each objective, in creation (id) order, per objective: the links and
+/// their iterations in one statement.
+pub async fn iterations_by_objective<C: ConnectionTrait>(
     conn: &C,
     objectives: &[i32],
-) -> Result<HashMap<i32, Vec<i32>>> {
-    link_pairs(
-        conn,
-        iteration_objective::Column::ObjectiveId,
-        objectives,
-        true,
-    )
-    .await
+) -> Result<HashMap<i32, Vec<course_iteration::Model>>> {
+    let backend = conn.get_database_backend();
+    let mut out: HashMap<i32, Vec<course_iteration::Model>> = HashMap::new();
+    for chunk in unique(objectives).chunks(chunk_size(backend)) {
+        let rows = iteration_objective::Entity::find()
+            .join(
+                JoinType::InnerJoin,
+                iteration_objective::Relation::CourseIteration.def(),
+            )
+            .select_also(course_iteration::Entity)
+            .filter(among::<iteration_objective::Entity>(
+                backend,
+                iteration_objective::Column::ObjectiveId,
+                chunk,
+            ))
+            .order_by_asc(iteration_objective::Column::IterationId)
+            .all(conn)
+            .await?;
+        for (link, iteration) in rows {
+            if let Some(iteration) = iteration {
+                out.entry(link.objective_id).or_default().push(iteration);
+            }
+        }
+    }
+    Ok(out)
 }
 
 async fn link_pairs<C: ConnectionTrait>(
     conn: &C,
-    key_col: iteration_objective::Column,
-    keys: &[i32],
-    by_objective: bool,
+    iterations: &[i32],
 ) -> Result<HashMap<i32, Vec<i32>>> {
     let backend = conn.get_database_backend();
     let mut out: HashMap<i32, Vec<i32>> = HashMap::new();
-    for chunk in unique(keys).chunks(chunk_size(backend)) {
+    for chunk in unique(iterations).chunks(chunk_size(backend)) {
         let pairs: Vec<(i32, i32)> = iteration_objective::Entity::find()
             .select_only()
             .column(iteration_objective::Column::IterationId)
             .column(iteration_objective::Column::ObjectiveId)
             .filter(among::<iteration_objective::Entity>(
-                backend, key_col, chunk,
+                backend,
+                iteration_objective::Column::IterationId,
+                chunk,
             ))
             .order_by_asc(iteration_objective::Column::IterationId)
             .order_by_asc(iteration_objective::Column::ObjectiveId)
@@ -360,12 +410,7 @@ async fn link_pairs<C: ConnectionTrait>(
             .all(conn)
             .await?;
         for (iteration, objective) in pairs {
-            let (key, value) = if by_objective {
-                (objective, iteration)
-            } else {
-                (iteration, objective)
-            };
-            out.entry(key).or_default().push(value);
+            out.entry(iteration).or_default().push(objective);
         }
     }
     Ok(out)
@@ -417,9 +462,12 @@ pub mod relation {
         activity, course_iteration, enrollment, enums::CycleStatus, enums::EnrollmentStatus,
         objective, officer, partnership_milestone, programme_cycle,
     };
-    use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+    use sea_orm::{
+        ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, IdenStatic, Iterable,
+        QueryFilter, QueryResult, Statement,
+    };
 
-    use super::{by_ids, children, paged_children, Page, PageRequest};
+    use super::{children, paged_children, paged_rows, Page, PageRequest, PageRows};
     use crate::error::Result;
 
     /// Partners' cycles, oldest first.
@@ -531,32 +579,53 @@ pub mod relation {
         .await
     }
 
-    /// A page of enrollments per iteration, each with its officer, read in the same batch: a list
-    /// that shows the officers then has no level of officer lookups below it (one statement for
-    /// the pages, one for their officers, and no request left waiting on each enrollment's officer).
+    /// A page of enrollments per iteration, each with its officer, in the same statement (joined
+    /// to the page): a list that shows the officers then has no level of officer lookups below it.
     pub async fn enrollments_with_officers_by_iteration<C: ConnectionTrait>(
         conn: &C,
         iterations: &[i32],
         req: &PageRequest,
         status: Option<EnrollmentStatus>,
-    ) -> Result<HashMap<i32, Page<(enrollment::Model, Option<officer::Model>)>>> {
-        let pages = enrollments_by_iteration(conn, iterations, req, status).await?;
-        let officer_ids: Vec<i32> = pages
-            .values()
-            .flat_map(|page| page.items.iter().map(|e| e.officer_id))
-            .collect();
-        let officers =
-            by_ids::<officer::Entity, _>(conn, officer::Column::Id, &officer_ids, |m| m.id).await?;
-        Ok(pages
-            .into_iter()
-            .map(|(iteration, page)| {
-                let page = page.map(|e| {
-                    let officer = officers.get(&e.officer_id).cloned();
-                    (e, officer)
-                });
-                (iteration, page)
-            })
-            .collect())
+    ) -> Result<HashMap<i32, Page<(enrollment::Model, officer::Model)>>> {
+        use enrollment::{Column, Entity};
+        let mut q = Entity::find();
+        if let Some(s) = status {
+            q = q.filter(Column::Status.eq(s));
+        }
+        let rows = PageRows {
+            wrap: |stmt: Statement| {
+                let officer_columns = officer::Column::iter()
+                    .map(|c| format!("\"officer\".\"{0}\" AS \"officer__{0}\"", c.as_str()))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                Statement {
+                    sql: format!(
+                        "SELECT \"paged_row\".*, {officer_columns} FROM ({}) AS \"paged_row\" \
+                         JOIN \"officer\" ON \"officer\".\"id\" = \"paged_row\".\"officer_id\" \
+                         ORDER BY \"paged_row\".\"iteration_id\", \"paged_row\".\"id\"",
+                        stmt.sql
+                    ),
+                    ..stmt
+                }
+            },
+            read: |row: &QueryResult| {
+                Ok((
+                    enrollment::Model::from_query_result(row, "")?,
+                    officer::Model::from_query_result(row, "officer__")?,
+                ))
+            },
+            parent_of: |(e, _): &(enrollment::Model, officer::Model)| e.iteration_id,
+        };
+        paged_rows(
+            conn,
+            q,
+            Column::IterationId,
+            Column::Id,
+            iterations,
+            req,
+            rows,
+        )
+        .await
     }
 
     /// A page of enrollments per officer.

@@ -104,9 +104,9 @@ async fn statements_do_not_grow_with_rows(backend: Backend) {
         small, large,
         "the dashboard query ran {small} statements for 10 rows and {large} for 100"
     );
-    // 13 is one batch for each loader this query reaches (partners to officers, the indicators,
+    // 11 is one batch for each loader this query reaches (partners to officers, the indicators,
     // the pages and their counts): a level split into two batches shows here.
-    assert!(small <= 13, "{small} statements for a depth-6 query");
+    assert!(small <= 11, "{small} statements for a depth-6 query");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
