@@ -13,12 +13,14 @@
 
 use std::collections::HashMap;
 
+use futures_util::TryStreamExt;
+
 use entity::{course_iteration, enrollment, enums::EnrollmentStatus, iteration_objective};
 use sea_orm::{
     sea_query::{Alias, Asterisk, Expr, ExprTrait, Order, PostgresQueryBuilder, Query, SimpleExpr},
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, Iden, IdenStatic,
     JoinType, QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait, RelationTrait, Select,
-    Statement,
+    Statement, StreamTrait,
 };
 
 use super::paging::{self, Page, PageRequest};
@@ -174,7 +176,7 @@ pub async fn paged_children<E, C>(
 where
     E: EntityTrait,
     E::Column: IdenStatic,
-    C: ConnectionTrait,
+    C: ConnectionTrait + StreamTrait,
 {
     let rows = PageRows {
         wrap: |stmt| stmt,
@@ -205,7 +207,7 @@ pub async fn paged_rows<E, C, T, W, R, P>(
 where
     E: EntityTrait,
     E::Column: IdenStatic,
-    C: ConnectionTrait,
+    C: ConnectionTrait + StreamTrait,
     W: Fn(Statement) -> Statement,
     R: Fn(&QueryResult) -> Result<T>,
     P: Fn(&T) -> i32,
@@ -220,7 +222,7 @@ where
     let parents = unique(parents);
     let mut totals: HashMap<i32, i64> = HashMap::new();
     let mut rows: HashMap<i32, Vec<T>> = HashMap::new();
-    let backend = conn.get_database_backend();
+    let backend = ConnectionTrait::get_database_backend(conn);
     for chunk in parents.chunks(chunk_size(backend)) {
         if req.with_total {
             let counts: Vec<(i32, i64)> = select
@@ -248,7 +250,10 @@ where
                 backend,
             )
         };
-        for row in conn.query_all_raw((rows_as.wrap)(stmt)).await? {
+        // Streamed: each row is decoded as it arrives, so the raw rows of a large set of pages
+        // are never all held at once next to their records.
+        let mut stream = std::pin::pin!(conn.stream_raw((rows_as.wrap)(stmt)).await?);
+        while let Some(row) = stream.try_next().await? {
             let item = (rows_as.read)(&row)?;
             rows.entry((rows_as.parent_of)(&item))
                 .or_default()
@@ -464,7 +469,7 @@ pub mod relation {
     };
     use sea_orm::{
         ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, IdenStatic, Iterable,
-        QueryFilter, QueryResult, Statement,
+        QueryFilter, QueryResult, Statement, StreamTrait,
     };
 
     use super::{children, paged_children, paged_rows, Page, PageRequest, PageRows};
@@ -556,7 +561,7 @@ pub mod relation {
     }
 
     /// A page of enrollments per iteration, optionally in one status.
-    pub async fn enrollments_by_iteration<C: ConnectionTrait>(
+    pub async fn enrollments_by_iteration<C: ConnectionTrait + StreamTrait>(
         conn: &C,
         iterations: &[i32],
         req: &PageRequest,
@@ -581,7 +586,7 @@ pub mod relation {
 
     /// A page of enrollments per iteration, each with its officer, in the same statement (joined
     /// to the page): a list that shows the officers then has no level of officer lookups below it.
-    pub async fn enrollments_with_officers_by_iteration<C: ConnectionTrait>(
+    pub async fn enrollments_with_officers_by_iteration<C: ConnectionTrait + StreamTrait>(
         conn: &C,
         iterations: &[i32],
         req: &PageRequest,
@@ -629,7 +634,7 @@ pub mod relation {
     }
 
     /// A page of enrollments per officer.
-    pub async fn enrollments_by_officer<C: ConnectionTrait>(
+    pub async fn enrollments_by_officer<C: ConnectionTrait + StreamTrait>(
         conn: &C,
         officers: &[i32],
         req: &PageRequest,
@@ -648,7 +653,7 @@ pub mod relation {
     }
 
     /// A page of activities per cycle.
-    pub async fn activities_by_cycle<C: ConnectionTrait>(
+    pub async fn activities_by_cycle<C: ConnectionTrait + StreamTrait>(
         conn: &C,
         cycles: &[i32],
         req: &PageRequest,
@@ -667,7 +672,7 @@ pub mod relation {
     }
 
     /// A page of iterations per course.
-    pub async fn iterations_by_course<C: ConnectionTrait>(
+    pub async fn iterations_by_course<C: ConnectionTrait + StreamTrait>(
         conn: &C,
         courses: &[i32],
         req: &PageRequest,
@@ -686,7 +691,7 @@ pub mod relation {
     }
 
     /// A page of officers per partner.
-    pub async fn officers_by_partner<C: ConnectionTrait>(
+    pub async fn officers_by_partner<C: ConnectionTrait + StreamTrait>(
         conn: &C,
         partners: &[i32],
         req: &PageRequest,
