@@ -353,14 +353,6 @@ where
     backend.build(&outer)
 }
 
-/// The objectives each iteration serves (ids), per iteration.
-pub async fn objective_ids_by_iteration<C: ConnectionTrait>(
-    conn: &C,
-    iterations: &[i32],
-) -> Result<HashMap<i32, Vec<i32>>> {
-    link_pairs(conn, iterations).await
-}
-
 /// The iterations serving each objective, in creation (id) order, per objective: the links and
 /// their iterations in one statement.
 pub async fn iterations_by_objective<C: ConnectionTrait>(
@@ -393,7 +385,8 @@ pub async fn iterations_by_objective<C: ConnectionTrait>(
     Ok(out)
 }
 
-async fn link_pairs<C: ConnectionTrait>(
+/// The objectives each iteration serves (ids), per iteration.
+pub async fn objective_ids_by_iteration<C: ConnectionTrait>(
     conn: &C,
     iterations: &[i32],
 ) -> Result<HashMap<i32, Vec<i32>>> {

@@ -177,19 +177,6 @@ pub struct Page<M> {
     pub cursors: Vec<String>,
 }
 
-impl<M> Page<M> {
-    /// The same page with each item turned into another.
-    pub fn map<N>(self, f: impl FnMut(M) -> N) -> Page<N> {
-        Page {
-            items: self.items.into_iter().map(f).collect(),
-            has_next: self.has_next,
-            has_previous: self.has_previous,
-            total: self.total,
-            cursors: self.cursors,
-        }
-    }
-}
-
 pub(crate) fn size(field: &str, n: Option<i32>) -> Result<Option<u64>> {
     match n {
         None => Ok(None),
