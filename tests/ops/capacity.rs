@@ -4,11 +4,10 @@
 use std::time::Duration;
 
 use ipcp::config::ServeArgs;
-use sea_orm::{ConnectionTrait, Database, TransactionTrait};
 use serde_json::json;
 
 use crate::{
-    outage::{wait_for_lock_waiters, waiting_on_locks},
+    outage::{lock_partner_table, wait_for_lock_waiters, waiting_on_locks, PartnerTableLock},
     support::{database_args, gql, postgres_base_url, PgDatabase, RunningApp},
 };
 
@@ -30,12 +29,11 @@ async fn operations_beyond_the_concurrency_limit_wait_for_a_slot_then_run() {
     .await;
 
     // The one slot is taken by a read that waits on a lock another session holds.
-    let locker = Database::connect(&db.url).await.expect("connect");
-    let lock = locker.begin().await.expect("begin");
-    lock.execute_unprepared("LOCK TABLE partner IN ACCESS EXCLUSIVE MODE")
-        .await
-        .expect("lock");
-    let observer = Database::connect(&db.url).await.expect("connect");
+    let PartnerTableLock {
+        locker,
+        lock,
+        observer,
+    } = lock_partner_table(&db.url).await;
     let slow = {
         let (client, address) = (app.client.clone(), app.address.clone());
         tokio::spawn(async move {
@@ -99,12 +97,11 @@ async fn an_operation_whose_last_answer_was_large_waits_for_a_large_answer_slot(
     let large = "{ partner(code: \"TKM\") { name } }";
     app.ok(large, json!({})).await;
 
-    let locker = Database::connect(&db.url).await.expect("connect");
-    let lock = locker.begin().await.expect("begin");
-    lock.execute_unprepared("LOCK TABLE partner IN ACCESS EXCLUSIVE MODE")
-        .await
-        .expect("lock");
-    let observer = Database::connect(&db.url).await.expect("connect");
+    let PartnerTableLock {
+        locker,
+        lock,
+        observer,
+    } = lock_partner_table(&db.url).await;
     let send = |query: &'static str| {
         let (client, address) = (app.client.clone(), app.address.clone());
         tokio::spawn(async move {

@@ -11,7 +11,9 @@ use std::{
 
 use ipcp::config::ServeArgs;
 use reqwest::StatusCode;
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, TransactionTrait};
+use sea_orm::{
+    ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, TransactionTrait,
+};
 use serde_json::{json, Value};
 
 use crate::support::{
@@ -247,6 +249,28 @@ async fn a_postgres_crash_loses_no_acknowledged_write_and_the_service_recovers_b
     drop(app);
 }
 
+/// Another session holding the partner table in ACCESS EXCLUSIVE mode, so that reads of it wait
+/// until `lock` ends, and a session to count those waiters from.
+pub struct PartnerTableLock {
+    pub locker: DatabaseConnection,
+    pub lock: DatabaseTransaction,
+    pub observer: DatabaseConnection,
+}
+
+pub async fn lock_partner_table(url: &str) -> PartnerTableLock {
+    let locker = Database::connect(url).await.expect("connect");
+    let lock = locker.begin().await.expect("begin");
+    lock.execute_unprepared("LOCK TABLE partner IN ACCESS EXCLUSIVE MODE")
+        .await
+        .expect("lock");
+    let observer = Database::connect(url).await.expect("connect");
+    PartnerTableLock {
+        locker,
+        lock,
+        observer,
+    }
+}
+
 /// Sessions of the test database waiting on a lock.
 pub async fn waiting_on_locks(observer: &DatabaseConnection) -> i64 {
     sql_i64(
@@ -282,12 +306,11 @@ async fn requests_beyond_the_pool_fail_fast_with_the_retryable_code_while_health
     .await;
 
     // Another session locks the partner table: reads of it wait, each holding a pooled connection.
-    let locker = Database::connect(&db.url).await.expect("connect");
-    let lock = locker.begin().await.expect("begin");
-    lock.execute_unprepared("LOCK TABLE partner IN ACCESS EXCLUSIVE MODE")
-        .await
-        .expect("lock");
-    let observer = Database::connect(&db.url).await.expect("connect");
+    let PartnerTableLock {
+        locker,
+        lock,
+        observer,
+    } = lock_partner_table(&db.url).await;
     let slow: Vec<_> = (0..2)
         .map(|_| {
             let (client, address) = (app.client.clone(), app.address.clone());

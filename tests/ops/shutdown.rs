@@ -7,11 +7,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use sea_orm::{ConnectionTrait, Database, TransactionTrait};
 use serde_json::{json, Value};
 
 use crate::{
-    outage::wait_for_lock_waiters,
+    outage::{lock_partner_table, wait_for_lock_waiters, PartnerTableLock},
     support::{gql, postgres_base_url, PgDatabase},
 };
 
@@ -107,12 +106,11 @@ async fn sigterm_lets_the_request_in_flight_finish_refuses_new_connections_and_e
     assert!(body.get("errors").is_none(), "{body:#}");
 
     // A slow request: it waits on a lock another session holds.
-    let locker = Database::connect(&db.url).await.expect("connect");
-    let lock = locker.begin().await.expect("begin");
-    lock.execute_unprepared("LOCK TABLE partner IN ACCESS EXCLUSIVE MODE")
-        .await
-        .expect("lock");
-    let observer = Database::connect(&db.url).await.expect("connect");
+    let PartnerTableLock {
+        locker,
+        lock,
+        observer,
+    } = lock_partner_table(&db.url).await;
     let slow = {
         let (client, url) = (client.clone(), server.url());
         tokio::spawn(async move {
@@ -168,12 +166,11 @@ async fn shutdown_gives_up_on_a_request_that_outlives_the_timeout_and_exits_0() 
     )
     .await
     .expect("response");
-    let locker = Database::connect(&db.url).await.expect("connect");
-    let lock = locker.begin().await.expect("begin");
-    lock.execute_unprepared("LOCK TABLE partner IN ACCESS EXCLUSIVE MODE")
-        .await
-        .expect("lock");
-    let observer = Database::connect(&db.url).await.expect("connect");
+    let PartnerTableLock {
+        locker,
+        lock,
+        observer,
+    } = lock_partner_table(&db.url).await;
     let url = server.url();
     let slow = tokio::spawn(async move {
         gql(
