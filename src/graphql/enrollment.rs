@@ -2,6 +2,8 @@
 
 use super::auth::{caller, write, Allow};
 use crate::service::auth::Access;
+use std::borrow::Cow;
+
 use async_graphql::{Context, InputObject, Object, ID};
 use chrono::{DateTime, Utc};
 use entity::{enrollment, officer};
@@ -22,7 +24,7 @@ pub struct Enrollment {
     model: enrollment::Model,
     /// The officer, when the list that produced this enrollment read it along (see
     /// `CourseIteration::enrollments`); otherwise `officer` asks its loader.
-    officer: Option<officer::Model>,
+    officer: Option<Officer>,
 }
 
 impl From<enrollment::Model> for Enrollment {
@@ -39,7 +41,7 @@ impl Enrollment {
     pub fn with_officer((model, officer): (enrollment::Model, officer::Model)) -> Self {
         Enrollment {
             model,
-            officer: Some(officer),
+            officer: Some(Officer(officer)),
         }
     }
 }
@@ -106,13 +108,14 @@ impl Enrollment {
         ))
     }
     /// The officer.
-    async fn officer(&self, ctx: &Context<'_>) -> Result<Officer> {
+    async fn officer(&self, ctx: &Context<'_>) -> Result<Cow<'_, Officer>> {
+        // Borrowed when read along with the page: no copy of each listed officer.
         if let Some(officer) = &self.officer {
-            return Ok(Officer(officer.clone()));
+            return Ok(Cow::Borrowed(officer));
         }
-        Ok(Officer(
+        Ok(Cow::Owned(Officer(
             one(&loaders(ctx)?.officer, "officer", self.model.officer_id).await?,
-        ))
+        )))
     }
 }
 

@@ -23,7 +23,7 @@ pub mod scalars;
 pub mod subscription;
 
 use async_graphql::{
-    connection::{Connection, Edge},
+    connection::{Connection, CursorType, Edge},
     Context, MaybeUndefined, MergedObject, OutputType, Schema, SchemaBuilder, SimpleObject, ID,
 };
 
@@ -159,7 +159,21 @@ pub struct ConnectionFields {
     pub total_count: Option<i64>,
 }
 
-pub(crate) type Conn<N> = Connection<String, N, ConnectionFields>;
+pub(crate) type Conn<N> = Connection<Cursor, N, ConnectionFields>;
+
+/// Edges hold their cursor as a value and encode it only when the selection asks for it, so a long
+/// nested list costs no text per edge it does not show.
+impl CursorType for Cursor {
+    type Error = &'static str;
+
+    fn decode_cursor(s: &str) -> std::result::Result<Self, Self::Error> {
+        Cursor::decode(s).ok_or("this is not a cursor of this list")
+    }
+
+    fn encode_cursor(&self) -> String {
+        self.encode()
+    }
+}
 
 pub(crate) fn connection<M, N: OutputType>(
     page: Page<M>,
@@ -175,12 +189,9 @@ pub(crate) fn connection<M, N: OutputType>(
     );
     let mut cursors = page.cursors.into_iter();
     conn.edges.extend(page.items.into_iter().map(|m| {
-        let cursor = cursors.next().unwrap_or_else(|| {
-            Cursor {
-                key: None,
-                id: id(&m),
-            }
-            .encode()
+        let cursor = cursors.next().unwrap_or_else(|| Cursor {
+            key: None,
+            id: id(&m),
         });
         Edge::new(cursor, wrap(m))
     }));

@@ -13,6 +13,7 @@ use super::{
 use crate::{error::Result, service};
 
 /// A person of a partner's services nominated to courses. Personal data.
+#[derive(Clone)]
 pub struct Officer(pub officer::Model);
 
 #[Object]

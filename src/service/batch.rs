@@ -461,12 +461,12 @@ pub mod relation {
         objective, officer, partnership_milestone, programme_cycle,
     };
     use sea_orm::{
-        ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, IdenStatic, Iterable,
-        QueryFilter, QueryResult, Statement, StreamTrait,
+        ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryResult, Statement, StreamTrait,
     };
 
     use super::{children, paged_children, paged_rows, Page, PageRequest, PageRows};
     use crate::error::Result;
+    use crate::service::rows::{self, ReadAt};
 
     /// Partners' cycles, oldest first.
     pub async fn cycles_by_partner<C: ConnectionTrait>(
@@ -590,26 +590,28 @@ pub mod relation {
         if let Some(s) = status {
             q = q.filter(Column::Status.eq(s));
         }
+        // The enrollment's columns, then the officer's, each in its entity's column order, so that
+        // both are read by position (`ReadAt`).
+        let columns = format!(
+            "{}, {}",
+            rows::column_list::<Entity>("paged_row", ""),
+            rows::column_list::<officer::Entity>("officer", "officer__")
+        );
+        let officer_at = rows::column_count::<Entity>();
         let rows = PageRows {
-            wrap: |stmt: Statement| {
-                let officer_columns = officer::Column::iter()
-                    .map(|c| format!("\"officer\".\"{0}\" AS \"officer__{0}\"", c.as_str()))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                Statement {
-                    sql: format!(
-                        "SELECT \"paged_row\".*, {officer_columns} FROM ({}) AS \"paged_row\" \
-                         JOIN \"officer\" ON \"officer\".\"id\" = \"paged_row\".\"officer_id\" \
-                         ORDER BY \"paged_row\".\"iteration_id\", \"paged_row\".\"id\"",
-                        stmt.sql
-                    ),
-                    ..stmt
-                }
+            wrap: |stmt: Statement| Statement {
+                sql: format!(
+                    "SELECT {columns} FROM ({}) AS \"paged_row\" \
+                     JOIN \"officer\" ON \"officer\".\"id\" = \"paged_row\".\"officer_id\" \
+                     ORDER BY \"paged_row\".\"iteration_id\", \"paged_row\".\"id\"",
+                    stmt.sql
+                ),
+                ..stmt
             },
             read: |row: &QueryResult| {
                 Ok((
-                    enrollment::Model::from_query_result(row, "")?,
-                    officer::Model::from_query_result(row, "officer__")?,
+                    enrollment::Model::read_at(row, 0)?,
+                    officer::Model::read_at(row, officer_at)?,
                 ))
             },
             parent_of: |(e, _): &(enrollment::Model, officer::Model)| e.iteration_id,

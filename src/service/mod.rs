@@ -22,6 +22,7 @@ pub mod paging;
 pub mod partner;
 pub mod programme_cycle;
 pub mod report;
+pub mod rows;
 pub mod seed;
 pub mod slp;
 pub mod token;

@@ -173,8 +173,9 @@ pub struct Page<M> {
     pub has_next: bool,
     pub has_previous: bool,
     pub total: Option<u64>,
-    /// The cursor of each item (empty: the items' ids alone are their cursors).
-    pub cursors: Vec<String>,
+    /// The cursor of each item (empty: the items' ids alone are their cursors). Encoded only when a
+    /// client asks for it.
+    pub cursors: Vec<Cursor>,
 }
 
 pub(crate) fn size(field: &str, n: Option<i32>) -> Result<Option<u64>> {
@@ -328,7 +329,6 @@ where
                 key: sort.column.as_ref().map(|(_, key)| key(m)),
                 id,
             }
-            .encode()
         })
         .collect();
     Ok(if backward {
