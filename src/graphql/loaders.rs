@@ -10,7 +10,7 @@
 //! from one request or caller to another; what a caller may see is decided by the object fields
 //! after loading, as for a direct query.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::{
     dataloader::{DataLoader, Loader},
@@ -115,15 +115,23 @@ by_id!(CourseById, course);
 by_id!(IterationById, course_iteration);
 by_id!(OfficerById, officer);
 
+// A loader hands each requester a clone of its value while it still holds the whole batch's map,
+// so list and page values are shared (`Arc`): the requester then takes its list out without a copy
+// (`Arc::unwrap_or_clone`), and a large nested answer never holds its rows twice.
+
 macro_rules! children {
     ($name:ident, $value:ty, $fetch:path) => {
         /// Children per parent id.
         pub struct $name(Db);
         impl Loader<i32> for $name {
-            type Value = $value;
+            type Value = Arc<$value>;
             type Error = AppError;
             async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>> {
-                $fetch(&self.0.conn, keys).await
+                Ok($fetch(&self.0.conn, keys)
+                    .await?
+                    .into_iter()
+                    .map(|(parent, children)| (parent, Arc::new(children)))
+                    .collect())
             }
         }
     };
@@ -171,7 +179,7 @@ macro_rules! paged {
         /// One page of children per parent.
         pub struct $name(Db);
         impl Loader<PageKey> for $name {
-            type Value = Page<$model>;
+            type Value = Arc<Page<$model>>;
             type Error = AppError;
             async fn load(&self, keys: &[PageKey]) -> Result<HashMap<PageKey, Self::Value>> {
                 let mut out = HashMap::new();
@@ -183,7 +191,7 @@ macro_rules! paged {
                     let mut pages = $fetch;
                     for key in group {
                         if let Some(page) = pages.remove(&key.parent) {
-                            out.insert(key.clone(), page);
+                            out.insert(key.clone(), Arc::new(page));
                         }
                     }
                 }
@@ -316,19 +324,25 @@ where
 }
 
 /// The children of one parent through a list loader (none: empty).
-pub(crate) async fn many<T, V>(loader: &DataLoader<T>, parent: i32) -> Result<Vec<V>>
+pub(crate) async fn many<T, V: Clone>(loader: &DataLoader<T>, parent: i32) -> Result<Vec<V>>
 where
-    T: Loader<i32, Value = Vec<V>, Error = AppError>,
+    T: Loader<i32, Value = Arc<Vec<V>>, Error = AppError>,
 {
-    Ok(Box::pin(loader.load_one(parent)).await?.unwrap_or_default())
+    Ok(Box::pin(loader.load_one(parent))
+        .await?
+        .map(Arc::unwrap_or_clone)
+        .unwrap_or_default())
 }
 
 /// One nested page through a paged loader.
-pub(crate) async fn page<T, M>(loader: &DataLoader<T>, key: PageKey) -> Result<Page<M>>
+pub(crate) async fn page<T, M: Clone>(loader: &DataLoader<T>, key: PageKey) -> Result<Page<M>>
 where
-    T: Loader<PageKey, Value = Page<M>, Error = AppError>,
+    T: Loader<PageKey, Value = Arc<Page<M>>, Error = AppError>,
 {
-    Ok(Box::pin(loader.load_one(key)).await?.unwrap_or(Page {
+    Ok(Box::pin(loader.load_one(key))
+        .await?
+        .map(Arc::unwrap_or_clone)
+        .unwrap_or(Page {
         items: Vec::new(),
         has_next: false,
         has_previous: false,

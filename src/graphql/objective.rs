@@ -44,7 +44,7 @@ impl Objective {
         let l = loaders(ctx)?;
         Ok(Box::pin(l.indicator_actual.load_one(self.0.id))
             .await?
-            .unwrap_or(0))
+            .map_or(0, |n| *n))
     }
     /// Progress status.
     async fn status(&self) -> ObjectiveStatus {
