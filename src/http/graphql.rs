@@ -372,8 +372,14 @@ async fn execute(
     let body = if request_failed {
         serde_json::json!({ "errors": response.errors }).to_string()
     } else {
-        serde_json::to_string(&response)
-            .unwrap_or_else(|_| r#"{"errors":[{"message":"internal error"}]}"#.into())
+        // Room for this text's last answer up front: a large answer is written once, not
+        // through a run of doubling copies.
+        let expected = known.as_ref().map_or(0, |k| k.last_answer_bytes());
+        let mut buf = Vec::with_capacity(expected + expected / 16 + 256);
+        serde_json::to_writer(&mut buf, &response)
+            .ok()
+            .and_then(|()| String::from_utf8(buf).ok())
+            .unwrap_or_else(|| r#"{"errors":[{"message":"internal error"}]}"#.into())
     };
     if let Some(known) = &known {
         known.record_answer(body.len());
