@@ -343,12 +343,12 @@ where
         .await?
         .map(Arc::unwrap_or_clone)
         .unwrap_or(Page {
-        items: Vec::new(),
-        has_next: false,
-        has_previous: false,
-        total: None,
-        cursors: Vec::new(),
-    }))
+            items: Vec::new(),
+            has_next: false,
+            has_previous: false,
+            total: None,
+            cursors: Vec::new(),
+        }))
 }
 
 /// Records by ids in the order given, skipping any that vanished.

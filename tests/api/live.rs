@@ -216,9 +216,82 @@ async fn listed_enrollments_come_with_their_own_officers(app: TestApp) {
     check(&body["data"], false);
 }
 
+/// A list that shows officers reads each enrollment and its officer from one joined row, by column
+/// position: every field must come out as the enrollment and the officer read alone show it.
+async fn listed_enrollments_and_officers_show_every_field_as_read_alone(app: TestApp) {
+    const ENROLLMENT: &str = "id status waitlistPosition nominatedAt waitlistedAt confirmedAt \
+        attendedAt outcomeAt endedAt decidedBy evaluationScore version";
+    const OFFICER: &str = "id familyName givenName rank service position slp version";
+    let partner = fixtures::partner(&app, "POS").await;
+    let course = fixtures::course(&app, "C-POS", None).await;
+    // 2020: started, so attendance and an outcome can be recorded.
+    let held = fixtures::iteration(&app, &course, "2020-03-02", "2020-03-06", 1, None).await;
+    let officer = |family: &'static str,
+                   position: Option<&'static str>,
+                   slp: Option<&'static str>| {
+        let app = &app;
+        let partner = &partner;
+        async move {
+            app.ok(
+                "mutation($p: ID!, $f: String!, $pos: String, $slp: String) { createOfficer(input: {partnerId: $p, familyName: $f, givenName: \"Given\", rank: \"Commander\", service: NAVY, position: $pos, slp: $slp}) { id } }",
+                json!({ "p": partner, "f": family, "pos": position, "slp": slp }),
+            )
+            .await["createOfficer"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let first = officer("Ashgabat", Some("Liaison officer"), Some("3232")).await;
+    let second = officer("Mary", None, None).await;
+    // The first takes the only seat and completes with a score; the second is waitlisted.
+    let e = crate::enrollment_rules::nominate(&app, &held, &first).await;
+    let e = crate::enrollment_rules::act(&app, "attend", &e).await;
+    app.ok(
+        "mutation($id: ID!, $v: Int!) { recordCompletion(input: {id: $id, version: $v, evaluationScore: 87.5}) { id } }",
+        json!({ "id": e["id"], "v": e["version"] }),
+    )
+    .await;
+    crate::enrollment_rules::nominate(&app, &held, &second).await;
+
+    let listed = app
+        .ok(
+            &format!("query($i: ID!) {{ courseIteration(id: $i) {{ enrollments {{ nodes {{ {ENROLLMENT} officer {{ {OFFICER} }} }} }} }} }}"),
+            json!({ "i": held }),
+        )
+        .await;
+    let nodes = listed["courseIteration"]["enrollments"]["nodes"]
+        .as_array()
+        .unwrap();
+    assert_eq!(nodes.len(), 2, "{listed}");
+    assert_eq!(nodes[0]["status"], "COMPLETED", "{listed}");
+    assert_eq!(nodes[0]["evaluationScore"], 87.5, "{listed}");
+    assert_eq!(nodes[0]["officer"]["slp"], "3232", "{listed}");
+    assert_eq!(nodes[1]["status"], "WAITLISTED", "{listed}");
+    for node in nodes {
+        let alone = app
+            .ok(
+                &format!("query($e: ID!) {{ enrollment(id: $e) {{ {ENROLLMENT} }} }}"),
+                json!({ "e": node["id"] }),
+            )
+            .await;
+        let officer = app
+            .ok(
+                &format!("query($o: ID!) {{ officer(id: $o) {{ {OFFICER} }} }}"),
+                json!({ "o": node["officer"]["id"] }),
+            )
+            .await;
+        let mut listed_enrollment = node.clone();
+        listed_enrollment.as_object_mut().unwrap().remove("officer");
+        assert_eq!(listed_enrollment, alone["enrollment"]);
+        assert_eq!(node["officer"], officer["officer"]);
+    }
+}
+
 crate::on_both_backends!(
     nested_pages_follow_their_parent,
-    listed_enrollments_come_with_their_own_officers
+    listed_enrollments_come_with_their_own_officers,
+    listed_enrollments_and_officers_show_every_field_as_read_alone
 );
 
 type Socket =
