@@ -1,9 +1,9 @@
 //! Nominations and enrollments.
 
-use super::auth::{caller, write, Allow};
-use crate::service::auth::Access;
 use std::borrow::Cow;
 
+use super::auth::{caller, write, Allow};
+use crate::service::auth::Access;
 use async_graphql::{Context, InputObject, Object, ID};
 use chrono::{DateTime, Utc};
 use entity::{enrollment, officer};

@@ -251,9 +251,9 @@ where
             )
         };
         // Streamed: each row is decoded as it arrives, so the raw rows of a large set of pages
-        // are never all held at once next to their records.
-        // The rows come parent by parent: once a parent's page is complete, its vector gives back
-        // the room its last doubling left unused (in place, without a copy).
+        // are never all held at once next to their records. The rows come parent by parent: once
+        // a parent's page is complete, its vector gives back the room its last doubling left
+        // unused (in place, without a copy).
         let mut stream = std::pin::pin!(conn.stream_raw((rows_as.wrap)(stmt)).await?);
         let mut filling = None;
         while let Some(row) = stream.try_next().await? {
@@ -609,7 +609,7 @@ pub mod relation {
             rows::column_list::<officer::Entity>("officer", "officer__")
         );
         let officer_at = rows::column_count::<Entity>();
-        let rows = PageRows {
+        let joined = PageRows {
             wrap: |stmt: Statement| Statement {
                 sql: format!(
                     "SELECT {columns} FROM ({}) AS \"paged_row\" \
@@ -634,7 +634,7 @@ pub mod relation {
             Column::Id,
             iterations,
             req,
-            rows,
+            joined,
         )
         .await
     }
