@@ -336,10 +336,8 @@ async fn execute(
     // Wait for an execution slot, and first for a large-answer slot when this text's last answer
     // was large: the request timeout bounds the wait. The semaphores are never closed, so
     // acquiring cannot fail.
-    let large = known
-        .as_ref()
-        .is_some_and(|k| k.last_answer_bytes() > state.large_answer_bytes);
-    let _large_slot = if large {
+    let last_answer_bytes = known.as_ref().map_or(0, |k| k.last_answer_bytes());
+    let _large_slot = if last_answer_bytes > state.large_answer_bytes {
         state.large_operations.acquire().await.ok()
     } else {
         None
@@ -374,8 +372,7 @@ async fn execute(
     } else {
         // Room for this text's last answer up front: a large answer is written once, not
         // through a run of doubling copies.
-        let expected = known.as_ref().map_or(0, |k| k.last_answer_bytes());
-        let mut buf = Vec::with_capacity(expected + expected / 16 + 256);
+        let mut buf = Vec::with_capacity(last_answer_bytes + last_answer_bytes / 16 + 256);
         serde_json::to_writer(&mut buf, &response)
             .ok()
             .and_then(|()| String::from_utf8(buf).ok())
