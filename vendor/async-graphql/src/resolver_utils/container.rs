@@ -1,4 +1,9 @@
-use std::{future::Future, pin::Pin, sync::Arc};
+use std::{
+    future::{Future, poll_fn},
+    pin::Pin,
+    sync::Arc,
+    task::Poll,
+};
 
 use futures_util::{FutureExt, StreamExt as _, stream::FuturesUnordered};
 use indexmap::IndexMap;
@@ -192,10 +197,26 @@ pub(crate) async fn do_resolve_container<'a>(
     };
 
     if parallel {
-        let mut set = FuturesUnordered::new();
-        set.extend(futures);
-        while let Some(field) = set.next().await {
-            handle(field);
+        // ipcp patch: each field is polled once, in selection order, before any is waited on.
+        // Most fields of a large answer are ready at that first poll and never enter a
+        // `FuturesUnordered`, which allocates twice when created and once per future pushed. The
+        // fields still pending then run together, as before (see vendor/async-graphql/PATCHES.md).
+        let mut pending = Vec::new();
+        for mut fut in futures {
+            match poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await {
+                Poll::Ready(field) => handle(field),
+                Poll::Pending => pending.push(fut),
+            }
+        }
+        if pending.len() == 1 {
+            for fut in pending {
+                handle(fut.await);
+            }
+        } else if !pending.is_empty() {
+            let mut set: FuturesUnordered<_> = pending.into_iter().collect();
+            while let Some(field) = set.next().await {
+                handle(field);
+            }
         }
     } else {
         for fut in futures {
