@@ -10,5 +10,6 @@ mod support;
 mod backup;
 mod capacity;
 mod outage;
+mod pool;
 mod probes;
 mod shutdown;
