@@ -223,11 +223,13 @@ async fn act(
     score: Option<f64>,
 ) -> Result<Enrollment> {
     let id = parse_id("enrollment", id)?;
-    let db = db(ctx)?.clone();
     let decided_by = caller(ctx).name;
+    // In the mutation's own transaction: `service::enrollment::act` would open a savepoint in it,
+    // two more round trips for nothing (a failed action rolls the whole mutation back anyway).
     write(ctx, |txn| async move {
         let before = service::enrollment::get(&*txn, id).await?;
-        let after = service::enrollment::act(&db, id, version, action, score, &decided_by).await?;
+        let after =
+            service::enrollment::act_in(&*txn, id, version, action, score, &decided_by).await?;
         Ok((Some(before), after))
     })
     .await
@@ -252,12 +254,12 @@ impl EnrollmentMutation {
             officer_id: parse_id("officer", &input.officer_id)?,
             place: input.place,
         };
-        let db = db(ctx)?.clone();
         let decided_by = caller(ctx).name;
-        write(ctx, |_txn| async move {
+        // In the mutation's own transaction, without a savepoint (see `act`).
+        write(ctx, |txn| async move {
             Ok((
                 None,
-                service::enrollment::nominate(&db, nomination, &decided_by).await?,
+                service::enrollment::nominate_in(&*txn, nomination, &decided_by).await?,
             ))
         })
         .await
