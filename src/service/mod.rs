@@ -85,26 +85,31 @@ where
     C: ConnectionTrait,
 {
     let (id_col, version_col, updated_col) = cols;
-    let res = E::update_many()
+    let update = E::update_many()
         .set(changes)
         .col_expr(version_col, Expr::col(version_col).add(1))
         .col_expr(updated_col, Expr::value(now()))
         .filter(id_col.eq(id))
-        .filter(version_col.eq(version))
-        .exec(conn)
-        .await?;
-    let current = find::<E, C>(conn, entity, id_col, id).await?;
-    if res.rows_affected == 0 {
-        let actual = match current.get(version_col) {
-            Value::Int(Some(v)) => v,
-            _ => -1,
-        };
-        return Err(AppError::StaleVersion {
-            entity,
-            id,
-            expected: version,
-            actual,
-        });
+        .filter(version_col.eq(version));
+    // The updated row comes back with the update where the backend returns rows (PostgreSQL):
+    // one round trip, not two.
+    if conn.support_returning() {
+        if let Some(updated) = update.exec_with_returning(conn).await?.into_iter().next() {
+            return Ok(updated);
+        }
+    } else if update.exec(conn).await?.rows_affected == 1 {
+        return find::<E, C>(conn, entity, id_col, id).await;
     }
-    Ok(current)
+    // Nothing changed: the row is gone (NOT_FOUND) or has another version.
+    let current = find::<E, C>(conn, entity, id_col, id).await?;
+    let actual = match current.get(version_col) {
+        Value::Int(Some(v)) => v,
+        _ => -1,
+    };
+    Err(AppError::StaleVersion {
+        entity,
+        id,
+        expected: version,
+        actual,
+    })
 }
