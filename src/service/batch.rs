@@ -465,7 +465,10 @@ pub async fn officers_completed_by_objective<C: ConnectionTrait>(
 
 /// Relations loaded for many parents at once, one function per nested field.
 pub mod relation {
-    use std::collections::HashMap;
+    use std::{
+        collections::HashMap,
+        sync::atomic::{AtomicBool, Ordering},
+    };
 
     use entity::{
         activity, course_iteration, enrollment, enums::CycleStatus, enums::EnrollmentStatus,
@@ -477,7 +480,7 @@ pub mod relation {
 
     use super::{children, paged_children, paged_rows, Page, PageRequest, PageRows};
     use crate::error::Result;
-    use crate::service::rows::{self, ReadAt};
+    use crate::service::rows::{self, Decode, ReadAt};
 
     /// Partners' cycles, oldest first.
     pub async fn cycles_by_partner<C: ConnectionTrait>(
@@ -609,6 +612,7 @@ pub mod relation {
             rows::column_list::<officer::Entity>("officer", "officer__")
         );
         let officer_at = rows::column_count::<Entity>();
+        let checked = AtomicBool::new(false);
         let joined = PageRows {
             wrap: |stmt: Statement| Statement {
                 sql: format!(
@@ -620,9 +624,15 @@ pub mod relation {
                 ..stmt
             },
             read: |row: &QueryResult| {
+                // The first row's column types are checked; every row after it has the same.
+                let decode = if checked.swap(true, Ordering::Relaxed) {
+                    Decode::Trusted
+                } else {
+                    Decode::Checked
+                };
                 Ok((
-                    enrollment::Model::read_at(row, 0)?,
-                    officer::Model::read_at(row, officer_at)?,
+                    enrollment::Model::read_at(row, 0, decode)?,
+                    officer::Model::read_at(row, officer_at, decode)?,
                 ))
             },
             parent_of: |(e, _): &(enrollment::Model, officer::Model)| e.iteration_id,

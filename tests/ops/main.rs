@@ -9,6 +9,7 @@ mod support;
 
 mod backup;
 mod capacity;
+mod decoding;
 mod outage;
 mod pool;
 mod probes;
