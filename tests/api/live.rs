@@ -738,7 +738,8 @@ async fn enrollments_recorded_in_bulk_reach_a_subscriber() {
 }
 
 /// `partner { activeCycle }`, the dashboards' most frequent question, is read in one statement
-/// (partner and ACTIVE cycle joined), by code or by id, with or without an active cycle.
+/// (partner and ACTIVE cycle joined, read by column position), by code or by id, with or without an
+/// active cycle, every field as read without the join.
 async fn a_partner_with_its_active_cycle_is_read_in_one_statement(backend: Backend) {
     let serve = ServeArgs {
         expose_statement_count: true,
@@ -781,6 +782,33 @@ async fn a_partner_with_its_active_cycle_is_read_in_one_statement(backend: Backe
     assert_eq!(without["code"], "KAZ");
     assert_eq!(without["activeCycle"], Value::Null);
     assert_eq!(statements, Some(1));
+    // Every field comes out as the partner and its cycles read without the join show it.
+    const PARTNER: &str = "id code name notes version createdAt updatedAt";
+    const CYCLE: &str = "id kind startDate endDate status nacApprovedOn partnerApprovedOn \
+        version createdAt renews { id }";
+    let joined = app
+        .ok(
+            &format!("{{ partner(code: \"TKM\") {{ {PARTNER} activeCycle {{ {CYCLE} }} }} }}"),
+            json!({}),
+        )
+        .await;
+    let apart = app
+        .ok(
+            &format!("{{ partner(code: \"TKM\") {{ {PARTNER} cycles {{ {CYCLE} }} }} }}"),
+            json!({}),
+        )
+        .await;
+    let listed = apart["partner"]["cycles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == active.as_str())
+        .unwrap();
+    assert_eq!(&joined["partner"]["activeCycle"], listed);
+    let (mut joined, mut apart) = (joined["partner"].clone(), apart["partner"].clone());
+    joined.as_object_mut().unwrap().remove("activeCycle");
+    apart.as_object_mut().unwrap().remove("cycles");
+    assert_eq!(joined, apart);
     let body = app
         .gql(
             "{ partner(code: \"UZB\") { id activeCycle { id } } }",
