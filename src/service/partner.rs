@@ -1,12 +1,12 @@
 //! Partner nations.
 
+use std::sync::OnceLock;
+
 use entity::{
     enums::CycleStatus,
     partner::{self, ActiveModel, Column, Entity},
     programme_cycle,
 };
-use std::sync::OnceLock;
-
 use sea_orm::{
     ActiveEnum, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
     QueryFilter, Statement, Value,
