@@ -24,6 +24,7 @@ use sea_orm::{
 };
 
 use super::paging::{self, Page, PageRequest};
+use super::rows::Decode;
 use crate::error::{AppError, Result};
 
 /// Ids are deduplicated and the list is cut in chunks so that no statement exceeds the parameter
@@ -180,14 +181,15 @@ where
 {
     let rows = PageRows {
         wrap: |stmt| stmt,
-        read: |row: &QueryResult| Ok(E::Model::from_query_result(row, "")?),
+        read: |row: &QueryResult, _: Decode| Ok(E::Model::from_query_result(row, "")?),
         parent_of,
     };
     paged_rows(conn, select, parent_col, id_col, parents, req, rows).await
 }
 
 /// How `paged_rows` reads a page's rows: `wrap` turns the page statement into the one run (a join
-/// adds a record each row refers to), `read` decodes one row, `parent_of` names its parent.
+/// adds a record each row refers to), `read` decodes one row (`Decode::Checked` for the first row
+/// of each statement, `Trusted` for the rows after it), `parent_of` names its parent.
 pub struct PageRows<W, R, P> {
     pub wrap: W,
     pub read: R,
@@ -209,7 +211,7 @@ where
     E::Column: IdenStatic,
     C: ConnectionTrait + StreamTrait,
     W: Fn(Statement) -> Statement,
-    R: Fn(&QueryResult) -> Result<T>,
+    R: Fn(&QueryResult, Decode) -> Result<T>,
     P: Fn(&T) -> i32,
 {
     if req.last.is_some() || req.before.is_some() {
@@ -256,8 +258,10 @@ where
         // unused (in place, without a copy).
         let mut stream = std::pin::pin!(conn.stream_raw((rows_as.wrap)(stmt)).await?);
         let mut filling = None;
+        let mut decode = Decode::Checked;
         while let Some(row) = stream.try_next().await? {
-            let item = (rows_as.read)(&row)?;
+            let item = (rows_as.read)(&row, decode)?;
+            decode = Decode::Trusted;
             let parent = (rows_as.parent_of)(&item);
             if filling != Some(parent) {
                 if let Some(done) = filling.and_then(|p| rows.get_mut(&p)) {
@@ -465,10 +469,7 @@ pub async fn officers_completed_by_objective<C: ConnectionTrait>(
 
 /// Relations loaded for many parents at once, one function per nested field.
 pub mod relation {
-    use std::{
-        collections::HashMap,
-        sync::atomic::{AtomicBool, Ordering},
-    };
+    use std::collections::HashMap;
 
     use entity::{
         activity, course_iteration, enrollment, enums::CycleStatus, enums::EnrollmentStatus,
@@ -612,7 +613,6 @@ pub mod relation {
             rows::column_list::<officer::Entity>("officer", "officer__")
         );
         let officer_at = rows::column_count::<Entity>();
-        let checked = AtomicBool::new(false);
         let joined = PageRows {
             wrap: |stmt: Statement| Statement {
                 sql: format!(
@@ -623,13 +623,7 @@ pub mod relation {
                 ),
                 ..stmt
             },
-            read: |row: &QueryResult| {
-                // The first row's column types are checked; every row after it has the same.
-                let decode = if checked.swap(true, Ordering::Relaxed) {
-                    Decode::Trusted
-                } else {
-                    Decode::Checked
-                };
+            read: |row: &QueryResult, decode: Decode| {
                 Ok((
                     enrollment::Model::read_at(row, 0, decode)?,
                     officer::Model::read_at(row, officer_at, decode)?,

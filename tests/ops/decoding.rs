@@ -4,33 +4,37 @@
 
 use entity::{enums::Service, officer};
 use ipcp::service::rows::{Decode, ReadAt};
-use sea_orm::{ConnectionTrait, Database, DbBackend, DbErr, Statement};
+use sea_orm::{ConnectionTrait, Database, DbBackend, DbErr, QueryResult, Statement};
 
-use crate::support::{postgres_base_url, PgDatabase};
+use crate::support::postgres_base_url;
 
-/// An officer's eleven columns in the entity's order, `id` given as `id_sql`.
-fn officer_row(id_sql: &str) -> Statement {
-    Statement::from_string(
-        DbBackend::Postgres,
-        format!(
-            "SELECT {id_sql} AS id, 2::int4 AS partner_id, 'Atayev'::varchar AS family_name, \
-             'Merdan'::varchar AS given_name, 'Major'::varchar AS rank, 'ARMY'::varchar AS service, \
-             NULL::varchar AS position, '3232'::varchar AS slp, 1::int4 AS version, \
-             '2026-01-02T03:04:05Z'::timestamptz AS created_at, \
-             '2026-01-02T03:04:05Z'::timestamptz AS updated_at"
-        ),
-    )
+/// A row of an officer's eleven columns in the entity's order, `id` given as `id_sql`: literals,
+/// selected on the server's `postgres` database.
+async fn officer_row(id_sql: &str) -> QueryResult {
+    let conn = Database::connect(format!("{}/postgres", postgres_base_url()))
+        .await
+        .expect("connect");
+    let row = conn
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            format!(
+                "SELECT {id_sql} AS id, 2::int4 AS partner_id, 'Atayev'::varchar AS family_name, \
+                 'Merdan'::varchar AS given_name, 'Major'::varchar AS rank, \
+                 'ARMY'::varchar AS service, NULL::varchar AS position, '3232'::varchar AS slp, \
+                 1::int4 AS version, '2026-01-02T03:04:05Z'::timestamptz AS created_at, \
+                 '2026-01-02T03:04:05Z'::timestamptz AS updated_at"
+            ),
+        ))
+        .await
+        .expect("query")
+        .expect("one row");
+    conn.close().await.ok();
+    row
 }
 
 #[tokio::test]
 async fn a_row_read_by_position_on_postgres_decodes_every_field_checked_or_trusted() {
-    let db = PgDatabase::create(&postgres_base_url()).await;
-    let conn = Database::connect(&db.url).await.expect("connect");
-    let row = conn
-        .query_one_raw(officer_row("7::int4"))
-        .await
-        .expect("query")
-        .expect("one row");
+    let row = officer_row("7::int4").await;
     for decode in [Decode::Checked, Decode::Trusted] {
         let officer = officer::Model::read_at(&row, 0, decode).expect("decodes");
         assert_eq!(officer.id, 7);
@@ -41,24 +45,16 @@ async fn a_row_read_by_position_on_postgres_decodes_every_field_checked_or_trust
         assert_eq!(officer.slp.as_deref(), Some("3232"));
         assert_eq!(officer.created_at.to_rfc3339(), "2026-01-02T03:04:05+00:00");
     }
-    conn.close().await.ok();
 }
 
 #[tokio::test]
 async fn a_checked_row_whose_column_has_another_sql_type_is_refused() {
-    let db = PgDatabase::create(&postgres_base_url()).await;
-    let conn = Database::connect(&db.url).await.expect("connect");
     // "7" as text: decoded as an int4 without the check, its bytes would be taken for a number.
-    let row = conn
-        .query_one_raw(officer_row("'7'::text"))
-        .await
-        .expect("query")
-        .expect("one row");
+    let row = officer_row("'7'::text").await;
     match officer::Model::read_at(&row, 0, Decode::Checked) {
         Err(DbErr::Type(message)) => {
             assert!(message.contains("column id is TEXT"), "{message}");
         }
         other => panic!("a text column was read as an officer's id: {other:?}"),
     }
-    conn.close().await.ok();
 }
