@@ -25,7 +25,9 @@ impl ScalarType for Date {
     }
 
     fn to_value(&self) -> Value {
-        Value::String(self.0.format("%Y-%m-%d").to_string())
+        // `NaiveDate`'s Display is ISO 8601 (`YYYY-MM-DD`, what `%Y-%m-%d` writes) without
+        // parsing a format string for every value.
+        Value::String(self.0.to_string())
     }
 }
 
