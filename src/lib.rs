@@ -1,5 +1,6 @@
 //! ipcp: a GraphQL service for NATO partnership cooperation programmes.
 
+pub mod alloc;
 pub mod config;
 pub mod db;
 pub mod error;

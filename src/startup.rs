@@ -100,6 +100,7 @@ impl Application {
                 settings.serve.large_operations(),
             )),
             large_answer_bytes: settings.serve.large_answer_bytes,
+            trimmer: Default::default(),
             introspection: settings.serve.introspection,
             max_aliases: settings.serve.max_aliases,
             draining: draining.clone(),

@@ -400,6 +400,12 @@ async fn execute(
             );
         }
     }
+    // A large answer's value tree is freed here: its pages go back to the system once large
+    // answers stop (src/alloc.rs).
+    drop(response);
+    if body.len() > state.large_answer_bytes {
+        state.trimmer.large_answer_freed();
+    }
     (
         status,
         [(header::CONTENT_TYPE, HeaderValue::from_static(media))],

@@ -78,6 +78,8 @@ pub struct AppState {
     pub large_operations: Arc<tokio::sync::Semaphore>,
     /// Beyond this many bytes an answer is large (`IPCP_LARGE_ANSWER_BYTES`).
     pub large_answer_bytes: usize,
+    /// Gives the heap's free pages back once large answers stop.
+    pub trimmer: Arc<crate::alloc::Trimmer>,
     pub introspection: IntrospectionMode,
     pub max_aliases: usize,
     /// Set when shutdown begins: `/readyz` then answers 503 so load balancers stop sending work.
