@@ -400,9 +400,7 @@ async fn execute(
             );
         }
     }
-    // A large answer's value tree is freed here: its pages go back to the system once large
-    // answers stop (src/alloc.rs).
-    drop(response);
+    // Its pages go back to the system once large answers stop (src/alloc.rs).
     if body.len() > state.large_answer_bytes {
         state.trimmer.large_answer_freed();
     }
