@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod api_token;
 pub mod audit_event;
+pub mod change_log;
 pub mod cooperation_area;
 pub mod course;
 pub mod course_iteration;
