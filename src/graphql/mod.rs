@@ -7,6 +7,7 @@ pub mod area;
 pub mod auth;
 pub mod batching;
 pub mod bulk;
+pub mod changes;
 pub mod course;
 pub mod cycle;
 pub mod documents;
@@ -47,6 +48,7 @@ pub struct QueryRoot(
     activity::ActivityQuery,
     admin::AdminQuery,
     report::ReportQuery,
+    changes::ChangeQuery,
 );
 
 #[derive(MergedObject, Default)]
