@@ -317,11 +317,51 @@ async fn a_subscription_with_a_bad_or_expired_cursor_gets_a_coded_error(app: Tes
     let msg = next_json(&mut socket, Duration::from_secs(10))
         .await
         .expect("an answer");
-    assert_eq!(msg["type"], "error", "{msg:#}");
-    assert_eq!(msg["payload"][0]["extensions"]["code"], "BAD_CURSOR");
+    // A resolver's error arrives as a `next` carrying `errors` (graphql-transport-ws).
+    assert_eq!(msg["type"], "next", "{msg:#}");
+    assert_eq!(
+        msg["payload"]["errors"][0]["extensions"]["code"], "BAD_CURSOR",
+        "{msg:#}"
+    );
+}
+
+/// The CLI is another process: on SQLite no wake-up reaches the server, which finds the change by
+/// polling the log; on PostgreSQL the CLI's NOTIFY wakes it.
+async fn an_import_by_the_cli_reaches_a_subscriber_of_the_server(app: TestApp) {
+    let partner = fixtures::partner(&app, "TKM").await;
+    let officer = fixtures::officer(&app, &partner, None).await;
+    let course = fixtures::course(&app, "CLI-1", None).await;
+    let today = chrono::Utc::now().date_naive();
+    let start = (today + chrono::Duration::days(30)).to_string();
+    let end = (today + chrono::Duration::days(34)).to_string();
+    let iteration = fixtures::iteration(&app, &course, &start, &end, 5, None).await;
+    let reporter = app.token_for(Role::Reporter).await;
+    let (_, cursor) = page(&app, &reporter, json!({"first": 500})).await;
+    let mut socket = subscribe_changes(&app, &reporter, cursor.as_deref()).await;
+    // The subscription is live once it delivers a change made through the server.
+    let marker = fixtures::course(&app, "MARK", None).await;
+    assert_eq!(next_change(&mut socket).await["entityId"], json!(marker));
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("rows.csv");
+    std::fs::write(
+        &file,
+        format!("iteration_id,course_code,iteration_start,officer_id,action,evaluation_score\n{iteration},,,{officer},NOMINATE,\n"),
+    )
+    .expect("csv");
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_ipcp"))
+        .args(["import", "enrollments", file.to_str().expect("path")])
+        .env("DATABASE_URL", &app.database.url)
+        .output()
+        .await
+        .expect("ipcp runs");
+    assert!(output.status.success(), "{output:?}");
+    let change = next_change(&mut socket).await;
+    assert_eq!(change["kind"], "ENROLLMENT");
+    assert_eq!(change["action"], "import");
 }
 
 crate::on_both_backends!(
+    an_import_by_the_cli_reaches_a_subscriber_of_the_server,
     a_reporting_job_resumes_from_its_end_cursor_and_filters_by_kind_and_partner,
     a_cursor_that_is_not_one_gets_bad_cursor,
     unknown_kinds_are_refused_by_the_schema,
