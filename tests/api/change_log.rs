@@ -370,3 +370,68 @@ crate::on_both_backends!(
     a_subscriber_that_reconnects_with_its_last_cursor_gets_exactly_what_it_missed_in_order,
     a_subscription_with_a_bad_or_expired_cursor_gets_a_coded_error,
 );
+
+/// Subscriptions share the instance's one reader of new entries: a change costs a few statements
+/// however many followers are live, not a read per follower.
+async fn many_followers_share_one_read_per_change(backend: Backend) {
+    use futures_util::StreamExt;
+    use ipcp::service::{change_log, uow};
+    let database = crate::helpers::TestDatabase::create(backend).await;
+    let db = ipcp::db::Db::connect(&ipcp::config::DatabaseArgs::new(database.url.clone()))
+        .await
+        .expect("connect");
+    ipcp::startup::migrate(&db).await.expect("migrate");
+    let actor = uow::Actor::cli("test");
+    let create = |code: &'static str| {
+        let db = db.clone();
+        let actor = actor.clone();
+        async move {
+            ipcp::service::token::create(&db, &actor, "create", code, Role::Reporter, None)
+                .await
+                .expect("a change")
+        }
+    };
+    let mut followers: Vec<_> = (0..20)
+        .map(|_| {
+            Box::pin(change_log::follow(
+                db.clone(),
+                0,
+                change_log::LogFilter::default(),
+            ))
+        })
+        .collect();
+    create("first").await;
+    for f in followers.iter_mut() {
+        let entry: ipcp::error::Result<entity::change_log::Model> =
+            tokio::time::timeout(Duration::from_secs(10), f.next())
+                .await
+                .expect("the change arrives")
+                .expect("the stream goes on");
+        assert_eq!(entry.expect("an entry").action, "create");
+    }
+    let before = db.statements_run();
+    create("second").await;
+    let written = db.statements_run() - before;
+    for f in followers.iter_mut() {
+        let entry = tokio::time::timeout(Duration::from_secs(10), f.next())
+            .await
+            .expect("the change arrives")
+            .expect("the stream goes on");
+        assert_eq!(entry.expect("an entry").entity_id, "2");
+    }
+    let delivered = db.statements_run() - before - written;
+    assert!(
+        delivered < 10,
+        "{delivered} statements to deliver one change to 20 followers"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_many_followers_share_one_read_per_change() {
+    many_followers_share_one_read_per_change(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_many_followers_share_one_read_per_change() {
+    many_followers_share_one_read_per_change(Backend::Postgres).await;
+}
