@@ -31,7 +31,11 @@ impl MigrationTrait for Migration {
                     .col(&mut position)
                     .col(ColumnDef::new(ChangeLog::Kind).string_len(32).not_null())
                     .col(ColumnDef::new(ChangeLog::Action).string_len(64).not_null())
-                    .col(ColumnDef::new(ChangeLog::EntityId).string_len(64).not_null())
+                    .col(
+                        ColumnDef::new(ChangeLog::EntityId)
+                            .string_len(64)
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(ChangeLog::PartnerId).integer())
                     .col(ColumnDef::new(ChangeLog::Actor).string().not_null())
                     .col(

@@ -27,6 +27,7 @@ pub mod seed;
 pub mod slp;
 pub mod token;
 pub mod validate;
+pub mod webhook;
 
 pub use paging::{Page, PageRequest};
 
