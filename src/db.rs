@@ -5,8 +5,6 @@
 //! foreign keys on and a busy timeout. PostgreSQL transactions rely on row locks instead.
 
 use std::{
-    future::Future,
-    ops::Deref,
     path::Path,
     sync::{
         atomic::{AtomicU64, Ordering},
@@ -26,11 +24,6 @@ use crate::{
     error::{AppError, Result},
 };
 
-tokio::task_local! {
-    /// The transaction of the mutation being run, if any: writes inside it nest as savepoints.
-    static OUTER: Arc<DatabaseTransaction>;
-}
-
 #[derive(Clone)]
 pub struct Db {
     pub conn: DatabaseConnection,
@@ -42,33 +35,6 @@ pub struct Db {
     pub events: crate::service::events::EventBus,
     /// The callers of recently authenticated tokens.
     pub callers: crate::service::token::CallerCache,
-}
-
-/// A write transaction; on SQLite it also holds the process-wide writer lock until it ends.
-pub struct WriteTxn {
-    txn: DatabaseTransaction,
-    _writer: Option<OwnedMutexGuard<()>>,
-}
-
-impl Deref for WriteTxn {
-    type Target = DatabaseTransaction;
-    fn deref(&self) -> &DatabaseTransaction {
-        &self.txn
-    }
-}
-
-impl WriteTxn {
-    pub async fn commit(self) -> Result<()> {
-        self.txn.commit().await?;
-        Ok(())
-    }
-
-    /// Undoes the transaction now (dropping it also rolls back, but only once the connection is
-    /// next used).
-    pub async fn rollback(self) -> Result<()> {
-        self.txn.rollback().await?;
-        Ok(())
-    }
 }
 
 impl Db {
@@ -125,24 +91,18 @@ impl Db {
         self.backend() == DatabaseBackend::Postgres
     }
 
-    /// Begins a write transaction; inside `in_transaction` it is a savepoint of the outer one.
-    pub async fn begin_write(&self) -> Result<WriteTxn> {
-        if let Ok(outer) = OUTER.try_with(Arc::clone) {
-            return Ok(WriteTxn {
-                txn: outer.begin().await?,
-                _writer: None,
-            });
-        }
+    /// Begins a write transaction, for the unit of work (`service::uow`) alone: on SQLite it also
+    /// returns the process-wide writer lock, to hold until the transaction ends.
+    pub(crate) async fn begin_write_transaction(
+        &self,
+    ) -> Result<(DatabaseTransaction, Option<OwnedMutexGuard<()>>)> {
         let writer = if self.backend() == DatabaseBackend::Sqlite {
             Some(self.sqlite_writer.clone().lock_owned().await)
         } else {
             None
         };
         let txn = self.begin_now(writer.is_some()).await?;
-        Ok(WriteTxn {
-            txn,
-            _writer: writer,
-        })
+        Ok((txn, writer))
     }
 
     /// Begins a transaction; on SQLite as IMMEDIATE, which takes SQLite's write lock at BEGIN,
@@ -160,34 +120,6 @@ impl Db {
             self.conn.begin().await?
         };
         Ok(txn)
-    }
-
-    /// Runs `work` in one write transaction that commits only if it succeeds. Service calls inside
-    /// that open their own write transaction get a savepoint of this one, so a mutation and its audit
-    /// event commit or roll back together.
-    pub async fn in_transaction<T, F, Fut>(&self, work: F) -> Result<T>
-    where
-        F: FnOnce(Arc<DatabaseTransaction>) -> Fut,
-        Fut: Future<Output = Result<T>>,
-    {
-        let writer = if self.backend() == DatabaseBackend::Sqlite {
-            Some(self.sqlite_writer.clone().lock_owned().await)
-        } else {
-            None
-        };
-        let txn = Arc::new(self.begin_now(writer.is_some()).await?);
-        let outcome = OUTER.scope(txn.clone(), work(txn.clone())).await;
-        let txn = Arc::try_unwrap(txn)
-            .map_err(|_| AppError::Internal("a transaction outlived its mutation".into()))?;
-        let result = match outcome {
-            Ok(value) => txn.commit().await.map(|_| value).map_err(AppError::from),
-            Err(err) => {
-                txn.rollback().await?;
-                Err(err)
-            }
-        };
-        drop(writer);
-        result
     }
 
     /// Statements run on this pool so far (all requests together).

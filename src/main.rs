@@ -8,7 +8,8 @@ use ipcp::{
     },
     db::Db,
     error::AppError,
-    service, startup,
+    service::{self, uow::Actor},
+    startup,
 };
 use migration::{Migrator, MigratorTrait};
 
@@ -42,7 +43,7 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                 serve,
             })
             .await?;
-            if let Some(created) = service::token::bootstrap(&app.db.conn).await? {
+            if let Some(created) = service::token::bootstrap(&app.db).await? {
                 // Shown once, on standard output only: secrets never go to the logs.
                 println!(
                     "No API token existed, so an ADMIN token named 'bootstrap-admin' was created."
@@ -112,7 +113,7 @@ async fn run(cli: Cli) -> Result<(), AppError> {
         } => {
             let db = Db::connect(&cli.database).await?;
             startup::migrate(&db).await?;
-            let created = service::seed::demo(&db).await?;
+            let created = service::seed::demo(&db, &Actor::cli("seed")).await?;
             println!("demo data loaded: {created} records created");
             Ok(())
         }
@@ -127,13 +128,18 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
             let started = std::time::Instant::now();
-            let sizes = service::bench_data::load(&db, scale, &|table, done, total| {
-                if bar.message() != table {
-                    bar.set_message(table.to_owned());
-                    bar.set_length(total);
-                }
-                bar.set_position(done);
-            })
+            let sizes = service::bench_data::load(
+                &db,
+                &Actor::cli("seed"),
+                scale,
+                &|table, done, total| {
+                    if bar.message() != table {
+                        bar.set_message(table.to_owned());
+                        bar.set_length(total);
+                    }
+                    bar.set_position(done);
+                },
+            )
             .await?;
             bar.finish_and_clear();
             println!(
@@ -159,7 +165,15 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                 } => {
                     let expires_at = expires_in_days
                         .map(|d| chrono::Utc::now() + chrono::Duration::days(i64::from(d)));
-                    let created = service::token::create(&db.conn, &name, role, expires_at).await?;
+                    let created = service::token::create(
+                        &db,
+                        &Actor::cli("token"),
+                        "create",
+                        &name,
+                        role,
+                        expires_at,
+                    )
+                    .await?;
                     println!(
                         "created {} token '{}' (shown once):",
                         service::auth::role_name(created.token.role),
@@ -187,7 +201,8 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                     }
                 }
                 TokenAction::Revoke { token } => {
-                    let t = service::token::revoke(&db.conn, &token).await?;
+                    let t =
+                        service::token::revoke(&db, &Actor::cli("token"), "revoke", &token).await?;
                     println!("revoked token '{}'", t.name);
                 }
             }
@@ -222,9 +237,14 @@ async fn import_enrollments(
         ImportMode::PerRow => BulkMode::PerRow,
     };
     let progress = bar.clone();
-    let report = bulk::record(&db, rows, mode, "cli import", &move |done| {
-        progress.set_position(done as u64)
-    })
+    let report = bulk::record(
+        &db,
+        &Actor::cli("import"),
+        "import",
+        rows,
+        mode,
+        &move |done| progress.set_position(done as u64),
+    )
     .await?;
     bar.finish_and_clear();
     for row in &report.rows {

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use entity::{api_token, audit_event};
 
 use super::{
-    auth::{write, Allow, Audited},
+    auth::{actor, Allow},
     connection, db,
     enums::Role,
     page_request, Conn,
@@ -71,40 +71,6 @@ impl CreatedApiToken {
 }
 
 /// What the audit log records of a token: never its secret nor its hash.
-#[derive(serde::Serialize)]
-struct TokenRecord {
-    id: i32,
-    name: String,
-    role: entity::enums::Role,
-    expires_at: Option<DateTime<Utc>>,
-    revoked_at: Option<DateTime<Utc>>,
-    #[serde(skip)]
-    model: Option<api_token::Model>,
-    #[serde(skip)]
-    secret: Option<String>,
-}
-
-impl TokenRecord {
-    fn of(model: api_token::Model, secret: Option<String>) -> Self {
-        TokenRecord {
-            id: model.id,
-            name: model.name.clone(),
-            role: model.role,
-            expires_at: model.expires_at,
-            revoked_at: model.revoked_at,
-            model: Some(model),
-            secret,
-        }
-    }
-}
-
-impl Audited for TokenRecord {
-    const ENTITY: &'static str = "api_token";
-    fn audit_id(&self) -> String {
-        self.id.to_string()
-    }
-}
-
 /// One recorded change.
 pub struct AuditEvent(pub audit_event::Model);
 
@@ -224,19 +190,18 @@ impl AdminMutation {
         ctx: &Context<'_>,
         input: CreateApiTokenInput,
     ) -> Result<CreatedApiToken> {
-        let record = write(ctx, |txn| async move {
-            let created =
-                service::token::create(&*txn, &input.name, input.role.into(), input.expires_at)
-                    .await?;
-            Ok((None, TokenRecord::of(created.token, Some(created.secret))))
-        })
+        let created = service::token::create(
+            db(ctx)?,
+            &actor(ctx),
+            ctx.field().name(),
+            &input.name,
+            input.role.into(),
+            input.expires_at,
+        )
         .await?;
-        let token = record
-            .model
-            .ok_or_else(|| crate::error::AppError::Internal("token record lost".into()))?;
         Ok(CreatedApiToken {
-            token,
-            secret: record.secret.unwrap_or_default(),
+            token: created.token,
+            secret: created.secret,
         })
     }
 
@@ -248,15 +213,9 @@ impl AdminMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The token's id or name.")] token: String,
     ) -> Result<ApiToken> {
-        let record = write(ctx, |txn| async move {
-            let after = service::token::revoke(&*txn, &token).await?;
-            Ok((None, TokenRecord::of(after, None)))
-        })
-        .await?;
-        db(ctx)?.callers.forget_all();
-        let token = record
-            .model
-            .ok_or_else(|| crate::error::AppError::Internal("token record lost".into()))?;
+        let db = db(ctx)?;
+        let token = service::token::revoke(db, &actor(ctx), ctx.field().name(), &token).await?;
+        db.callers.forget_all();
         Ok(ApiToken(token))
     }
 }

@@ -4,16 +4,13 @@
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
 
 use super::{
-    auth::{caller, write_batch, Allow},
+    auth::{actor, Allow},
     db,
     enrollment::Enrollment,
     enums::EnrollmentStatus,
     scalars::Date,
 };
-use crate::service::{
-    auth::Access,
-    events::{Event, EventKind},
-};
+use crate::service::auth::Access;
 use crate::{
     error::{AppError, Result},
     service::bulk::{self, EnrollmentRow, InputRow, IterationRef},
@@ -199,35 +196,19 @@ impl From<bulk::BulkReport> for BulkEnrollmentReport {
     }
 }
 
-/// Runs a batch with its audit event (one per batch that wrote something: the applied rows).
+/// Runs a batch as one unit of work of the service layer, named for the mutation.
 async fn run(
     ctx: &Context<'_>,
     rows: Vec<InputRow>,
     mode: bulk::BulkMode,
 ) -> Result<BulkEnrollmentReport> {
-    let db = db(ctx)?.clone();
-    let decided_by = caller(ctx).name;
-    let report = write_batch(
-        ctx,
-        "enrollment",
-        |_txn| async move { bulk::record(&db, rows, mode, &decided_by, &|_| {}).await },
-        |report| {
-            let applied: Vec<serde_json::Value> = report
-                .rows
-                .iter()
-                .filter(|r| r.outcome == bulk::RowOutcome::Applied)
-                .filter_map(|r| r.enrollment.as_ref())
-                .map(|e| serde_json::json!({ "id": e.id, "status": crate::service::enrollment::status_name(e.status) }))
-                .collect();
-            let events = report
-                .rows
-                .iter()
-                .filter(|r| r.outcome == bulk::RowOutcome::Applied)
-                .filter_map(|r| r.enrollment.as_ref())
-                .map(|e| Event { kind: EventKind::Enrollment, id: e.id })
-                .collect();
-            (report.committed && !applied.is_empty()).then(|| (serde_json::json!({ "applied": applied }), events))
-        },
+    let report = bulk::record(
+        db(ctx)?,
+        &actor(ctx),
+        ctx.field().name(),
+        rows,
+        mode,
+        &|_| {},
     )
     .await?;
     Ok(report.into())

@@ -277,12 +277,11 @@ impl CycleMutation {
             nac_approved_on: patch(input.nac_approved_on),
             partner_approved_on: patch(input.partner_approved_on),
         };
-        let db = db(ctx)?.clone();
         write(ctx, |txn| async move {
             let before = service::programme_cycle::get(&*txn, id).await?;
             Ok((
                 Some(before),
-                service::programme_cycle::update(&db, id, input.version, changes).await?,
+                service::programme_cycle::update(&*txn, id, input.version, changes).await?,
             ))
         })
         .await
@@ -298,7 +297,6 @@ impl CycleMutation {
         input: ApproveProgrammeCycleInput,
     ) -> Result<ProgrammeCycle> {
         let id = parse_id("programme cycle", &input.id)?;
-        let db = db(ctx)?.clone();
         let (nac, partner) = (
             input.nac_approved_on.map(Into::into),
             input.partner_approved_on.map(Into::into),
@@ -306,7 +304,7 @@ impl CycleMutation {
         write(ctx, |txn| async move {
             let before = service::programme_cycle::get(&*txn, id).await?;
             let after =
-                service::programme_cycle::approve(&db, id, input.version, nac, partner).await?;
+                service::programme_cycle::approve(&*txn, id, input.version, nac, partner).await?;
             Ok((Some(before), after))
         })
         .await
@@ -321,12 +319,11 @@ impl CycleMutation {
         input: ProgrammeCycleRefInput,
     ) -> Result<ProgrammeCycle> {
         let id = parse_id("programme cycle", &input.id)?;
-        let db = db(ctx)?.clone();
         write(ctx, |txn| async move {
             let before = service::programme_cycle::get(&*txn, id).await?;
             Ok((
                 Some(before),
-                service::programme_cycle::activate(&db, id, input.version).await?,
+                service::programme_cycle::activate(&*txn, id, input.version).await?,
             ))
         })
         .await
@@ -341,12 +338,11 @@ impl CycleMutation {
         input: ProgrammeCycleRefInput,
     ) -> Result<ProgrammeCycle> {
         let id = parse_id("programme cycle", &input.id)?;
-        let db = db(ctx)?.clone();
         write(ctx, |txn| async move {
             let before = service::programme_cycle::get(&*txn, id).await?;
             Ok((
                 Some(before),
-                service::programme_cycle::close(&db, id, input.version).await?,
+                service::programme_cycle::close(&*txn, id, input.version).await?,
             ))
         })
         .await
@@ -362,12 +358,11 @@ impl CycleMutation {
         input: RenewProgrammeCycleInput,
     ) -> Result<ProgrammeCycle> {
         let id = parse_id("programme cycle", &input.id)?;
-        let db = db(ctx)?.clone();
         let end_date = input.end_date.map(Into::into);
-        write(ctx, |_txn| async move {
+        write(ctx, |txn| async move {
             Ok((
                 None,
-                service::programme_cycle::renew(&db, id, input.version, end_date).await?,
+                service::programme_cycle::renew(&*txn, id, input.version, end_date).await?,
             ))
         })
         .await

@@ -224,12 +224,11 @@ async fn act(
 ) -> Result<Enrollment> {
     let id = parse_id("enrollment", id)?;
     let decided_by = caller(ctx).name;
-    // In the mutation's own transaction: `service::enrollment::act` would open a savepoint in it,
-    // two more round trips for nothing (a failed action rolls the whole mutation back anyway).
     write(ctx, |txn| async move {
         let before = service::enrollment::get(&*txn, id).await?;
         let after =
-            service::enrollment::act_in(&*txn, id, version, action, score, &decided_by).await?;
+            service::enrollment::act(&*txn, id, version, action, score, &decided_by, &txn.related)
+                .await?;
         Ok((Some(before), after))
     })
     .await
@@ -255,11 +254,10 @@ impl EnrollmentMutation {
             place: input.place,
         };
         let decided_by = caller(ctx).name;
-        // In the mutation's own transaction, without a savepoint (see `act`).
         write(ctx, |txn| async move {
             Ok((
                 None,
-                service::enrollment::nominate_in(&*txn, nomination, &decided_by).await?,
+                service::enrollment::nominate(&*txn, nomination, &decided_by).await?,
             ))
         })
         .await

@@ -268,12 +268,11 @@ impl IterationMutation {
             partner_quota: patch(input.partner_quota),
             status: input.status.map(Into::into),
         };
-        let db = db(ctx)?.clone();
         write(ctx, |txn| async move {
             let before = service::iteration::get(&*txn, id).await?;
             Ok((
                 Some(before),
-                service::iteration::update(&db, id, input.version, changes).await?,
+                service::iteration::update(&*txn, id, input.version, changes, &txn.related).await?,
             ))
         })
         .await
@@ -288,12 +287,11 @@ impl IterationMutation {
         input: CourseIterationRefInput,
     ) -> Result<CourseIteration> {
         let id = parse_id("course iteration", &input.id)?;
-        let db = db(ctx)?.clone();
         write(ctx, |txn| async move {
             let before = service::iteration::get(&*txn, id).await?;
             Ok((
                 Some(before),
-                service::iteration::cancel(&db, id, input.version).await?,
+                service::iteration::cancel(&*txn, id, input.version, &txn.related).await?,
             ))
         })
         .await

@@ -23,7 +23,10 @@ use entity::{
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, Iterable, PaginatorTrait};
 
-use super::{dates, now};
+use super::{
+    dates, now,
+    uow::{self, Actor},
+};
 use crate::{
     db::Db,
     error::{AppError, Result},
@@ -86,6 +89,7 @@ fn partner_code(i: usize) -> String {
 /// statements as large as the bound-parameter limits allow (SQLite's is 32,766).
 async fn insert_chunks<E>(
     db: &Db,
+    actor: &Actor,
     table: &str,
     rows: Vec<E::ActiveModel>,
     progress: Progress<'_>,
@@ -94,22 +98,27 @@ where
     E: EntityTrait,
 {
     let chunk_rows = (30_000 / E::Column::iter().count().max(1)).max(1);
-    let txn = db.begin_write().await?;
-    let conn = &*txn;
-    let total = rows.len() as u64;
-    let mut done = 0u64;
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<_> = rows.by_ref().take(chunk_rows).collect();
-        done += chunk.len() as u64;
-        E::insert_many(chunk).exec_without_returning(conn).await?;
-        progress(table, done, total);
-    }
-    txn.commit().await
+    uow::run(db, actor, |tx| async move {
+        let total = rows.len() as u64;
+        let mut done = 0u64;
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<_> = rows.by_ref().take(chunk_rows).collect();
+            done += chunk.len() as u64;
+            E::insert_many(chunk).exec_without_returning(&*tx).await?;
+            progress(table, done, total);
+        }
+        let name = format!("bench {table}");
+        Ok((
+            (),
+            Some(super::seed::dataset_change("seedBench", &name, total)),
+        ))
+    })
+    .await
 }
 
 /// Loads the dataset into an empty, migrated database; returns the sizes written.
-pub async fn load(db: &Db, scale: f64, progress: Progress<'_>) -> Result<Sizes> {
+pub async fn load(db: &Db, actor: &Actor, scale: f64, progress: Progress<'_>) -> Result<Sizes> {
     let sizes = Sizes::at(scale)?;
     let conn = &db.conn;
     if partner::Entity::find().count(conn).await? > 0 {
@@ -138,7 +147,8 @@ pub async fn load(db: &Db, scale: f64, progress: Progress<'_>) -> Result<Sizes> 
         })
         .collect();
     let area_count = areas.len();
-    insert_chunks::<cooperation_area::Entity>(db, "cooperation areas", areas, progress).await?;
+    insert_chunks::<cooperation_area::Entity>(db, actor, "cooperation areas", areas, progress)
+        .await?;
 
     let partners: Vec<_> = (0..sizes.partners)
         .map(|i| partner::ActiveModel {
@@ -151,7 +161,7 @@ pub async fn load(db: &Db, scale: f64, progress: Progress<'_>) -> Result<Sizes> 
             ..Default::default()
         })
         .collect();
-    insert_chunks::<partner::Entity>(db, "partners", partners, progress).await?;
+    insert_chunks::<partner::Entity>(db, actor, "partners", partners, progress).await?;
 
     // Cycles: ids are 1.. in insertion order, partner by partner.
     let mut cycles = Vec::new();
@@ -187,7 +197,8 @@ pub async fn load(db: &Db, scale: f64, progress: Progress<'_>) -> Result<Sizes> 
         }
     }
     let cycle_count = cycles.len();
-    insert_chunks::<programme_cycle::Entity>(db, "programme cycles", cycles, progress).await?;
+    insert_chunks::<programme_cycle::Entity>(db, actor, "programme cycles", cycles, progress)
+        .await?;
 
     let objectives: Vec<_> = (0..cycle_count * OBJECTIVES_PER_CYCLE)
         .map(|i| {
@@ -214,7 +225,7 @@ pub async fn load(db: &Db, scale: f64, progress: Progress<'_>) -> Result<Sizes> 
             }
         })
         .collect();
-    insert_chunks::<objective::Entity>(db, "objectives", objectives, progress).await?;
+    insert_chunks::<objective::Entity>(db, actor, "objectives", objectives, progress).await?;
 
     const TOPICS: [CourseTopic; 12] = [
         CourseTopic::ArmsControl,
@@ -257,7 +268,7 @@ pub async fn load(db: &Db, scale: f64, progress: Progress<'_>) -> Result<Sizes> 
             ..Default::default()
         })
         .collect();
-    insert_chunks::<course::Entity>(db, "courses", courses, progress).await?;
+    insert_chunks::<course::Entity>(db, actor, "courses", courses, progress).await?;
 
     // Iterations spread evenly over the 30 years of cycles.
     let span = (cycle_dates[CYCLES_PER_PARTNER - 1].1 - day(0)).num_days() - 10;
@@ -289,7 +300,7 @@ pub async fn load(db: &Db, scale: f64, progress: Progress<'_>) -> Result<Sizes> 
             }
         })
         .collect();
-    insert_chunks::<course_iteration::Entity>(db, "course iterations", iterations, progress)
+    insert_chunks::<course_iteration::Entity>(db, actor, "course iterations", iterations, progress)
         .await?;
 
     // Each iteration serves one objective of a partner's cycle that covers its start.
@@ -310,8 +321,14 @@ pub async fn load(db: &Db, scale: f64, progress: Progress<'_>) -> Result<Sizes> 
             }
         })
         .collect();
-    insert_chunks::<iteration_objective::Entity>(db, "iteration objectives", links, progress)
-        .await?;
+    insert_chunks::<iteration_objective::Entity>(
+        db,
+        actor,
+        "iteration objectives",
+        links,
+        progress,
+    )
+    .await?;
 
     const SERVICES: [Service; 6] = [
         Service::Army,
@@ -350,7 +367,7 @@ pub async fn load(db: &Db, scale: f64, progress: Progress<'_>) -> Result<Sizes> 
             ..Default::default()
         })
         .collect();
-    insert_chunks::<officer::Entity>(db, "officers", officers, progress).await?;
+    insert_chunks::<officer::Entity>(db, actor, "officers", officers, progress).await?;
 
     // Candidates of iteration i are officers i*50 .. i*50+49 (mod the officer count): an officer's
     // iterations are officers/50 iterations apart, years apart, so seats never overlap.
@@ -398,7 +415,7 @@ pub async fn load(db: &Db, scale: f64, progress: Progress<'_>) -> Result<Sizes> 
             });
         }
     }
-    insert_chunks::<enrollment::Entity>(db, "enrollments", enrollments, progress).await?;
+    insert_chunks::<enrollment::Entity>(db, actor, "enrollments", enrollments, progress).await?;
 
     const KINDS: [ActivityKind; 6] = [
         ActivityKind::DisasterResponse,
@@ -432,7 +449,7 @@ pub async fn load(db: &Db, scale: f64, progress: Progress<'_>) -> Result<Sizes> 
             }
         })
         .collect();
-    insert_chunks::<activity::Entity>(db, "activities", activities, progress).await?;
+    insert_chunks::<activity::Entity>(db, actor, "activities", activities, progress).await?;
     // Fresh statistics and visibility map, as a database that has lived would have: without them the
     // planner guesses row counts and every first read of a page writes hint bits.
     progress("statistics", 0, 1);

@@ -1,13 +1,13 @@
 //! Bulk recording of nominations and outcomes, from a list or a CSV file.
 //!
-//! Every row goes through the same rules as a single request (`enrollment::nominate_in` /
-//! `enrollment::act_in`), inside a savepoint, so a refused row never leaves half of itself behind.
+//! A batch is one unit of work (`uow::run`). Every row goes through the same rules as a single
+//! request (`enrollment::nominate` / `enrollment::act`), inside a savepoint, so a refused row never leaves half of itself behind.
 //! A batch of nominations only (a spreadsheet of nominees, the common case) takes a set-based path
 //! with the same rules and outcomes (`nominations`): a few reads for the whole batch, the rules run
 //! in memory in row order, then multi-row INSERTs.
 //! ALL_OR_NOTHING runs the batch in one transaction and rolls all of it back if any row is refused,
 //! still reporting every row (rows after a refusal are checked against the state the earlier rows
-//! would have left). PER_ROW commits each row on its own.
+//! would have left). PER_ROW keeps the rows that pass: a refused row's savepoint is rolled back.
 //!
 //! A row names the iteration by id, or by course code and start date, and the officer by id. Actions
 //! other than NOMINATE apply to the officer's live enrollment in that iteration, at its current
@@ -17,19 +17,17 @@ use std::collections::{BTreeSet, HashSet};
 
 use chrono::NaiveDate;
 use entity::{course, course_iteration, enrollment, enums::IterationStatus};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::{
     enrollment::{self as enrollments, Action, Nomination},
     officer,
+    uow::{self, Actor, Change, PartnerOf, RelatedRecords, Tx},
 };
 
 mod nominations;
 use crate::{
-    db::{Db, WriteTxn},
+    db::Db,
     error::{AppError, Result},
 };
 
@@ -50,7 +48,7 @@ pub const CSV_COLUMNS: [&str; 6] = [
 pub enum BulkMode {
     /// One transaction: a single refused row rolls back the whole batch.
     AllOrNothing,
-    /// Each row in its own transaction: the rows that pass are kept.
+    /// The rows that pass are kept, the refused ones leave nothing.
     PerRow,
 }
 
@@ -172,90 +170,84 @@ fn check_size(rows: usize) -> Result<()> {
     Ok(())
 }
 
-/// Records a batch, reporting every row. `progress` is called after each row with the rows done.
+/// Records a batch as one unit of work, reporting every row. `action` names it in the audit log and
+/// the change log (one event and one entry for a batch that kept something, listing the
+/// enrollments it applied). `progress` is called after each row with the rows done.
 pub async fn record(
     db: &Db,
+    actor: &Actor,
+    action: &str,
     rows: Vec<InputRow>,
     mode: BulkMode,
-    decided_by: &str,
     progress: &(dyn Fn(usize) + Send + Sync),
 ) -> Result<BulkReport> {
     check_size(rows.len())?;
-    if nominations::applies(&rows) {
-        return record_nominations(db, rows, mode, decided_by, progress).await;
-    }
-    let mut seen = HashSet::new();
-    let mut reports = Vec::with_capacity(rows.len());
-    match mode {
-        BulkMode::AllOrNothing => {
-            let txn = db.begin_write().await?;
-            lock_iterations(&*txn, &rows).await?;
+    let decided_by = actor.name.clone();
+    uow::run(db, actor, |tx| async move {
+        let reports = if nominations::applies(&rows) {
+            nominations::record(&tx, rows, &decided_by, progress).await?
+        } else {
+            let mut seen = HashSet::new();
+            let mut reports = Vec::with_capacity(rows.len());
+            lock_iterations(&**tx, &rows).await?;
             for (i, row) in rows.into_iter().enumerate() {
-                reports.push(in_savepoint(&txn, i + 1, row, &mut seen, decided_by).await?);
+                reports.push(in_savepoint(&tx, i + 1, row, &mut seen, &decided_by).await?);
                 progress(i + 1);
             }
-            finish(txn, mode, reports).await
-        }
-        BulkMode::PerRow => {
-            for (i, row) in rows.into_iter().enumerate() {
-                let txn = db.begin_write().await?;
-                let report = in_savepoint(&txn, i + 1, row, &mut seen, decided_by).await?;
-                if report.outcome == RowOutcome::Applied {
-                    txn.commit().await?;
-                } else {
-                    txn.rollback().await?;
-                }
-                reports.push(report);
-                progress(i + 1);
-            }
-            let committed = reports.iter().any(|r| r.outcome == RowOutcome::Applied);
-            Ok(BulkReport {
-                mode,
-                committed,
-                rows: reports,
-            })
-        }
-    }
+            reports
+        };
+        let report = conclude(mode, reports);
+        let change = report
+            .committed
+            .then(|| batch_change(action, &report, &tx.related));
+        Ok((report, change))
+    })
+    .await
 }
 
-/// A batch of nominations only, through the set-based path (`nominations`), in one transaction:
-/// ALL_OR_NOTHING commits it only if every row passed; PER_ROW keeps the rows that passed (a
-/// refused row writes nothing, so one transaction holds what row-by-row commits would).
-async fn record_nominations(
-    db: &Db,
-    rows: Vec<InputRow>,
-    mode: BulkMode,
-    decided_by: &str,
-    progress: &(dyn Fn(usize) + Send + Sync),
-) -> Result<BulkReport> {
-    let txn = db.begin_write().await?;
-    let reports = nominations::record(&txn, rows, decided_by, progress).await?;
-    finish(txn, mode, reports).await
-}
-
-/// Ends a batch run in one transaction: commits it if the mode keeps what it holds (ALL_OR_NOTHING:
-/// every row passed; PER_ROW: some row passed), else rolls it back and reports the rows that passed
-/// as rolled back.
-async fn finish(txn: WriteTxn, mode: BulkMode, mut reports: Vec<RowReport>) -> Result<BulkReport> {
+/// Decides what a batch keeps: ALL_OR_NOTHING every row only if every row passed; PER_ROW the rows
+/// that passed (a refused row wrote nothing: its savepoint was rolled back). A batch that keeps
+/// nothing reports the rows that passed as rolled back.
+fn conclude(mode: BulkMode, mut reports: Vec<RowReport>) -> BulkReport {
     let committed = match mode {
         BulkMode::AllOrNothing => reports.iter().all(|r| r.outcome == RowOutcome::Applied),
         BulkMode::PerRow => reports.iter().any(|r| r.outcome == RowOutcome::Applied),
     };
-    if committed {
-        txn.commit().await?;
-    } else {
-        txn.rollback().await?;
+    if !committed {
         for r in &mut reports {
             if r.outcome == RowOutcome::Applied {
                 r.outcome = RowOutcome::RolledBack;
             }
         }
     }
-    Ok(BulkReport {
+    BulkReport {
         mode,
         committed,
         rows: reports,
-    })
+    }
+}
+
+/// The batch's change: the enrollments it applied (also listed as related records, with the
+/// waitlisted officers their rows promoted).
+fn batch_change(action: &str, report: &BulkReport, related: &RelatedRecords) -> Change {
+    let applied: Vec<serde_json::Value> = report
+        .rows
+        .iter()
+        .filter(|r| r.outcome == RowOutcome::Applied)
+        .filter_map(|r| r.enrollment.as_ref())
+        .map(|e| {
+            related.note("enrollment", e.id);
+            serde_json::json!({ "id": e.id, "status": enrollments::status_name(e.status) })
+        })
+        .collect();
+    Change {
+        action: action.to_owned(),
+        kind: "enrollment",
+        entity_id: "batch".into(),
+        partner: PartnerOf::None,
+        before: None,
+        after: Some(serde_json::json!({ "applied": applied })),
+    }
 }
 
 /// Locks every iteration the batch names, in id order, before any row runs. A batch touches many
@@ -278,14 +270,14 @@ async fn lock_iterations<C: ConnectionTrait>(conn: &C, rows: &[InputRow]) -> Res
 /// Runs one row inside a savepoint: a refused row is rolled back to where it began. Only an error
 /// that makes the whole batch unsafe to continue (database unavailable, internal) is returned.
 async fn in_savepoint(
-    txn: &DatabaseTransaction,
+    tx: &Tx,
     row: usize,
     input: InputRow,
     seen: &mut HashSet<(i32, i32, RowAction)>,
     decided_by: &str,
 ) -> Result<RowReport> {
-    let savepoint = txn.begin().await?;
-    match apply(&savepoint, input, seen, decided_by).await {
+    let savepoint = tx.savepoint().await?;
+    match apply(&savepoint, input, seen, decided_by, &tx.related).await {
         Ok(model) => {
             savepoint.commit().await?;
             Ok(RowReport {
@@ -313,6 +305,7 @@ async fn apply<C: ConnectionTrait>(
     input: InputRow,
     seen: &mut HashSet<(i32, i32, RowAction)>,
     decided_by: &str,
+    related: &RelatedRecords,
 ) -> Result<enrollment::Model> {
     let row = input?;
     let iteration_id = resolve_iteration(conn, &row.iteration).await?;
@@ -330,7 +323,7 @@ async fn apply<C: ConnectionTrait>(
                 officer_id: row.officer_id,
                 place: true,
             };
-            enrollments::nominate_in(conn, nomination, decided_by).await
+            enrollments::nominate(conn, nomination, decided_by).await
         }
         Some(action) => {
             if row.evaluation_score.is_some() && !matches!(action, Action::Complete | Action::Fail)
@@ -353,13 +346,14 @@ async fn apply<C: ConnectionTrait>(
                         ),
                     )
                 })?;
-            enrollments::act_in(
+            enrollments::act(
                 conn,
                 live.id,
                 live.version,
                 action,
                 row.evaluation_score,
                 decided_by,
+                related,
             )
             .await
         }

@@ -21,11 +21,11 @@ use sea_orm::{
 };
 
 use super::paging::SortKey;
-use super::{course, find, iteration, now, paging, slp::Slp, update_versioned, Page, PageRequest};
-use crate::{
-    db::Db,
-    error::{AppError, Result},
+use super::{
+    course, find, iteration, now, paging, slp::Slp, uow::RelatedRecords, update_versioned, Page,
+    PageRequest,
 };
+use crate::error::{AppError, Result};
 
 const ENTITY: &str = "enrollment";
 const COLS: (Column, Column, Column) = (Column::Id, Column::Version, Column::UpdatedAt);
@@ -400,15 +400,7 @@ async fn place<C: ConnectionTrait>(
 }
 
 /// Proposes an officer for an iteration (and, with `place`, seats or waitlists them at once).
-pub async fn nominate(db: &Db, input: Nomination, decided_by: &str) -> Result<enrollment::Model> {
-    let txn = db.begin_write().await?;
-    let result = nominate_in(&*txn, input, decided_by).await?;
-    txn.commit().await?;
-    Ok(result)
-}
-
-/// `nominate` inside a write transaction the caller owns (and commits or rolls back).
-pub async fn nominate_in<C: ConnectionTrait>(
+pub async fn nominate<C: ConnectionTrait>(
     txn: &C,
     input: Nomination,
     decided_by: &str,
@@ -457,29 +449,16 @@ pub async fn nominate_in<C: ConnectionTrait>(
     }
 }
 
-/// Applies one lifecycle action to an enrollment, with its time gates and seat bookkeeping.
-pub async fn act(
-    db: &Db,
-    id: i32,
-    version: i32,
-    action: Action,
-    evaluation_score: Option<f64>,
-    decided_by: &str,
-) -> Result<enrollment::Model> {
-    let txn = db.begin_write().await?;
-    let result = act_in(&*txn, id, version, action, evaluation_score, decided_by).await?;
-    txn.commit().await?;
-    Ok(result)
-}
-
-/// `act` inside a write transaction the caller owns (and commits or rolls back).
-pub async fn act_in<C: ConnectionTrait>(
+/// Applies one lifecycle action to an enrollment, with its time gates and seat bookkeeping; records
+/// the waitlisted officers a freed seat promotes in `related`.
+pub async fn act<C: ConnectionTrait>(
     txn: &C,
     id: i32,
     version: i32,
     action: Action,
     evaluation_score: Option<f64>,
     decided_by: &str,
+    related: &RelatedRecords,
 ) -> Result<enrollment::Model> {
     let current = get(txn, id).await?;
     let it = iteration::get_locked(txn, current.iteration_id).await?;
@@ -540,7 +519,7 @@ pub async fn act_in<C: ConnectionTrait>(
             if SEAT_HOLDING.contains(&current.status) {
                 release_seat(txn, it.id).await?;
                 let it = iteration::get(txn, it.id).await?;
-                promote_waitlisted(txn, &it).await?;
+                promote_waitlisted(txn, &it, related).await?;
             }
             updated
         }
@@ -582,10 +561,12 @@ pub async fn act_in<C: ConnectionTrait>(
 }
 
 /// Fills free seats from the waitlist, first come first served, skipping officers who meanwhile hold
-/// an overlapping seat or whose partner's quota is full. Only before the iteration starts.
+/// an overlapping seat or whose partner's quota is full. Only before the iteration starts. The
+/// promoted enrollments are noted in `related`.
 pub async fn promote_waitlisted<C: ConnectionTrait>(
     conn: &C,
     it: &course_iteration::Model,
+    related: &RelatedRecords,
 ) -> Result<()> {
     if !matches!(it.status, IterationStatus::Planned | IterationStatus::Open)
         || today() >= it.start_date
@@ -623,7 +604,7 @@ pub async fn promote_waitlisted<C: ConnectionTrait>(
         };
         update_versioned::<Entity, _>(conn, ENTITY, COLS, candidate.id, candidate.version, am)
             .await?;
-        super::events::note(super::events::EventKind::Enrollment, candidate.id);
+        related.note(ENTITY, candidate.id);
     }
     Ok(())
 }

@@ -50,29 +50,6 @@ impl Event {
     }
 }
 
-tokio::task_local! {
-    /// Records a mutation changed besides the one it returns (waitlist promotions, enrollments
-    /// cancelled with their iteration), announced with it once it commits.
-    static NOTED: std::cell::RefCell<Vec<Event>>;
-}
-
-/// Notes a change made inside the running mutation, to be announced after it commits. Outside a
-/// mutation (`collect`) it does nothing.
-pub fn note(kind: EventKind, id: i32) {
-    let _ = NOTED.try_with(|n| n.borrow_mut().push(Event { kind, id }));
-}
-
-/// Runs `work` while collecting what it `note`s; returns its outcome and the noted events.
-pub async fn collect<T>(work: impl std::future::Future<Output = T>) -> (T, Vec<Event>) {
-    NOTED
-        .scope(std::cell::RefCell::new(Vec::new()), async move {
-            let outcome = work.await;
-            let noted = NOTED.with(|n| n.take());
-            (outcome, noted)
-        })
-        .await
-}
-
 /// The announcements of one server instance.
 #[derive(Clone)]
 pub struct EventBus {
@@ -94,6 +71,13 @@ impl EventBus {
     /// A new receiver of every event from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.tx.subscribe()
+    }
+
+    /// Announces what a unit of work committed at change-log `position`.
+    pub async fn committed(&self, conn: &DatabaseConnection, _position: i64, events: Vec<Event>) {
+        for event in events {
+            self.publish(conn, event).await;
+        }
     }
 
     /// Announces a committed change. Failures are logged, never returned: the change is committed.

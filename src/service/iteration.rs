@@ -16,13 +16,10 @@ use sea_orm::{
 
 use super::paging::SortKey;
 use super::{
-    course, enrollment as enrollments, find, now, objective, paging, update_versioned, validate,
-    Page, PageRequest,
+    course, enrollment as enrollments, find, now, objective, paging, uow::RelatedRecords,
+    update_versioned, validate, Page, PageRequest,
 };
-use crate::{
-    db::Db,
-    error::{AppError, Result},
-};
+use crate::error::{AppError, Result};
 
 const ENTITY: &str = "course iteration";
 
@@ -201,14 +198,14 @@ fn status_change_allowed(from: IterationStatus, to: IterationStatus) -> bool {
         )
 }
 
-pub async fn update(
-    db: &Db,
+pub async fn update<C: ConnectionTrait>(
+    txn: &C,
     id: i32,
     version: i32,
     changes: IterationChanges,
+    related: &RelatedRecords,
 ) -> Result<course_iteration::Model> {
-    let txn = db.begin_write().await?;
-    let current = get_locked(&*txn, id).await?;
+    let current = get_locked(txn, id).await?;
     let mut am = ActiveModel::default();
     if changes.start_date.is_some() || changes.end_date.is_some() {
         let start = changes.start_date.unwrap_or(current.start_date);
@@ -236,7 +233,7 @@ pub async fn update(
     if let Some(q) = changes.partner_quota {
         let q = quota(q)?;
         if let Some(limit) = q {
-            ensure_quota_holds(&*txn, &current, limit).await?;
+            ensure_quota_holds(txn, &current, limit).await?;
         }
         am.partner_quota = Set(q);
     }
@@ -260,7 +257,7 @@ pub async fn update(
         am.status = Set(s);
     }
     let updated = update_versioned::<Entity, _>(
-        &*txn,
+        txn,
         ENTITY,
         (Column::Id, Column::Version, Column::UpdatedAt),
         id,
@@ -269,12 +266,11 @@ pub async fn update(
     )
     .await?;
     if (updated.start_date, updated.end_date) != (current.start_date, current.end_date) {
-        ensure_no_schedule_conflict(&*txn, &updated).await?;
+        ensure_no_schedule_conflict(txn, &updated).await?;
     }
     // A larger capacity frees seats: the waitlist moves up, first come first served.
-    enrollments::promote_waitlisted(&*txn, &updated).await?;
-    let updated = get(&*txn, id).await?;
-    txn.commit().await?;
+    enrollments::promote_waitlisted(txn, &updated, related).await?;
+    let updated = get(txn, id).await?;
     Ok(updated)
 }
 
@@ -330,9 +326,13 @@ async fn ensure_no_schedule_conflict<C: ConnectionTrait>(
 }
 
 /// Cancels the iteration; its live enrollments become CANCELLED and no seat stays held.
-pub async fn cancel(db: &Db, id: i32, version: i32) -> Result<course_iteration::Model> {
-    let txn = db.begin_write().await?;
-    let current = get_locked(&*txn, id).await?;
+pub async fn cancel<C: ConnectionTrait>(
+    txn: &C,
+    id: i32,
+    version: i32,
+    related: &RelatedRecords,
+) -> Result<course_iteration::Model> {
+    let current = get_locked(txn, id).await?;
     if matches!(
         current.status,
         IterationStatus::Cancelled | IterationStatus::Held
@@ -355,7 +355,7 @@ pub async fn cancel(db: &Db, id: i32, version: i32) -> Result<course_iteration::
             EnrollmentStatus::Failed,
             EnrollmentStatus::NoShow,
         ]))
-        .one(&*txn)
+        .one(txn)
         .await?;
     if let Some(e) = took_place {
         return Err(AppError::rule(
@@ -374,10 +374,10 @@ pub async fn cancel(db: &Db, id: i32, version: i32) -> Result<course_iteration::
         .filter(enrollment::Column::IterationId.eq(id))
         .filter(enrollment::Column::Status.is_in(enrollments::LIVE))
         .into_tuple()
-        .all(&*txn)
+        .all(txn)
         .await?;
     for enrollment_id in cancelled {
-        super::events::note(super::events::EventKind::Enrollment, enrollment_id);
+        related.note("enrollment", enrollment_id);
     }
     enrollment::Entity::update_many()
         .col_expr(
@@ -396,7 +396,7 @@ pub async fn cancel(db: &Db, id: i32, version: i32) -> Result<course_iteration::
         )
         .filter(enrollment::Column::IterationId.eq(id))
         .filter(enrollment::Column::Status.is_in(enrollments::LIVE))
-        .exec(&*txn)
+        .exec(txn)
         .await?;
     let am = ActiveModel {
         status: Set(IterationStatus::Cancelled),
@@ -404,7 +404,7 @@ pub async fn cancel(db: &Db, id: i32, version: i32) -> Result<course_iteration::
         ..Default::default()
     };
     let updated = update_versioned::<Entity, _>(
-        &*txn,
+        txn,
         ENTITY,
         (Column::Id, Column::Version, Column::UpdatedAt),
         id,
@@ -412,7 +412,6 @@ pub async fn cancel(db: &Db, id: i32, version: i32) -> Result<course_iteration::
         am,
     )
     .await?;
-    txn.commit().await?;
     Ok(updated)
 }
 

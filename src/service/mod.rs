@@ -26,6 +26,7 @@ pub mod rows;
 pub mod seed;
 pub mod slp;
 pub mod token;
+pub mod uow;
 pub mod validate;
 pub mod webhook;
 

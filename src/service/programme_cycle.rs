@@ -20,10 +20,7 @@ use sea_orm::{
 
 use super::paging::SortKey;
 use super::{dates, find, now, paging, partner, update_versioned, validate, Page, PageRequest};
-use crate::{
-    db::Db,
-    error::{AppError, Result},
-};
+use crate::error::{AppError, Result};
 
 const ENTITY: &str = "programme cycle";
 const COLS: (Column, Column, Column) = (Column::Id, Column::Version, Column::UpdatedAt);
@@ -189,14 +186,13 @@ pub async fn create<C: ConnectionTrait>(
 }
 
 /// Edits a cycle. Kind and dates change only while it is a DRAFT (an approved programme is fixed).
-pub async fn update(
-    db: &Db,
+pub async fn update<C: ConnectionTrait>(
+    txn: &C,
     id: i32,
     version: i32,
     changes: CycleChanges,
 ) -> Result<programme_cycle::Model> {
-    let txn = db.begin_write().await?;
-    let cycle = get_locked(&*txn, id).await?;
+    let cycle = get_locked(txn, id).await?;
     let mut am = ActiveModel::default();
     if changes.kind.is_some() || changes.start_date.is_some() || changes.end_date.is_some() {
         if cycle.status != CycleStatus::Draft {
@@ -226,8 +222,8 @@ pub async fn update(
     if let Some(d) = changes.partner_approved_on {
         am.partner_approved_on = Set(d);
     }
-    let updated = update_versioned::<Entity, _>(&*txn, ENTITY, COLS, id, version, am).await?;
-    ensure_activities_inside(&*txn, &updated).await?;
+    let updated = update_versioned::<Entity, _>(txn, ENTITY, COLS, id, version, am).await?;
+    ensure_activities_inside(txn, &updated).await?;
     if updated.status != CycleStatus::Draft
         && (updated.nac_approved_on.is_none() || updated.partner_approved_on.is_none())
     {
@@ -236,7 +232,6 @@ pub async fn update(
             "an approved cycle keeps both approval dates",
         ));
     }
-    txn.commit().await?;
     Ok(updated)
 }
 
@@ -329,15 +324,14 @@ async fn set_status<C: ConnectionTrait>(
 }
 
 /// DRAFT -> APPROVED: needs the North Atlantic Council's and the partner's approval dates.
-pub async fn approve(
-    db: &Db,
+pub async fn approve<C: ConnectionTrait>(
+    txn: &C,
     id: i32,
     version: i32,
     nac_approved_on: Option<NaiveDate>,
     partner_approved_on: Option<NaiveDate>,
 ) -> Result<programme_cycle::Model> {
-    let txn = db.begin_write().await?;
-    let cycle = get_locked(&*txn, id).await?;
+    let cycle = get_locked(txn, id).await?;
     check_version(&cycle, version)?;
     if cycle.status != CycleStatus::Draft {
         return Err(transition_error(&cycle, CycleStatus::Approved));
@@ -350,31 +344,33 @@ pub async fn approve(
             format!("programme cycle {id} needs both the NAC and the partner approval dates to be approved"),
         ));
     };
-    ensure_no_overlap(&*txn, &cycle).await?;
+    ensure_no_overlap(txn, &cycle).await?;
     let am = ActiveModel {
         nac_approved_on: Set(Some(nac)),
         partner_approved_on: Set(Some(partner)),
         ..Default::default()
     };
-    let updated = set_status(&*txn, &cycle, CycleStatus::Approved, am).await?;
-    txn.commit().await?;
+    let updated = set_status(txn, &cycle, CycleStatus::Approved, am).await?;
     Ok(updated)
 }
 
 /// APPROVED -> ACTIVE. Activating a successor supersedes the cycle it renews; any other ACTIVE cycle
 /// of the partner refuses the activation (ONE_ACTIVE_CYCLE).
-pub async fn activate(db: &Db, id: i32, version: i32) -> Result<programme_cycle::Model> {
-    let txn = db.begin_write().await?;
-    let cycle = get_locked(&*txn, id).await?;
+pub async fn activate<C: ConnectionTrait>(
+    txn: &C,
+    id: i32,
+    version: i32,
+) -> Result<programme_cycle::Model> {
+    let cycle = get_locked(txn, id).await?;
     check_version(&cycle, version)?;
     if cycle.status != CycleStatus::Approved {
         return Err(transition_error(&cycle, CycleStatus::Active));
     }
-    if let Some(active) = active_for_partner(&*txn, cycle.partner_id).await? {
+    if let Some(active) = active_for_partner(txn, cycle.partner_id).await? {
         if Some(active.id) == cycle.renews_cycle_id {
-            let active = get_locked(&*txn, active.id).await?;
+            let active = get_locked(txn, active.id).await?;
             set_status(
-                &*txn,
+                txn,
                 &active,
                 CycleStatus::Superseded,
                 ActiveModel::default(),
@@ -387,10 +383,10 @@ pub async fn activate(db: &Db, id: i32, version: i32) -> Result<programme_cycle:
             ));
         }
     } else if let Some(previous) = cycle.renews_cycle_id {
-        let previous = get_locked(&*txn, previous).await?;
+        let previous = get_locked(txn, previous).await?;
         if previous.status == CycleStatus::Approved {
             set_status(
-                &*txn,
+                txn,
                 &previous,
                 CycleStatus::Superseded,
                 ActiveModel::default(),
@@ -398,37 +394,37 @@ pub async fn activate(db: &Db, id: i32, version: i32) -> Result<programme_cycle:
             .await?;
         }
     }
-    let updated = set_status(&*txn, &cycle, CycleStatus::Active, ActiveModel::default()).await?;
-    txn.commit().await?;
+    let updated = set_status(txn, &cycle, CycleStatus::Active, ActiveModel::default()).await?;
     Ok(updated)
 }
 
 /// ACTIVE -> CLOSED.
-pub async fn close(db: &Db, id: i32, version: i32) -> Result<programme_cycle::Model> {
-    let txn = db.begin_write().await?;
-    let cycle = get_locked(&*txn, id).await?;
+pub async fn close<C: ConnectionTrait>(
+    txn: &C,
+    id: i32,
+    version: i32,
+) -> Result<programme_cycle::Model> {
+    let cycle = get_locked(txn, id).await?;
     check_version(&cycle, version)?;
     if cycle.status != CycleStatus::Active {
         return Err(transition_error(&cycle, CycleStatus::Closed));
     }
-    let updated = set_status(&*txn, &cycle, CycleStatus::Closed, ActiveModel::default()).await?;
-    txn.commit().await?;
+    let updated = set_status(txn, &cycle, CycleStatus::Closed, ActiveModel::default()).await?;
     Ok(updated)
 }
 
 /// Invariant 3: creates the successor (DRAFT, same kind, starting the day after this cycle ends),
 /// links it, and carries over the objectives that are not ACHIEVED or DROPPED. One transaction; a
 /// second renewal of the same cycle is refused (ALREADY_RENEWED, also a unique key).
-pub async fn renew(
-    db: &Db,
+pub async fn renew<C: ConnectionTrait>(
+    txn: &C,
     id: i32,
     version: i32,
     end_date: Option<NaiveDate>,
 ) -> Result<programme_cycle::Model> {
-    let txn = db.begin_write().await?;
-    let cycle = get_locked(&*txn, id).await?;
+    let cycle = get_locked(txn, id).await?;
     check_version(&cycle, version)?;
-    if let Some(next) = successor(&*txn, id).await? {
+    if let Some(next) = successor(txn, id).await? {
         return Err(AppError::rule(
             "ALREADY_RENEWED",
             format!(
@@ -469,7 +465,7 @@ pub async fn renew(
         updated_at: Set(at),
         ..Default::default()
     })
-    .exec_with_returning(&*txn)
+    .exec_with_returning(txn)
     .await?;
     let carried = objective::Entity::find()
         .filter(objective::Column::CycleId.eq(cycle.id))
@@ -478,7 +474,7 @@ pub async fn renew(
                 .is_not_in([ObjectiveStatus::Achieved, ObjectiveStatus::Dropped]),
         )
         .order_by_asc(objective::Column::Id)
-        .all(&*txn)
+        .all(txn)
         .await?;
     if !carried.is_empty() {
         let rows = carried.into_iter().map(|o| objective::ActiveModel {
@@ -495,9 +491,8 @@ pub async fn renew(
             updated_at: Set(at),
             ..Default::default()
         });
-        objective::Entity::insert_many(rows).exec(&*txn).await?;
+        objective::Entity::insert_many(rows).exec(txn).await?;
     }
-    txn.commit().await?;
     Ok(next)
 }
 

@@ -19,6 +19,7 @@ use sea_orm::{
 use super::{
     activity as activities, cooperation_area as areas, course as courses, iteration, milestone,
     officer as officers, partner as partners, programme_cycle as cycles,
+    uow::{self, Actor, Change, PartnerOf},
 };
 use crate::{
     db::Db,
@@ -56,10 +57,31 @@ pub const AREAS: &[(&str, &str, &str)] = &[
     ("PUBLIC_DIPLOMACY", "Public diplomacy", "Information and outreach activities."),
 ];
 
-/// Loads the demo data; returns how many records it created (0 on a second run).
-pub async fn demo(db: &Db) -> Result<u64> {
-    let txn = db.begin_write().await?;
-    let conn = &*txn;
+/// Loads the demo data as one unit of work; returns how many records it created (0 on a second
+/// run, which records nothing).
+pub async fn demo(db: &Db, actor: &Actor) -> Result<u64> {
+    uow::run(db, actor, |tx| async move {
+        let created = demo_records(&*tx).await?;
+        let change = (created > 0).then(|| dataset_change("seedDemo", "demo", created));
+        Ok((created, change))
+    })
+    .await
+}
+
+/// A dataset loaded in bulk (the demo, a table of the benchmark dataset): one change that says
+/// how many records it created.
+pub fn dataset_change(action: &str, name: &str, created: u64) -> Change {
+    Change {
+        action: action.to_owned(),
+        kind: "dataset",
+        entity_id: name.to_owned(),
+        partner: PartnerOf::None,
+        before: None,
+        after: Some(serde_json::json!({ "dataset": name, "created": created })),
+    }
+}
+
+async fn demo_records<C: ConnectionTrait>(conn: &C) -> Result<u64> {
     let mut created = 0u64;
 
     let tkm = match partner::Entity::find()
@@ -276,7 +298,6 @@ pub async fn demo(db: &Db) -> Result<u64> {
         created += 1;
     }
     created += programme(conn, tkm.id, &area_ids, cycle.id).await?;
-    txn.commit().await?;
     Ok(created)
 }
 

@@ -20,8 +20,16 @@ use sea_orm::{
 };
 use sha2::{Digest, Sha256};
 
-use super::{auth::Caller, now, validate};
-use crate::error::{AppError, Result};
+use super::{
+    auth::Caller,
+    now,
+    uow::{self, Actor, Audited, Change},
+    validate,
+};
+use crate::{
+    db::Db,
+    error::{AppError, Result},
+};
 
 const PREFIX: &str = "ipcp_";
 /// Last-use times are written at most this often per token, so reads stay reads.
@@ -46,7 +54,53 @@ pub struct NewToken {
     pub secret: String,
 }
 
-pub async fn create<C: ConnectionTrait>(
+/// A token as its audit event and change-log entry record it: never its secret nor its hash.
+#[derive(serde::Serialize)]
+struct TokenRecord {
+    id: i32,
+    name: String,
+    role: Role,
+    expires_at: Option<DateTime<Utc>>,
+    revoked_at: Option<DateTime<Utc>>,
+}
+
+impl TokenRecord {
+    fn of(model: &api_token::Model) -> TokenRecord {
+        TokenRecord {
+            id: model.id,
+            name: model.name.clone(),
+            role: model.role,
+            expires_at: model.expires_at,
+            revoked_at: model.revoked_at,
+        }
+    }
+}
+
+impl Audited for TokenRecord {
+    const ENTITY: &'static str = "api_token";
+    fn audit_id(&self) -> String {
+        self.id.to_string()
+    }
+}
+
+/// Creates a token as one unit of work (`action` names it: `createApiToken`, `create`).
+pub async fn create(
+    db: &Db,
+    actor: &Actor,
+    action: &str,
+    name: &str,
+    role: Role,
+    expires_at: Option<DateTime<Utc>>,
+) -> Result<NewToken> {
+    uow::run(db, actor, |tx| async move {
+        let created = insert(&*tx, name, role, expires_at).await?;
+        let change = Change::of(action, None, &TokenRecord::of(&created.token));
+        Ok((created, Some(change)))
+    })
+    .await
+}
+
+async fn insert<C: ConnectionTrait>(
     conn: &C,
     name: &str,
     role: Role,
@@ -90,8 +144,29 @@ pub async fn list<C: ConnectionTrait>(conn: &C) -> Result<Vec<api_token::Model>>
     Ok(Entity::find().order_by_asc(Column::Id).all(conn).await?)
 }
 
-/// Revokes a token by id or name; revoking twice is harmless.
-pub async fn revoke<C: ConnectionTrait>(conn: &C, id_or_name: &str) -> Result<api_token::Model> {
+/// Revokes a token by id or name as one unit of work; revoking twice is harmless.
+pub async fn revoke(
+    db: &Db,
+    actor: &Actor,
+    action: &str,
+    id_or_name: &str,
+) -> Result<api_token::Model> {
+    uow::run(db, actor, |tx| async move {
+        let (before, after) = mark_revoked(&*tx, id_or_name).await?;
+        let change = Change::of(
+            action,
+            Some(&TokenRecord::of(&before)),
+            &TokenRecord::of(&after),
+        );
+        Ok((after, Some(change)))
+    })
+    .await
+}
+
+async fn mark_revoked<C: ConnectionTrait>(
+    conn: &C,
+    id_or_name: &str,
+) -> Result<(api_token::Model, api_token::Model)> {
     let found = match id_or_name.parse::<i32>() {
         Ok(id) => Entity::find_by_id(id).one(conn).await?,
         Err(_) => {
@@ -103,17 +178,18 @@ pub async fn revoke<C: ConnectionTrait>(conn: &C, id_or_name: &str) -> Result<ap
     };
     let token = found.ok_or_else(|| AppError::not_found("API token", id_or_name))?;
     if token.revoked_at.is_some() {
-        return Ok(token);
+        return Ok((token.clone(), token));
     }
     Entity::update_many()
         .col_expr(Column::RevokedAt, Expr::value(now()))
         .filter(Column::Id.eq(token.id))
         .exec(conn)
         .await?;
-    Entity::find_by_id(token.id)
+    let after = Entity::find_by_id(token.id)
         .one(conn)
         .await?
-        .ok_or_else(|| AppError::not_found("API token", token.id))
+        .ok_or_else(|| AppError::not_found("API token", token.id))?;
+    Ok((token, after))
 }
 
 /// The caller a bearer secret stands for: UNAUTHENTICATED if unknown, revoked or expired.
@@ -241,12 +317,20 @@ pub async fn authenticate_cached<C: ConnectionTrait>(
     Ok(caller)
 }
 
-/// First run: when no token exists at all, creates an ADMIN token so a new user can start.
-pub async fn bootstrap<C: ConnectionTrait>(conn: &C) -> Result<Option<NewToken>> {
-    if Entity::find().count(conn).await? > 0 {
+/// First run: when no token exists at all, creates an ADMIN token so a new user can start
+/// (recorded as made by `cli:serve`).
+pub async fn bootstrap(db: &Db) -> Result<Option<NewToken>> {
+    if Entity::find().count(&db.conn).await? > 0 {
         return Ok(None);
     }
-    create(conn, "bootstrap-admin", Role::Admin, None)
-        .await
-        .map(Some)
+    create(
+        db,
+        &Actor::cli("serve"),
+        "bootstrap",
+        "bootstrap-admin",
+        Role::Admin,
+        None,
+    )
+    .await
+    .map(Some)
 }

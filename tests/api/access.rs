@@ -249,14 +249,14 @@ async fn a_bad_revoked_or_expired_token_gets_401(app: TestApp) {
         .await;
     assert_eq!(code, "BAD_USER_INPUT");
     // A token that expired since it was created.
-    let conn = sea_orm::Database::connect(&app.database.url)
-        .await
-        .expect("connect");
+    let db = app.db().await;
     let soon = chrono::Utc::now() + chrono::Duration::milliseconds(300);
-    let expiring = ipcp::service::token::create(&conn, "short", Role::Admin, Some(soon))
-        .await
-        .expect("token");
-    conn.close().await.ok();
+    let cli = ipcp::service::uow::Actor::cli("token");
+    let expiring =
+        ipcp::service::token::create(&db, &cli, "create", "short", Role::Admin, Some(soon))
+            .await
+            .expect("token");
+    db.conn.close().await.ok();
     assert_eq!(
         app.gql_as(Some(&expiring.secret), "{ __typename }", json!({}))
             .await
@@ -275,10 +275,9 @@ async fn a_bad_revoked_or_expired_token_gets_401(app: TestApp) {
 /// A token revoked elsewhere (another instance, `ipcp token revoke`) is refused once this instance's
 /// trust in it lapses: within `CALLER_CACHE_TTL`, not at once.
 async fn a_token_revoked_outside_the_instance_is_refused_within_the_cache_ttl(app: TestApp) {
-    let conn = sea_orm::Database::connect(&app.database.url)
-        .await
-        .expect("connect");
-    let token = ipcp::service::token::create(&conn, "elsewhere", Role::Analyst, None)
+    let db = app.db().await;
+    let cli = ipcp::service::uow::Actor::cli("token");
+    let token = ipcp::service::token::create(&db, &cli, "create", "elsewhere", Role::Analyst, None)
         .await
         .expect("token");
     assert_eq!(
@@ -287,10 +286,10 @@ async fn a_token_revoked_outside_the_instance_is_refused_within_the_cache_ttl(ap
             .0,
         StatusCode::OK
     );
-    ipcp::service::token::revoke(&conn, "elsewhere")
+    ipcp::service::token::revoke(&db, &cli, "revoke", "elsewhere")
         .await
         .expect("revoke");
-    conn.close().await.ok();
+    db.conn.close().await.ok();
     let revoked = std::time::Instant::now();
     let ttl = ipcp::service::token::CALLER_CACHE_TTL;
     loop {

@@ -6,9 +6,14 @@ async fn load(app: &TestApp) -> ipcp::service::bench_data::Sizes {
     let db = ipcp::db::Db::connect(&ipcp::config::DatabaseArgs::new(app.database.url.clone()))
         .await
         .expect("connect");
-    ipcp::service::bench_data::load(&db, 0.01, &|_, _, _| {})
-        .await
-        .expect("load")
+    ipcp::service::bench_data::load(
+        &db,
+        &ipcp::service::uow::Actor::cli("seed"),
+        0.01,
+        &|_, _, _| {},
+    )
+    .await
+    .expect("load")
 }
 
 async fn the_benchmark_dataset_holds_the_invariants_and_the_requested_sizes(app: TestApp) {
@@ -50,9 +55,14 @@ async fn the_benchmark_dataset_holds_the_invariants_and_the_requested_sizes(app:
     let db = ipcp::db::Db::connect(&ipcp::config::DatabaseArgs::new(app.database.url.clone()))
         .await
         .expect("connect");
-    assert!(ipcp::service::bench_data::load(&db, 0.01, &|_, _, _| {})
-        .await
-        .is_err());
+    assert!(ipcp::service::bench_data::load(
+        &db,
+        &ipcp::service::uow::Actor::cli("seed"),
+        0.01,
+        &|_, _, _| {}
+    )
+    .await
+    .is_err());
 }
 
 async fn the_same_scale_gives_the_same_rows(app: TestApp) {

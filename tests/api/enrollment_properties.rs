@@ -22,9 +22,15 @@ use ipcp::{
     service::{
         self,
         enrollment::{Action, Nomination},
+        uow::{self, Actor},
     },
     startup,
 };
+
+/// The writer these properties run as: the rules are driven through the service's unit of work.
+fn actor() -> Actor {
+    Actor::cli("proptest")
+}
 use proptest::prelude::*;
 use sea_orm::{EntityTrait, QueryOrder};
 
@@ -233,17 +239,21 @@ async fn run(w: &World, op: &Op) -> bool {
             officer,
             iteration,
             place,
-        } => service::enrollment::nominate(
-            db,
-            Nomination {
+        } => {
+            let nomination = Nomination {
                 iteration_id: w.iterations[*iteration],
                 officer_id: w.officers[*officer].0,
                 place: *place,
-            },
-            "proptest",
-        )
-        .await
-        .map(|_| ()),
+            };
+            uow::write(db, &actor(), "nominateOfficer", |tx| async move {
+                Ok((
+                    None,
+                    service::enrollment::nominate(&*tx, nomination, "proptest").await?,
+                ))
+            })
+            .await
+            .map(|_| ())
+        }
         Op::Act {
             officer,
             iteration,
@@ -254,9 +264,22 @@ async fn run(w: &World, op: &Op) -> bool {
             });
             let Some(e) = latest else { return false };
             let score = matches!(ACTIONS[*action], Action::Complete | Action::Fail).then_some(70.0);
-            service::enrollment::act(db, e.id, e.version, ACTIONS[*action], score, "proptest")
-                .await
-                .map(|_| ())
+            let action = ACTIONS[*action];
+            uow::write(db, &actor(), "act", |tx| async move {
+                let after = service::enrollment::act(
+                    &*tx,
+                    e.id,
+                    e.version,
+                    action,
+                    score,
+                    "proptest",
+                    &tx.related,
+                )
+                .await?;
+                Ok((Some(e), after))
+            })
+            .await
+            .map(|_| ())
         }
         Op::Capacity {
             iteration,
@@ -265,15 +288,16 @@ async fn run(w: &World, op: &Op) -> bool {
             let it = service::iteration::get(&db.conn, w.iterations[*iteration])
                 .await
                 .unwrap();
-            service::iteration::update(
-                db,
-                it.id,
-                it.version,
-                service::iteration::IterationChanges {
-                    capacity: Some(*capacity),
-                    ..Default::default()
-                },
-            )
+            let changes = service::iteration::IterationChanges {
+                capacity: Some(*capacity),
+                ..Default::default()
+            };
+            uow::write(db, &actor(), "updateCourseIteration", |tx| async move {
+                let after =
+                    service::iteration::update(&*tx, it.id, it.version, changes, &tx.related)
+                        .await?;
+                Ok((Some(it), after))
+            })
             .await
             .map(|_| ())
         }
@@ -281,25 +305,30 @@ async fn run(w: &World, op: &Op) -> bool {
             let it = service::iteration::get(&db.conn, w.iterations[*iteration])
                 .await
                 .unwrap();
-            service::iteration::cancel(db, it.id, it.version)
-                .await
-                .map(|_| ())
+            uow::write(db, &actor(), "cancelCourseIteration", |tx| async move {
+                let after =
+                    service::iteration::cancel(&*tx, it.id, it.version, &tx.related).await?;
+                Ok((Some(it), after))
+            })
+            .await
+            .map(|_| ())
         }
         Op::Move { iteration, days } => {
             let it = service::iteration::get(&db.conn, w.iterations[*iteration])
                 .await
                 .unwrap();
             let shift = chrono::Duration::days(*days);
-            service::iteration::update(
-                db,
-                it.id,
-                it.version,
-                service::iteration::IterationChanges {
-                    start_date: Some(it.start_date + shift),
-                    end_date: Some(it.end_date + shift),
-                    ..Default::default()
-                },
-            )
+            let changes = service::iteration::IterationChanges {
+                start_date: Some(it.start_date + shift),
+                end_date: Some(it.end_date + shift),
+                ..Default::default()
+            };
+            uow::write(db, &actor(), "updateCourseIteration", |tx| async move {
+                let after =
+                    service::iteration::update(&*tx, it.id, it.version, changes, &tx.related)
+                        .await?;
+                Ok((Some(it), after))
+            })
             .await
             .map(|_| ())
         }
@@ -488,7 +517,7 @@ async fn record(
             })
         })
         .collect();
-    let report = service::bulk::record(&w.db, input, mode, "proptest", &|_| {})
+    let report = service::bulk::record(&w.db, &actor(), "recordEnrollments", input, mode, &|_| {})
         .await
         .unwrap();
     report
@@ -557,15 +586,17 @@ async fn placements(db: &Db) -> (Vec<(i32, i32, S, Option<i32>, i32)>, Vec<(i32,
 }
 
 async fn nominate_one(w: &World, officer: usize, iteration: usize) -> Result<S, String> {
-    service::enrollment::nominate(
-        &w.db,
-        Nomination {
-            iteration_id: w.iterations[iteration],
-            officer_id: w.officers[officer].0,
-            place: true,
-        },
-        "proptest",
-    )
+    let nomination = Nomination {
+        iteration_id: w.iterations[iteration],
+        officer_id: w.officers[officer].0,
+        place: true,
+    };
+    uow::write(&w.db, &actor(), "nominateOfficer", |tx| async move {
+        Ok((
+            None,
+            service::enrollment::nominate(&*tx, nomination, "proptest").await?,
+        ))
+    })
     .await
     .map(|e| e.status)
     .map_err(|err| err.code().to_owned())
@@ -609,9 +640,10 @@ proptest! {
                 .collect();
             let report = service::bulk::record(
                 &batch_world.db,
+                &actor(),
+                "recordEnrollments",
                 input,
                 service::bulk::BulkMode::PerRow,
-                "proptest",
                 &|_| {},
             )
             .await

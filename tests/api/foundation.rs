@@ -277,8 +277,12 @@ async fn the_demo_seed_is_idempotent(app: TestApp) {
     let db = ipcp::db::Db::connect(&ipcp::config::DatabaseArgs::new(app.database.url.clone()))
         .await
         .expect("connect");
-    let first = ipcp::service::seed::demo(&db).await.expect("seed");
-    let second = ipcp::service::seed::demo(&db).await.expect("seed again");
+    let first = ipcp::service::seed::demo(&db, &ipcp::service::uow::Actor::cli("seed"))
+        .await
+        .expect("seed");
+    let second = ipcp::service::seed::demo(&db, &ipcp::service::uow::Actor::cli("seed"))
+        .await
+        .expect("seed again");
     assert!(first > 10, "the demo creates the seed's records ({first})");
     assert_eq!(second, 0);
     let data = app

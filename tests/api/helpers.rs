@@ -5,6 +5,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use entity::enums::Role;
 use ipcp::{
     config::{DatabaseArgs, ServeArgs, Settings},
+    db::Db,
+    service::uow::Actor,
     startup::Application,
 };
 use sea_orm::{ConnectionTrait, Database};
@@ -156,9 +158,16 @@ impl TestApp {
             .await
             .unwrap_or_else(|e| panic!("app failed to start: {e:?}"));
         let address = format!("http://{}", app.local_addr().expect("bound address"));
-        let admin = ipcp::service::token::create(&app.db.conn, "test-admin", Role::Admin, None)
-            .await
-            .unwrap_or_else(|e| panic!("admin token: {e:?}"));
+        let admin = ipcp::service::token::create(
+            &app.db,
+            &Actor::cli("token"),
+            "create",
+            "test-admin",
+            Role::Admin,
+            None,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("admin token: {e:?}"));
         tokio::spawn(app.run_until_stopped());
         TestApp {
             address,
@@ -168,16 +177,28 @@ impl TestApp {
         }
     }
 
+    /// A connection to the app's database as the CLI opens it (another writer than the server).
+    pub async fn db(&self) -> Db {
+        Db::connect(&DatabaseArgs::new(self.database.url.clone()))
+            .await
+            .expect("connect")
+    }
+
     /// A new token with `role`; its secret.
     pub async fn token_for(&self, role: Role) -> String {
-        let conn = Database::connect(&self.database.url)
-            .await
-            .expect("connect");
+        let db = self.db().await;
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let created = ipcp::service::token::create(&conn, &format!("test-{n}"), role, None)
-            .await
-            .expect("token");
-        conn.close().await.ok();
+        let created = ipcp::service::token::create(
+            &db,
+            &Actor::cli("token"),
+            "create",
+            &format!("test-{n}"),
+            role,
+            None,
+        )
+        .await
+        .expect("token");
+        db.conn.close().await.ok();
         created.secret
     }
 

@@ -842,7 +842,9 @@ mod demo {
         let db = ipcp::db::Db::connect(&ipcp::config::DatabaseArgs::new(app.database.url.clone()))
             .await
             .unwrap();
-        ipcp::service::seed::demo(&db).await.unwrap();
+        ipcp::service::seed::demo(&db, &ipcp::service::uow::Actor::cli("seed"))
+            .await
+            .unwrap();
         let c = cycle_id(&app, "TKM", "2026-01-01").await;
         let r = report(&app, &c, "FR").await;
         assert_eq!(r["cycle"]["status"], "ACTIVE");

@@ -129,7 +129,9 @@ impl RunningApp {
         let app = Application::build(Settings { database, serve }).await?;
         let n = TOKEN_COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let token = ipcp::service::token::create(
-            &app.db.conn,
+            &app.db,
+            &ipcp::service::uow::Actor::cli("token"),
+            "create",
             &format!("ops-test-{}-{n}", std::process::id()),
             entity::enums::Role::Admin,
             None,
