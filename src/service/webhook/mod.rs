@@ -24,8 +24,15 @@ use sea_orm::{
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::{now, paging, Page, PageRequest};
-use crate::error::{AppError, Result};
+use super::{
+    now, paging,
+    uow::{self, Actor, Audited, Change, PartnerOf},
+    Page, PageRequest,
+};
+use crate::{
+    db::Db,
+    error::{AppError, Result},
+};
 
 /// The change-log kinds an endpoint may ask for (the entity names of the audit log).
 pub const KINDS: &[&str] = &[
@@ -73,6 +80,16 @@ pub struct EndpointRecord {
     pub disabled_at: Option<DateTime<Utc>>,
 }
 
+impl Audited for EndpointRecord {
+    const ENTITY: &'static str = "webhook_endpoint";
+    fn audit_id(&self) -> String {
+        self.id.to_string()
+    }
+    fn partner(&self) -> PartnerOf {
+        self.partner_id.map_or(PartnerOf::None, PartnerOf::Partner)
+    }
+}
+
 impl From<&webhook_endpoint::Model> for EndpointRecord {
     fn from(m: &webhook_endpoint::Model) -> Self {
         EndpointRecord {
@@ -96,6 +113,13 @@ pub struct DeliveryRecord {
     pub status: &'static str,
     pub attempts: i32,
     pub retry_until: DateTime<Utc>,
+}
+
+impl Audited for DeliveryRecord {
+    const ENTITY: &'static str = "webhook_delivery";
+    fn audit_id(&self) -> String {
+        self.id.to_string()
+    }
 }
 
 impl From<&webhook_delivery::Model> for DeliveryRecord {
@@ -150,9 +174,26 @@ fn stored_kinds(kinds: &[String]) -> Result<String> {
     Ok(format!(",{},", known.join(",")))
 }
 
-/// Registers an endpoint whose URL passed `url::check` (done before the write transaction: it
-/// resolves names). It receives the changes committed after it, not the history before.
-pub async fn register<C: ConnectionTrait>(
+/// Registers an endpoint whose URL passed `url::check` (done before the unit of work: it resolves
+/// names, and a refused URL writes nothing). It receives the changes committed after it, not the
+/// history before. The answer holds the secret; the audit event and change-log entry do not.
+pub async fn register(
+    db: &Db,
+    actor: &Actor,
+    action: &str,
+    url: &reqwest::Url,
+    kinds: &[String],
+    partner_id: Option<i32>,
+) -> Result<webhook_endpoint::Model> {
+    uow::run(db, actor, |tx| async move {
+        let endpoint = insert(&*tx, url, kinds, partner_id).await?;
+        let change = Change::of(action, None, &EndpointRecord::from(&endpoint));
+        Ok((endpoint, Some(change)))
+    })
+    .await
+}
+
+async fn insert<C: ConnectionTrait>(
     conn: &C,
     url: &reqwest::Url,
     kinds: &[String],
@@ -215,8 +256,26 @@ pub async fn endpoint<C: ConnectionTrait>(conn: &C, id: i32) -> Result<webhook_e
     .await
 }
 
-/// Stops fan-out and delivery to an endpoint (its deliveries stay listed); (before, after).
-pub async fn disable<C: ConnectionTrait>(
+/// Stops fan-out and delivery to an endpoint (its deliveries stay listed).
+pub async fn disable(
+    db: &Db,
+    actor: &Actor,
+    action: &str,
+    id: i32,
+) -> Result<webhook_endpoint::Model> {
+    uow::run(db, actor, |tx| async move {
+        let (before, after) = mark_disabled(&*tx, id).await?;
+        let change = Change::of(
+            action,
+            Some(&EndpointRecord::from(&before)),
+            &EndpointRecord::from(&after),
+        );
+        Ok((after, Some(change)))
+    })
+    .await
+}
+
+async fn mark_disabled<C: ConnectionTrait>(
     conn: &C,
     id: i32,
 ) -> Result<(webhook_endpoint::Model, webhook_endpoint::Model)> {
@@ -269,9 +328,28 @@ pub async fn delivery<C: ConnectionTrait>(conn: &C, id: i32) -> Result<webhook_d
     .await
 }
 
-/// Sends a FAILED delivery again: PENDING, no attempts, a new retry window from now; (before,
-/// after). Being the endpoint's oldest pending delivery again, it goes before the later ones.
-pub async fn redeliver<C: ConnectionTrait>(
+/// Sends a FAILED delivery again: PENDING, no attempts, a new retry window from now. Being the
+/// endpoint's oldest pending delivery again, it goes before the later ones.
+pub async fn redeliver(
+    db: &Db,
+    actor: &Actor,
+    action: &str,
+    id: i32,
+    retry_window: std::time::Duration,
+) -> Result<webhook_delivery::Model> {
+    uow::run(db, actor, |tx| async move {
+        let (before, after) = mark_pending(&*tx, id, retry_window).await?;
+        let change = Change::of(
+            action,
+            Some(&DeliveryRecord::from(&before)),
+            &DeliveryRecord::from(&after),
+        );
+        Ok((after, Some(change)))
+    })
+    .await
+}
+
+async fn mark_pending<C: ConnectionTrait>(
     conn: &C,
     id: i32,
     retry_window: std::time::Duration,
@@ -317,6 +395,58 @@ pub async fn redeliver<C: ConnectionTrait>(
     }
     let after = delivery(conn, id).await?;
     Ok((before, after))
+}
+
+/// Marks a delivery FAILED once its retry window is over: a change the ADMIN acts on (it can be
+/// redelivered), so it is recorded like any other, by `worker:webhooks`.
+pub async fn mark_failed(
+    db: &Db,
+    id: i32,
+    status_code: Option<i32>,
+    response: Option<String>,
+    error: String,
+) -> Result<webhook_delivery::Model> {
+    uow::run(db, &Actor::worker("webhooks"), |tx| async move {
+        let before = delivery(&*tx, id).await?;
+        let done = webhook_delivery::Entity::update_many()
+            .col_expr(
+                webhook_delivery::Column::Status,
+                Expr::value(DeliveryStatus::Failed),
+            )
+            .col_expr(
+                webhook_delivery::Column::Attempts,
+                Expr::value(before.attempts + 1),
+            )
+            .col_expr(
+                webhook_delivery::Column::LeasedUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .col_expr(
+                webhook_delivery::Column::LastStatusCode,
+                Expr::value(status_code),
+            )
+            .col_expr(
+                webhook_delivery::Column::LastResponse,
+                Expr::value(response),
+            )
+            .col_expr(webhook_delivery::Column::LastError, Expr::value(error))
+            .filter(webhook_delivery::Column::Id.eq(id))
+            .filter(webhook_delivery::Column::Status.eq(DeliveryStatus::Pending))
+            .exec(&*tx)
+            .await?;
+        if done.rows_affected != 1 {
+            // Delivered or failed meanwhile (another instance after a lease expiry): nothing to do.
+            return Ok((before, None));
+        }
+        let after = delivery(&*tx, id).await?;
+        let change = Change::of(
+            "failWebhookDelivery",
+            Some(&DeliveryRecord::from(&before)),
+            &DeliveryRecord::from(&after),
+        );
+        Ok((after, Some(change)))
+    })
+    .await
 }
 
 /// The `webhook-id` of a delivery: the same on every attempt, so a receiver can drop repeats.

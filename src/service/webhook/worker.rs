@@ -13,8 +13,10 @@
 //! sending holds its leases until they expire; then another (or it, restarted) takes them again.
 //!
 //! Fan-out cursors, claims and delivery outcomes are the worker's own bookkeeping, not changes to
-//! the programme records: they are written in the worker's claim transactions or as single
-//! statements, and are not audited or put in the change log (which would feed back into fan-out).
+//! records: they are written in `uow::bookkeeping` transactions, without audit event or change-log
+//! entry (an entry would itself be fanned out again). The end of a retry window is different: a
+//! FAILED delivery needs an ADMIN's attention, so that transition is a unit of work of its own,
+//! audited and logged as `worker:webhooks`.
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
@@ -40,7 +42,7 @@ use super::{
 use crate::{
     db::Db,
     error::{AppError, Result},
-    service::now,
+    service::{now, uow},
 };
 
 /// Change-log entries one endpoint's fan-out reads per round.
@@ -168,69 +170,70 @@ impl Worker {
     }
 
     async fn fan_out_one(&self, id: i32) -> Result<bool> {
-        let txn = self.db.begin_write().await?;
-        // Another instance fanning out this endpoint holds the row: leave it to that one.
-        let Some(endpoint) = webhook_endpoint::Entity::find_by_id(id)
-            .filter(webhook_endpoint::Column::Active.eq(true))
-            .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-            .one(&*txn)
-            .await?
-        else {
-            return Ok(false);
-        };
-        let entries: Vec<(i64, String, Option<i32>)> = change_log::Entity::find()
-            .select_only()
-            .columns([
-                change_log::Column::Id,
-                change_log::Column::Kind,
-                change_log::Column::PartnerId,
-            ])
-            .filter(change_log::Column::Id.gt(endpoint.cursor))
-            .order_by_asc(change_log::Column::Id)
-            .limit(FAN_OUT_BATCH)
-            .into_tuple()
-            .all(&*txn)
-            .await?;
-        let Some(&(last, _, _)) = entries.last() else {
-            return Ok(false);
-        };
-        let at = now();
-        let retry_until = at
-            + chrono::Duration::from_std(self.settings.retry_window)
-                .unwrap_or(chrono::Duration::days(1));
-        let owed = entries
-            .iter()
-            .filter(|(_, kind, partner)| {
-                endpoint.kinds.contains(&format!(",{kind},"))
-                    && endpoint.partner_id.is_none_or(|p| *partner == Some(p))
-            })
-            .map(|(position, _, _)| webhook_delivery::ActiveModel {
-                endpoint_id: Set(endpoint.id),
-                position: Set(*position),
-                status: Set(DeliveryStatus::Pending),
-                attempts: Set(0),
-                next_attempt_at: Set(at),
-                retry_until: Set(retry_until),
-                created_at: Set(at),
-                ..Default::default()
-            })
-            .collect::<Vec<_>>();
-        if !owed.is_empty() {
-            webhook_delivery::Entity::insert_many(owed)
-                .on_conflict_do_nothing_on([
-                    webhook_delivery::Column::EndpointId,
-                    webhook_delivery::Column::Position,
+        let retry_window = self.settings.retry_window;
+        uow::bookkeeping(&self.db, |tx| async move {
+            // Another instance fanning out this endpoint holds the row: leave it to that one.
+            let Some(endpoint) = webhook_endpoint::Entity::find_by_id(id)
+                .filter(webhook_endpoint::Column::Active.eq(true))
+                .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+                .one(&*tx)
+                .await?
+            else {
+                return Ok(false);
+            };
+            let entries: Vec<(i64, String, Option<i32>)> = change_log::Entity::find()
+                .select_only()
+                .columns([
+                    change_log::Column::Id,
+                    change_log::Column::Kind,
+                    change_log::Column::PartnerId,
                 ])
-                .exec_without_returning(&*txn)
+                .filter(change_log::Column::Id.gt(endpoint.cursor))
+                .order_by_asc(change_log::Column::Id)
+                .limit(FAN_OUT_BATCH)
+                .into_tuple()
+                .all(&*tx)
                 .await?;
-        }
-        webhook_endpoint::Entity::update_many()
-            .col_expr(webhook_endpoint::Column::Cursor, Expr::value(last))
-            .filter(webhook_endpoint::Column::Id.eq(endpoint.id))
-            .exec(&*txn)
-            .await?;
-        txn.commit().await?;
-        Ok(true)
+            let Some(&(last, _, _)) = entries.last() else {
+                return Ok(false);
+            };
+            let at = now();
+            let retry_until =
+                at + chrono::Duration::from_std(retry_window).unwrap_or(chrono::Duration::days(1));
+            let owed = entries
+                .iter()
+                .filter(|(_, kind, partner)| {
+                    endpoint.kinds.contains(&format!(",{kind},"))
+                        && endpoint.partner_id.is_none_or(|p| *partner == Some(p))
+                })
+                .map(|(position, _, _)| webhook_delivery::ActiveModel {
+                    endpoint_id: Set(endpoint.id),
+                    position: Set(*position),
+                    status: Set(DeliveryStatus::Pending),
+                    attempts: Set(0),
+                    next_attempt_at: Set(at),
+                    retry_until: Set(retry_until),
+                    created_at: Set(at),
+                    ..Default::default()
+                })
+                .collect::<Vec<_>>();
+            if !owed.is_empty() {
+                webhook_delivery::Entity::insert_many(owed)
+                    .on_conflict_do_nothing_on([
+                        webhook_delivery::Column::EndpointId,
+                        webhook_delivery::Column::Position,
+                    ])
+                    .exec_without_returning(&*tx)
+                    .await?;
+            }
+            webhook_endpoint::Entity::update_many()
+                .col_expr(webhook_endpoint::Column::Cursor, Expr::value(last))
+                .filter(webhook_endpoint::Column::Id.eq(endpoint.id))
+                .exec(&*tx)
+                .await?;
+            Ok(true)
+        })
+        .await
     }
 
     /// Takes, for each active endpoint whose head is due and not leased, the head and the due
@@ -271,51 +274,54 @@ impl Worker {
         if any.is_none() {
             return Ok(Vec::new());
         }
-        let txn = self.db.begin_write().await?;
-        let endpoints = webhook_endpoint::Entity::find()
-            .filter(webhook_endpoint::Column::Active.eq(true))
-            .filter(Expr::exists(due))
-            .order_by_asc(webhook_endpoint::Column::Id)
-            .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-            .all(&*txn)
-            .await?;
-        let leased_until = at
-            + chrono::Duration::from_std(self.settings.lease)
-                .unwrap_or(chrono::Duration::minutes(1));
-        let mut claimed = Vec::new();
-        for endpoint in endpoints {
-            let pending = webhook_delivery::Entity::find()
-                .filter(webhook_delivery::Column::EndpointId.eq(endpoint.id))
-                .filter(webhook_delivery::Column::Status.eq(DeliveryStatus::Pending))
-                .order_by_asc(webhook_delivery::Column::Position)
-                .limit(CLAIM_BATCH)
-                .all(&*txn)
+        let lease = self.settings.lease;
+        uow::bookkeeping(&self.db, |tx| async move {
+            let endpoints = webhook_endpoint::Entity::find()
+                .filter(webhook_endpoint::Column::Active.eq(true))
+                .filter(Expr::exists(due))
+                .order_by_asc(webhook_endpoint::Column::Id)
+                .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+                .all(&*tx)
                 .await?;
-            let Some(head) = pending.first() else {
-                continue;
-            };
-            if head.next_attempt_at > at || head.leased_until.is_some_and(|t| t > at) {
-                continue;
+            let leased_until =
+                at + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::minutes(1));
+            let mut claimed = Vec::new();
+            for endpoint in endpoints {
+                let pending = webhook_delivery::Entity::find()
+                    .filter(webhook_delivery::Column::EndpointId.eq(endpoint.id))
+                    .filter(webhook_delivery::Column::Status.eq(DeliveryStatus::Pending))
+                    .order_by_asc(webhook_delivery::Column::Position)
+                    .limit(CLAIM_BATCH)
+                    .all(&*tx)
+                    .await?;
+                let Some(head) = pending.first() else {
+                    continue;
+                };
+                if head.next_attempt_at > at || head.leased_until.is_some_and(|t| t > at) {
+                    continue;
+                }
+                let run: Vec<webhook_delivery::Model> = pending
+                    .into_iter()
+                    .take_while(|d| {
+                        d.next_attempt_at <= at && d.leased_until.is_none_or(|t| t <= at)
+                    })
+                    .collect();
+                webhook_delivery::Entity::update_many()
+                    .col_expr(
+                        webhook_delivery::Column::LeasedUntil,
+                        Expr::value(leased_until),
+                    )
+                    .filter(webhook_delivery::Column::Id.is_in(run.iter().map(|d| d.id)))
+                    .exec(&*tx)
+                    .await?;
+                claimed.push(Claimed {
+                    endpoint,
+                    deliveries: run,
+                });
             }
-            let run: Vec<webhook_delivery::Model> = pending
-                .into_iter()
-                .take_while(|d| d.next_attempt_at <= at && d.leased_until.is_none_or(|t| t <= at))
-                .collect();
-            webhook_delivery::Entity::update_many()
-                .col_expr(
-                    webhook_delivery::Column::LeasedUntil,
-                    Expr::value(leased_until),
-                )
-                .filter(webhook_delivery::Column::Id.is_in(run.iter().map(|d| d.id)))
-                .exec(&*txn)
-                .await?;
-            claimed.push(Claimed {
-                endpoint,
-                deliveries: run,
-            });
-        }
-        txn.commit().await?;
-        Ok(claimed)
+            Ok(claimed)
+        })
+        .await
     }
 
     /// Sends a claimed run in order, stopping at the first refusal or when the lease could run out
@@ -449,76 +455,82 @@ impl Worker {
     }
 
     /// Writes the outcomes of a run and gives back the leases of what was not sent, in one
-    /// transaction.
+    /// bookkeeping transaction; a delivery whose retry window is over becomes FAILED in a unit of
+    /// work of its own (an audited change).
     async fn record(
         &self,
         outcomes: Vec<(&webhook_delivery::Model, Outcome)>,
         unsent: Vec<i32>,
     ) -> Result<()> {
         use webhook_delivery::Column as C;
-        let txn = self.db.begin_write().await?;
         let at = now();
-        let no_lease = Expr::value(Option::<DateTime<Utc>>::None);
+        let mut failed = Vec::new();
+        let mut updates = Vec::new();
         for (delivery, outcome) in outcomes {
-            let mut update = webhook_delivery::Entity::update_many()
+            let update = webhook_delivery::Entity::update_many()
                 .col_expr(C::Attempts, Expr::col(C::Attempts).add(1))
-                .col_expr(C::LeasedUntil, no_lease.clone())
+                .col_expr(C::LeasedUntil, Expr::value(Option::<DateTime<Utc>>::None))
                 .filter(C::Id.eq(delivery.id))
                 .filter(C::Status.eq(DeliveryStatus::Pending));
             match outcome {
-                Outcome::Delivered { status, response } => {
-                    update = update
+                Outcome::Delivered { status, response } => updates.push(
+                    update
                         .col_expr(C::Status, Expr::value(DeliveryStatus::Delivered))
                         .col_expr(C::DeliveredAt, Expr::value(at))
                         .col_expr(C::LastStatusCode, Expr::value(i32::from(status)))
                         .col_expr(C::LastResponse, Expr::value(response))
-                        .col_expr(C::LastError, Expr::value(Option::<String>::None));
-                }
-                Outcome::Gone => {
-                    update = update
-                        .col_expr(C::Status, Expr::value(DeliveryStatus::Failed))
-                        .col_expr(
-                            C::LastError,
-                            Expr::value(
-                                "the change-log entry was removed by retention before delivery",
-                            ),
-                        );
-                }
+                        .col_expr(C::LastError, Expr::value(Option::<String>::None)),
+                ),
+                Outcome::Gone => failed.push((
+                    delivery,
+                    None,
+                    None,
+                    "the change-log entry was removed by retention before delivery".to_owned(),
+                )),
                 Outcome::Refused {
                     status,
                     response,
                     error,
                 } => {
                     let next = at + self.backoff(delivery.attempts + 1);
-                    let status_after = if next >= delivery.retry_until {
-                        tracing::warn!(
-                            delivery = delivery.id,
-                            endpoint = delivery.endpoint_id,
-                            position = delivery.position,
-                            "webhook delivery FAILED: retry window over"
-                        );
-                        DeliveryStatus::Failed
+                    if next >= delivery.retry_until {
+                        failed.push((delivery, status.map(i32::from), response, error));
                     } else {
-                        DeliveryStatus::Pending
-                    };
-                    update = update
-                        .col_expr(C::Status, Expr::value(status_after))
-                        .col_expr(C::NextAttemptAt, Expr::value(next))
-                        .col_expr(C::LastStatusCode, Expr::value(status.map(i32::from)))
-                        .col_expr(C::LastResponse, Expr::value(response))
-                        .col_expr(C::LastError, Expr::value(error));
+                        updates.push(
+                            update
+                                .col_expr(C::NextAttemptAt, Expr::value(next))
+                                .col_expr(C::LastStatusCode, Expr::value(status.map(i32::from)))
+                                .col_expr(C::LastResponse, Expr::value(response))
+                                .col_expr(C::LastError, Expr::value(error)),
+                        );
+                    }
                 }
             }
-            update.exec(&*txn).await?;
         }
-        if !unsent.is_empty() {
-            webhook_delivery::Entity::update_many()
-                .col_expr(C::LeasedUntil, no_lease)
-                .filter(C::Id.is_in(unsent))
-                .exec(&*txn)
-                .await?;
+        uow::bookkeeping(&self.db, |tx| async move {
+            for update in updates {
+                update.exec(&*tx).await?;
+            }
+            if !unsent.is_empty() {
+                webhook_delivery::Entity::update_many()
+                    .col_expr(C::LeasedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+                    .filter(C::Id.is_in(unsent))
+                    .exec(&*tx)
+                    .await?;
+            }
+            Ok(())
+        })
+        .await?;
+        for (delivery, status, response, error) in failed {
+            tracing::warn!(
+                delivery = delivery.id,
+                endpoint = delivery.endpoint_id,
+                position = delivery.position,
+                "webhook delivery FAILED: its retry window is over"
+            );
+            super::mark_failed(&self.db, delivery.id, status, response, error).await?;
         }
-        txn.commit().await
+        Ok(())
     }
 
     /// The delay before attempt `attempts + 1`: uniform between zero and the base doubled per
