@@ -285,7 +285,8 @@ pub struct ServeArgs {
     #[arg(long, env = "IPCP_METRICS", default_value_t = true, action = clap::ArgAction::Set)]
     pub metrics: bool,
     /// Add the number of SQL statements a request ran to its response (`extensions.statementCount`);
-    /// for tests and profiling, exact only while requests do not overlap.
+    /// for tests and profiling, exact only while requests do not overlap and the webhook worker is
+    /// off (`IPCP_WEBHOOK_WORKER=false`).
     #[arg(long, env = "IPCP_EXPOSE_STATEMENT_COUNT", default_value_t = false, action = clap::ArgAction::Set)]
     pub expose_statement_count: bool,
     #[command(flatten)]

@@ -20,3 +20,4 @@ mod idempotency;
 mod live;
 mod migrations;
 pub mod reports;
+mod webhooks;
