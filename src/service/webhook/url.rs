@@ -35,7 +35,7 @@ impl AllowHosts {
 
     pub fn allows(&self, host: &str) -> bool {
         let host = normalise_host(host);
-        self.0.iter().any(|h| *h == host)
+        self.0.contains(&host)
     }
 }
 
