@@ -215,6 +215,17 @@ pub struct DatabaseArgs {
         global = true
     )]
     pub db_statement_timeout_ms: u64,
+    /// How often change-log readers (subscriptions, the webhook worker) look for new entries
+    /// without a wake-up, in milliseconds: the delay a missed PostgreSQL notification can add, and
+    /// the live-update delay of an instance whose database is a read replica (NOTIFY does not
+    /// reach a standby).
+    #[arg(
+        long,
+        env = "IPCP_CHANGE_POLL_MS",
+        default_value_t = 1000,
+        global = true
+    )]
+    pub change_poll_ms: u64,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -251,6 +262,10 @@ pub struct ServeArgs {
     /// Largest accepted request body, in bytes (HTTP 413 beyond).
     #[arg(long, env = "IPCP_MAX_BODY_BYTES", default_value_t = 1_048_576)]
     pub max_body_bytes: usize,
+    /// Days the change log keeps its entries (`changes`, subscriptions' replay, webhooks); a
+    /// cursor older than that gets CURSOR_EXPIRED.
+    #[arg(long, env = "IPCP_CHANGE_LOG_RETENTION_DAYS", default_value_t = 400, value_parser = clap::value_parser!(u32).range(1..))]
+    pub change_log_retention_days: u32,
     /// Time limit for one HTTP request, in milliseconds.
     #[arg(long, env = "IPCP_REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
     pub request_timeout_ms: u64,
@@ -366,6 +381,7 @@ impl Default for ServeArgs {
             max_directives: 5,
             cors_origins: Vec::new(),
             max_body_bytes: 1_048_576,
+            change_log_retention_days: 400,
             request_timeout_ms: 30_000,
             max_concurrent_operations: 0,
             max_large_operations: 0,
@@ -388,6 +404,7 @@ impl DatabaseArgs {
             db_max_connections: 10,
             db_acquire_timeout_ms: 3000,
             db_statement_timeout_ms: 15000,
+            change_poll_ms: 1000,
         }
     }
 }

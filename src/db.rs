@@ -35,6 +35,8 @@ pub struct Db {
     pub events: crate::service::events::EventBus,
     /// The callers of recently authenticated tokens.
     pub callers: crate::service::token::CallerCache,
+    /// How often change-log readers look for new entries without a wake-up.
+    pub change_poll: Duration,
 }
 
 impl Db {
@@ -80,6 +82,7 @@ impl Db {
             statements,
             events: crate::service::events::EventBus::new(),
             callers: Default::default(),
+            change_poll: Duration::from_millis(args.change_poll_ms.max(10)),
         })
     }
 

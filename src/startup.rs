@@ -70,6 +70,21 @@ async fn migrate_unlocked(db: &Db) -> Result<()> {
     })
 }
 
+/// Deletes change-log entries older than the retention, at start and every hour.
+fn spawn_change_log_retention(db: Db, days: u32) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            match crate::service::change_log::purge(&db.conn, days).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, days, "change log: old entries deleted"),
+                Err(err) => tracing::warn!(error = ?err, "change log retention failed"),
+            }
+        }
+    });
+}
+
 impl Application {
     pub async fn build(settings: Settings) -> Result<Application> {
         let db = Db::connect(&settings.database).await?;
@@ -79,6 +94,7 @@ impl Application {
                 .listen_postgres(&settings.database.database_url)
                 .await?;
         }
+        spawn_change_log_retention(db.clone(), settings.serve.change_log_retention_days);
         let schema = build_schema(Some(db.clone()), &settings.serve);
         let ws_schema = build_ws_schema(Some(db.clone()), &settings.serve);
         let draining = Arc::new(AtomicBool::new(false));

@@ -205,3 +205,66 @@ pub enum Role {
     /// Reports and exports only (unattended jobs).
     Reporter,
 }
+
+/// The kind of record a change-log entry is about.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum ChangeKind {
+    /// A partner nation.
+    Partner,
+    /// A milestone of a partnership.
+    PartnershipMilestone,
+    /// A cooperation area.
+    CooperationArea,
+    /// A programme cycle.
+    ProgrammeCycle,
+    /// An objective of a cycle.
+    Objective,
+    /// A course of the catalogue.
+    Course,
+    /// A dated iteration of a course.
+    CourseIteration,
+    /// An officer (personal data: shown per the reader's role).
+    Officer,
+    /// An enrollment, or a batch of enrollments (`entityId` "batch").
+    Enrollment,
+    /// A cooperation activity.
+    Activity,
+    /// An API token (never its secret).
+    ApiToken,
+    /// A webhook endpoint (never its secret).
+    WebhookEndpoint,
+    /// A webhook delivery marked FAILED by the worker or sent again by an ADMIN.
+    WebhookDelivery,
+    /// A dataset loaded in bulk by `ipcp seed`.
+    Dataset,
+}
+
+impl ChangeKind {
+    /// The name the change log stores (`service::change_log::KINDS`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Partner => "partner",
+            ChangeKind::PartnershipMilestone => "partnership_milestone",
+            ChangeKind::CooperationArea => "cooperation_area",
+            ChangeKind::ProgrammeCycle => "programme_cycle",
+            ChangeKind::Objective => "objective",
+            ChangeKind::Course => "course",
+            ChangeKind::CourseIteration => "course_iteration",
+            ChangeKind::Officer => "officer",
+            ChangeKind::Enrollment => "enrollment",
+            ChangeKind::Activity => "activity",
+            ChangeKind::ApiToken => "api_token",
+            ChangeKind::WebhookEndpoint => "webhook_endpoint",
+            ChangeKind::WebhookDelivery => "webhook_delivery",
+            ChangeKind::Dataset => "dataset",
+        }
+    }
+
+    /// The kind of a stored name.
+    pub fn parse(name: &str) -> Option<ChangeKind> {
+        <ChangeKind as async_graphql::resolver_utils::EnumType>::items()
+            .iter()
+            .map(|item| item.value)
+            .find(|kind| kind.as_str() == name)
+    }
+}

@@ -7,6 +7,7 @@ pub mod area;
 pub mod auth;
 pub mod batching;
 pub mod bulk;
+pub mod changes;
 pub mod course;
 pub mod cycle;
 pub mod documents;
@@ -49,6 +50,7 @@ pub struct QueryRoot(
     admin::AdminQuery,
     report::ReportQuery,
     webhook::WebhookQuery,
+    changes::ChangeQuery,
 );
 
 #[derive(MergedObject, Default)]

@@ -8,7 +8,9 @@ use entity::{webhook_delivery, webhook_endpoint};
 
 use super::{
     auth::{actor, Allow},
-    connection, db, page_request, parse_id, Conn,
+    connection, db,
+    enums::ChangeKind,
+    page_request, parse_id, Conn,
 };
 use crate::{
     error::{AppError, Result},
@@ -24,73 +26,6 @@ use crate::{
 pub struct WebhookPolicy {
     pub allow: AllowHosts,
     pub retry_window: std::time::Duration,
-}
-
-/// A kind of record whose changes the change log holds.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-pub enum ChangeKind {
-    /// Partner nations.
-    Partner,
-    /// Milestones of a partner's relations.
-    PartnershipMilestone,
-    /// Cooperation areas.
-    CooperationArea,
-    /// Programme cycles.
-    ProgrammeCycle,
-    /// Objectives of cycles.
-    Objective,
-    /// Catalogue courses.
-    Course,
-    /// Dated iterations of courses.
-    CourseIteration,
-    /// Officers (their personal fields are never sent to webhooks).
-    Officer,
-    /// Enrollments (nominations and their outcome).
-    Enrollment,
-    /// Other cooperation activities.
-    Activity,
-    /// API tokens.
-    ApiToken,
-    /// Webhook endpoints.
-    WebhookEndpoint,
-}
-
-impl ChangeKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ChangeKind::Partner => "partner",
-            ChangeKind::PartnershipMilestone => "partnership_milestone",
-            ChangeKind::CooperationArea => "cooperation_area",
-            ChangeKind::ProgrammeCycle => "programme_cycle",
-            ChangeKind::Objective => "objective",
-            ChangeKind::Course => "course",
-            ChangeKind::CourseIteration => "course_iteration",
-            ChangeKind::Officer => "officer",
-            ChangeKind::Enrollment => "enrollment",
-            ChangeKind::Activity => "activity",
-            ChangeKind::ApiToken => "api_token",
-            ChangeKind::WebhookEndpoint => "webhook_endpoint",
-        }
-    }
-
-    const ALL: [ChangeKind; 12] = [
-        ChangeKind::Partner,
-        ChangeKind::PartnershipMilestone,
-        ChangeKind::CooperationArea,
-        ChangeKind::ProgrammeCycle,
-        ChangeKind::Objective,
-        ChangeKind::Course,
-        ChangeKind::CourseIteration,
-        ChangeKind::Officer,
-        ChangeKind::Enrollment,
-        ChangeKind::Activity,
-        ChangeKind::ApiToken,
-        ChangeKind::WebhookEndpoint,
-    ];
-
-    fn parse(text: &str) -> Option<ChangeKind> {
-        Self::ALL.into_iter().find(|k| k.as_str() == text)
-    }
 }
 
 /// Where a webhook delivery stands.

@@ -1,59 +1,27 @@
-//! Change events for live updates: after a mutation commits, the record it changed is announced
-//! (kind and id only) so that subscriptions can reload it.
+//! The wake-up of change-log readers: after a unit of work commits, its position is announced so
+//! that subscriptions and the webhook worker read the log now rather than at their next poll.
 //!
-//! Policy: on PostgreSQL every announcement goes through `pg_notify` on the `ipcp_events` channel and
-//! each server instance runs one `LISTEN` task that feeds its local broadcast, so every instance
-//! behind a load balancer delivers every event, including its own. On SQLite (one process) the
-//! announcement goes straight to the in-process broadcast. Events are hints: a subscriber that lags
-//! more than the buffer skips the oldest ones, and a lost event never breaks a request.
+//! Policy: the change log is the truth; an announcement is only a wake-up and may be lost. On
+//! PostgreSQL every announcement also goes through `pg_notify` on the `ipcp_changes` channel, and
+//! each instance runs one `LISTEN` task that feeds its local signal, so every instance behind a
+//! load balancer wakes for every instance's commits. An instance reading from a replica (where
+//! NOTIFY does not arrive) and any missed wake-up are covered by polling the log
+//! (`IPCP_CHANGE_POLL_MS`). On SQLite (one process) the local signal is all there is.
 
 use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement};
-use serde::{Deserialize, Serialize};
-use tokio::sync::broadcast;
+use tokio::sync::watch;
 
 use crate::error::{AppError, Result};
 
 /// The PostgreSQL channel the instances share.
-pub const CHANNEL: &str = "ipcp_events";
-/// Events kept for a slow subscriber before it starts skipping.
-const BUFFER: usize = 1024;
+pub const CHANNEL: &str = "ipcp_changes";
 
-/// What changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EventKind {
-    Enrollment,
-    Activity,
-}
-
-/// A committed change: the kind of record and its id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Event {
-    pub kind: EventKind,
-    pub id: i32,
-}
-
-impl Event {
-    /// The event for a change of the audited `entity` (as named in the audit log), if it has one.
-    pub fn for_entity(entity: &str, id: &str) -> Option<Event> {
-        let kind = match entity {
-            "enrollment" => EventKind::Enrollment,
-            "activity" => EventKind::Activity,
-            _ => return None,
-        };
-        Some(Event {
-            kind,
-            id: id.parse().ok()?,
-        })
-    }
-}
-
-/// The announcements of one server instance.
+/// The newest change-log position this instance knows was committed.
 #[derive(Clone)]
 pub struct EventBus {
-    tx: broadcast::Sender<Event>,
+    newest: watch::Sender<i64>,
 }
 
 impl Default for EventBus {
@@ -64,36 +32,36 @@ impl Default for EventBus {
 
 impl EventBus {
     pub fn new() -> EventBus {
-        let (tx, _) = broadcast::channel(BUFFER);
-        EventBus { tx }
+        let (newest, _) = watch::channel(0);
+        EventBus { newest }
     }
 
-    /// A new receiver of every event from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.tx.subscribe()
+    /// A receiver woken whenever a newer position is announced.
+    pub fn subscribe(&self) -> watch::Receiver<i64> {
+        self.newest.subscribe()
     }
 
-    /// Announces what a unit of work committed at change-log `position`.
-    pub async fn committed(&self, conn: &DatabaseConnection, _position: i64, events: Vec<Event>) {
-        for event in events {
-            self.publish(conn, event).await;
-        }
+    fn advance(tx: &watch::Sender<i64>, position: i64) {
+        tx.send_if_modified(|newest| {
+            let newer = position > *newest;
+            if newer {
+                *newest = position;
+            }
+            newer
+        });
     }
 
-    /// Announces a committed change. Failures are logged, never returned: the change is committed.
-    pub async fn publish(&self, conn: &DatabaseConnection, event: Event) {
+    /// Announces that the change at `position` committed. Failures are logged, never returned:
+    /// the change is committed, and readers poll anyway.
+    pub async fn committed(&self, conn: &DatabaseConnection, position: i64) {
+        Self::advance(&self.newest, position);
         if conn.get_database_backend() != DatabaseBackend::Postgres {
-            let _ = self.tx.send(event);
             return;
         }
-        let payload = match serde_json::to_string(&event) {
-            Ok(p) => p,
-            Err(_) => return,
-        };
         let stmt = Statement::from_sql_and_values(
             DatabaseBackend::Postgres,
             "SELECT pg_notify($1, $2)",
-            [CHANNEL.into(), payload.into()],
+            [CHANNEL.into(), position.to_string().into()],
         );
         if let Err(err) = conn.execute_raw(stmt).await {
             tracing::warn!(error = %err, "could not announce a change to other instances");
@@ -101,7 +69,7 @@ impl EventBus {
     }
 
     /// Starts this instance's PostgreSQL listener: a task that `LISTEN`s on the channel and feeds the
-    /// local broadcast, reconnecting after a lost connection. Returns once the `LISTEN` is active.
+    /// local signal, reconnecting after a lost connection. Returns once the `LISTEN` is active.
     pub async fn listen_postgres(&self, url: &str) -> Result<()> {
         use sea_orm::sqlx::postgres::PgListener;
         let mut listener = PgListener::connect(url).await.map_err(|e| {
@@ -110,22 +78,18 @@ impl EventBus {
         listener
             .listen(CHANNEL)
             .await
-            .map_err(|e| AppError::Internal(format!("cannot LISTEN for events: {e}")))?;
-        let tx = self.tx.clone();
+            .map_err(|e| AppError::Internal(format!("cannot LISTEN for changes: {e}")))?;
+        let tx = self.newest.clone();
         tokio::spawn(async move {
             loop {
                 match listener.recv().await {
-                    Ok(notification) => {
-                        match serde_json::from_str::<Event>(notification.payload()) {
-                            Ok(event) => {
-                                let _ = tx.send(event);
-                            }
-                            Err(_) => tracing::warn!("ignored a malformed event notification"),
-                        }
-                    }
+                    Ok(notification) => match notification.payload().parse::<i64>() {
+                        Ok(position) => Self::advance(&tx, position),
+                        Err(_) => tracing::warn!("ignored a malformed change notification"),
+                    },
                     Err(err) => {
                         // PgListener reconnects and re-listens on the next recv.
-                        tracing::warn!(error = %err, "event listener lost its connection; retrying");
+                        tracing::warn!(error = %err, "change listener lost its connection; retrying");
                         tokio::time::sleep(Duration::from_secs(1)).await;
                     }
                 }

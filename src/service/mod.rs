@@ -7,6 +7,7 @@ pub mod auth;
 pub mod batch;
 pub mod bench_data;
 pub mod bulk;
+pub mod change_log;
 pub mod cooperation_area;
 pub mod course;
 pub mod dates;

@@ -29,11 +29,7 @@ use sea_orm::{
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
 
-use super::{
-    auth::Caller,
-    events::{Event, EventKind},
-    now,
-};
+use super::{auth::Caller, now};
 use crate::{
     db::Db,
     error::{AppError, Result},
@@ -297,7 +293,6 @@ where
         return Ok(value);
     };
     let related = tx.related.take();
-    let announce = announcements(&change, &related);
     let position = match append(&tx.txn, actor, change, &related).await {
         Ok(p) => p,
         Err(err) => {
@@ -307,7 +302,7 @@ where
     };
     tx.txn.commit().await?;
     drop(writer);
-    db.events.committed(&db.conn, position, announce).await;
+    db.events.committed(&db.conn, position).await;
     Ok(value)
 }
 
@@ -337,29 +332,6 @@ where
     };
     drop(writer);
     result
-}
-
-/// The live-update events of a committed change: its record and the records it moved.
-fn announcements(change: &Change, related: &[Related]) -> Vec<Event> {
-    let mut events: Vec<Event> = Vec::new();
-    let own = change
-        .entity_id
-        .parse()
-        .ok()
-        .map(|id| (change.kind, id))
-        .into_iter();
-    for (kind, id) in own.chain(related.iter().map(|r| (r.kind, r.id))) {
-        let kind = match kind {
-            "enrollment" => EventKind::Enrollment,
-            "activity" => EventKind::Activity,
-            _ => continue,
-        };
-        let event = Event { kind, id };
-        if !events.contains(&event) {
-            events.push(event);
-        }
-    }
-    events
 }
 
 /// Appends the audit event and the change-log entry; returns the entry's position.

@@ -262,6 +262,26 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Runs a SQL query returning one text value straight against the test database.
+    pub async fn sql_text(&self, sql: &str) -> String {
+        let conn = Database::connect(&self.database.url)
+            .await
+            .expect("connect");
+        let row = conn
+            .query_one_raw(sea_orm::Statement::from_string(
+                conn.get_database_backend(),
+                sql.to_owned(),
+            ))
+            .await
+            .expect("query")
+            .expect("one row");
+        let text: String = row.try_get_by_index(0).expect("a text");
+        conn.close().await.ok();
+        text
+    }
+}
+
 /// Builders for the records most tests need.
 pub mod fixtures {
     use super::*;

@@ -29,7 +29,11 @@ async fn a_replay_with_the_same_key_returns_the_first_result_and_does_nothing_ag
     assert!(replayed);
     assert_eq!(first, second);
     assert_eq!(app.sql_count("SELECT COUNT(*) FROM partner").await, 1);
-    assert_eq!(app.sql_count("SELECT COUNT(*) FROM audit_event").await, 1);
+    assert_eq!(
+        app.sql_count("SELECT COUNT(*) FROM audit_event WHERE entity = 'partner'")
+            .await,
+        1
+    );
     // Without a key the same mutation runs again (and meets the unique code).
     let code = app.error_code(CREATE, json!({ "code": "TKM" })).await;
     assert_eq!(code, "DUPLICATE_CODE");

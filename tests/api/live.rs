@@ -311,10 +311,10 @@ crate::on_both_backends!(
     listed_enrollments_and_officers_show_every_field_as_read_alone
 );
 
-type Socket =
+pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(address: &str) -> Socket {
+pub(crate) async fn connect(address: &str) -> Socket {
     let url = format!("{}/graphql/ws", address.replacen("http", "ws", 1));
     let mut request = url.into_client_request().unwrap();
     request.headers_mut().insert(
@@ -332,7 +332,7 @@ async fn connect(address: &str) -> Socket {
 }
 
 /// The next text message as JSON; None when the server closed the connection.
-async fn next_json(socket: &mut Socket, within: Duration) -> Option<Value> {
+pub(crate) async fn next_json(socket: &mut Socket, within: Duration) -> Option<Value> {
     let deadline = tokio::time::Instant::now() + within;
     loop {
         let message = tokio::time::timeout_at(deadline, socket.next())

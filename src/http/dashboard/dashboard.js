@@ -1,10 +1,13 @@
 // The built-in dashboard: reads the GraphQL API at /graphql with a token the user pastes (kept in
 // localStorage; `#token=...&partner=TKM&cycle=ID&lang=fr` in the address also works, and the token is
-// then removed from the address). Charts are inline SVG. The page refreshes every 15 s; `live` is
-// the one place where a graphql-transport-ws subscription at /graphql/ws can replace the timer.
+// then removed from the address). Charts are inline SVG. The page stays current through `live`: a
+// graphql-transport-ws subscription at /graphql/ws to the change log (`changed`), which reconnects
+// with the last cursor it received, so no change is missed while the connection was down.
 "use strict";
 
-const REFRESH_MS = 15000;
+/** Waits before reconnecting a dropped subscription, and before redrawing after a burst. */
+const RECONNECT_MS = 2000;
+const DEBOUNCE_MS = 250;
 const UI = {
   en: {
     title: "Partnership cooperation programmes", token: "API token", load: "Load", partner: "Partner",
@@ -29,7 +32,7 @@ const UI = {
 };
 const COLORS = ["#1f6feb", "#2da44e", "#bf8700", "#cf222e", "#8250df", "#57606a", "#0969da", "#d4a72c", "#a40e26", "#1a7f37"];
 
-const state = { token: "", lang: "en", partner: "", cycle: "", timer: null };
+const state = { token: "", lang: "en", partner: "", cycle: "" };
 const $ = (id) => document.getElementById(id);
 const t = (key) => UI[state.lang][key];
 
@@ -196,11 +199,44 @@ async function refresh() {
   }
 }
 
-/** Keeps the page current: a timer today; a graphql-transport-ws subscription can call `refresh`
- *  on each enrollment or activity event instead (start() opens it, stop() closes it). */
+/** Keeps the page current: subscribes to every committed change (`changed`) and redraws after
+ *  each burst of them. On reconnect it resumes after the last cursor received (the server replays
+ *  what was committed meanwhile). `data-live` on <body> says whether the subscription is open. */
 const live = {
-  start() { this.stop(); state.timer = setInterval(refresh, REFRESH_MS); },
-  stop() { if (state.timer) clearInterval(state.timer); state.timer = null; },
+  socket: null, cursor: null, pending: null, retry: null,
+  start() {
+    this.stop();
+    if (!state.token) return;
+    const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/graphql/ws`;
+    const socket = new WebSocket(url, "graphql-transport-ws");
+    this.socket = socket;
+    socket.onopen = () => socket.send(JSON.stringify({ type: "connection_init", payload: { token: state.token } }));
+    socket.onmessage = (event) => {
+      const msg = JSON.parse(event.data);
+      if (msg.type === "connection_ack") {
+        document.body.dataset.live = "open";
+        socket.send(JSON.stringify({
+          id: "changes", type: "subscribe",
+          payload: { query: "subscription($after: String) { changed(after: $after) { cursor } }", variables: { after: this.cursor } },
+        }));
+      } else if (msg.type === "next" && msg.payload?.data?.changed) {
+        this.cursor = msg.payload.data.changed.cursor;
+        clearTimeout(this.pending);
+        this.pending = setTimeout(refresh, DEBOUNCE_MS);
+      } else if (msg.type === "ping") {
+        socket.send(JSON.stringify({ type: "pong" }));
+      }
+    };
+    socket.onclose = () => {
+      if (this.socket !== socket) return;
+      document.body.dataset.live = "closed";
+      this.retry = setTimeout(() => this.start(), RECONNECT_MS);
+    };
+  },
+  stop() {
+    clearTimeout(this.retry);
+    if (this.socket) { const s = this.socket; this.socket = null; s.close(); }
+  },
 };
 
 function readAddress() {
@@ -224,6 +260,7 @@ function init() {
     state.token = $("token").value.trim();
     localStorage.setItem("ipcp.token", state.token);
     refresh();
+    live.start();
   });
   $("partner").addEventListener("change", (e) => { state.partner = e.target.value; state.cycle = ""; refresh(); });
   $("cycle").addEventListener("change", (e) => { state.cycle = e.target.value; refresh(); });

@@ -34,22 +34,6 @@ use crate::{
     error::{AppError, Result},
 };
 
-/// The change-log kinds an endpoint may ask for (the entity names of the audit log).
-pub const KINDS: &[&str] = &[
-    "partner",
-    "partnership_milestone",
-    "cooperation_area",
-    "programme_cycle",
-    "objective",
-    "course",
-    "course_iteration",
-    "officer",
-    "enrollment",
-    "activity",
-    "api_token",
-    "webhook_endpoint",
-];
-
 /// Fields of `changed` that name or describe a person: endpoints see what a role without the
 /// personal-data right sees.
 const PERSONAL_FIELDS: &[&str] = &[
@@ -163,7 +147,7 @@ fn stored_kinds(kinds: &[String]) -> Result<String> {
     }
     let mut known: Vec<&str> = Vec::with_capacity(kinds.len());
     for kind in kinds {
-        let k = KINDS
+        let k = super::change_log::KINDS
             .iter()
             .find(|k| **k == kind.as_str())
             .ok_or_else(|| AppError::invalid("kinds", format!("{kind} is not a kind of change")))?;
@@ -462,7 +446,7 @@ pub fn payload(entry: &change_log::Model) -> Value {
         "timestamp": entry.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
         "data": {
             "position": entry.id,
-            "cursor": entry.id.to_string(),
+            "cursor": super::change_log::encode_cursor(entry.id),
             "kind": entry.kind,
             "action": entry.action,
             "entityId": entry.entity_id,
