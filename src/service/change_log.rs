@@ -102,9 +102,7 @@ pub async fn read<C: ConnectionTrait>(
     if after < horizon {
         return Err(AppError::rule(
             "CURSOR_EXPIRED",
-            format!(
-                "the change log keeps entries for a limited time and those after this cursor were deleted; start again from the beginning (no cursor) and take a full snapshot"
-            ),
+            "the change log keeps entries for a limited time and those after this cursor were deleted; start again from the beginning (no cursor) and take a full snapshot",
         ));
     }
     let first = first.clamp(1, MAX_PAGE);

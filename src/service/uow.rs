@@ -36,7 +36,7 @@ use crate::{
 };
 
 /// The key of the advisory lock that orders change-log appends on PostgreSQL ("ipcp-log").
-const LOG_LOCK: i64 = 0x6970_6370_6c6f_67;
+const LOG_LOCK: i64 = 0x0069_7063_706c_6f67;
 
 /// Who makes a change, as recorded in its audit event and change-log entry.
 #[derive(Debug, Clone)]
