@@ -322,7 +322,8 @@ pub struct WebhookArgs {
     /// apart), in milliseconds.
     #[arg(long, env = "IPCP_WEBHOOK_BACKOFF_MS", default_value_t = 1_000)]
     pub webhook_backoff_ms: u64,
-    /// How often the worker looks for new changes and due deliveries when idle, in milliseconds.
+    /// How often an idle worker looks for due retries and new changes, in milliseconds (it also
+    /// wakes at every commit announced).
     #[arg(long, env = "IPCP_WEBHOOK_POLL_MS", default_value_t = 200)]
     pub webhook_poll_ms: u64,
     /// How long a worker holds the deliveries it claimed; an instance that dies holding them gives

@@ -114,9 +114,11 @@ impl Worker {
         })
     }
 
-    /// Runs rounds until `stop` turns true; sleeps between rounds only when a round found nothing
-    /// to do.
+    /// Runs rounds until `stop` turns true. Between rounds it waits only when a round found
+    /// nothing to do, until a commit is announced (`EventBus`) or the poll interval passes (a due
+    /// retry, a missed announcement).
     pub fn spawn(self, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
+        let mut committed = self.db.events.subscribe();
         tokio::spawn(async move {
             tracing::info!("webhook worker started");
             loop {
@@ -134,6 +136,7 @@ impl Worker {
                     tokio::select! {
                         _ = tokio::time::sleep(self.settings.poll) => {}
                         _ = stop.changed() => {}
+                        _ = committed.changed() => {}
                     }
                 }
             }
