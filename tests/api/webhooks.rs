@@ -382,6 +382,36 @@ async fn the_secret_never_appears_in_endpoints_audit_events_or_the_change_log(ap
     }
 }
 
+/// PostgreSQL: two instances on one database share the deliveries (FOR UPDATE SKIP LOCKED and
+/// leases) and, with nothing failing, send each change once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_one_database_send_each_change_once() {
+    let app = spawn_quick(Backend::Postgres, 3600).await;
+    let mut settings = quick(3600);
+    settings.listen = "127.0.0.1:0".parse().unwrap();
+    let second = ipcp::startup::Application::build(ipcp::config::Settings {
+        database: ipcp::config::DatabaseArgs::new(app.database.url.clone()),
+        serve: settings,
+    })
+    .await
+    .unwrap_or_else(|e| panic!("second instance: {e:?}"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let second = tokio::spawn(second.run_until(async move {
+        let _ = stopped.await;
+    }));
+    let receiver = Receiver::start().await;
+    let (endpoint, _) = register(&app, &receiver.url()).await;
+    let positions = append_changes(&app, 60).await;
+    wait_for_deliveries(&app, &endpoint, Some("DELIVERED"), "all DELIVERED", |d| {
+        d.len() == 60
+    })
+    .await;
+    let got: Vec<i64> = receiver.received().iter().map(|r| r.position()).collect();
+    assert_eq!(got, positions, "each change once, in log order");
+    let _ = stop.send(());
+    let _ = second.await;
+}
+
 async fn spawn_quick(backend: Backend, retry_window_secs: u64) -> TestApp {
     TestApp::spawn_with(backend, quick(retry_window_secs)).await
 }

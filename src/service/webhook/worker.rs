@@ -48,11 +48,13 @@ use crate::{
 /// Change-log entries one endpoint's fan-out reads per round.
 const FAN_OUT_BATCH: u64 = 500;
 /// Deliveries of one endpoint claimed at once.
-const CLAIM_BATCH: u64 = 50;
+const CLAIM_BATCH: u64 = 100;
 /// The longest an attempt may take.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The longest delay between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(15 * 60);
+/// The shortest time between two rounds' starts.
+const ROUND_GAP: Duration = Duration::from_millis(50);
 /// Bytes of an answer's body kept with the delivery.
 const KEPT_RESPONSE: usize = 1024;
 
@@ -121,10 +123,20 @@ impl Worker {
         let mut committed = self.db.events.subscribe();
         tokio::spawn(async move {
             tracing::info!("webhook worker started");
+            let mut last_round: Option<Instant> = None;
             loop {
                 if *stop.borrow() {
                     break;
                 }
+                // Under a stream of commits each wakes the worker: rounds at most every
+                // ROUND_GAP take the commits of that time together, not one round per commit.
+                if let Some(gap) = last_round.and_then(|t| ROUND_GAP.checked_sub(t.elapsed())) {
+                    tokio::select! {
+                        _ = tokio::time::sleep(gap) => {}
+                        _ = stop.changed() => {}
+                    }
+                }
+                last_round = Some(Instant::now());
                 let busy = match self.round().await {
                     Ok(busy) => busy,
                     Err(e) => {
@@ -470,6 +482,8 @@ impl Worker {
         let at = now();
         let mut failed = Vec::new();
         let mut updates = Vec::new();
+        // Deliveries answered alike (most often 200 with an empty body) are marked in one statement.
+        let mut delivered: HashMap<(u16, String), Vec<i32>> = HashMap::new();
         for (delivery, outcome) in outcomes {
             let update = webhook_delivery::Entity::update_many()
                 .col_expr(C::Attempts, Expr::col(C::Attempts).add(1))
@@ -477,14 +491,10 @@ impl Worker {
                 .filter(C::Id.eq(delivery.id))
                 .filter(C::Status.eq(DeliveryStatus::Pending));
             match outcome {
-                Outcome::Delivered { status, response } => updates.push(
-                    update
-                        .col_expr(C::Status, Expr::value(DeliveryStatus::Delivered))
-                        .col_expr(C::DeliveredAt, Expr::value(at))
-                        .col_expr(C::LastStatusCode, Expr::value(i32::from(status)))
-                        .col_expr(C::LastResponse, Expr::value(response))
-                        .col_expr(C::LastError, Expr::value(Option::<String>::None)),
-                ),
+                Outcome::Delivered { status, response } => delivered
+                    .entry((status, response))
+                    .or_default()
+                    .push(delivery.id),
                 Outcome::Gone => failed.push((
                     delivery,
                     None,
@@ -510,6 +520,20 @@ impl Worker {
                     }
                 }
             }
+        }
+        for ((status, response), ids) in delivered {
+            updates.push(
+                webhook_delivery::Entity::update_many()
+                    .col_expr(C::Attempts, Expr::col(C::Attempts).add(1))
+                    .col_expr(C::LeasedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+                    .col_expr(C::Status, Expr::value(DeliveryStatus::Delivered))
+                    .col_expr(C::DeliveredAt, Expr::value(at))
+                    .col_expr(C::LastStatusCode, Expr::value(i32::from(status)))
+                    .col_expr(C::LastResponse, Expr::value(response))
+                    .col_expr(C::LastError, Expr::value(Option::<String>::None))
+                    .filter(C::Id.is_in(ids))
+                    .filter(C::Status.eq(DeliveryStatus::Pending)),
+            );
         }
         uow::bookkeeping(&self.db, |tx| async move {
             for update in updates {
