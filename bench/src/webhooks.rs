@@ -24,6 +24,8 @@ pub struct WebhookFigures {
     pub lag_p50_ms: f64,
     pub lag_p99_ms: f64,
     pub lag_max_ms: f64,
+    /// The throughput share of each pair of runs, in %.
+    pub shares: Vec<f64>,
 }
 
 /// (change-log position, unix seconds received) of every request the receiver got.
