@@ -37,6 +37,8 @@ pub struct Db {
     pub callers: crate::service::token::CallerCache,
     /// How often change-log readers look for new entries without a wake-up.
     pub change_poll: Duration,
+    /// The instance's one reader of new change-log entries, shared by subscriptions.
+    pub tail: crate::service::change_log::LogTail,
 }
 
 impl Db {
@@ -83,6 +85,7 @@ impl Db {
             events: crate::service::events::EventBus::new(),
             callers: Default::default(),
             change_poll: Duration::from_millis(args.change_poll_ms.max(10)),
+            tail: Default::default(),
         })
     }
 

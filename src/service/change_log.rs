@@ -16,8 +16,14 @@ use sea_orm::{
     QuerySelect, Statement,
 };
 use serde_json::{Map, Value as Json};
-use std::collections::VecDeque;
-use tokio::sync::watch;
+use std::{
+    collections::VecDeque,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+};
+use tokio::sync::broadcast;
 
 use super::now;
 use crate::{
@@ -193,12 +199,123 @@ pub async fn purge<C: ConnectionTrait>(conn: &C, days: u32) -> Result<u64> {
     Ok(deleted.rows_affected)
 }
 
+/// Entries read from the log at once, by a follower's replay or by the tail.
+const FOLLOW_BATCH: u64 = 200;
+/// Batches the tail keeps for a slow follower before that follower reads the database instead.
+const TAIL_BUFFER: usize = 256;
+
+/// Entries the tail read after position `after`, in log order.
+pub struct TailBatch {
+    after: i64,
+    entries: Vec<change_log::Model>,
+}
+
+/// One reader of the log's new entries per instance, shared by every follower that has caught up:
+/// a commit costs one read however many subscriptions are open. The tail runs while followers
+/// listen and stops when the last one has gone.
+#[derive(Clone)]
+pub struct LogTail {
+    tx: broadcast::Sender<Arc<TailBatch>>,
+    running: Arc<AtomicBool>,
+}
+
+impl Default for LogTail {
+    fn default() -> Self {
+        let (tx, _) = broadcast::channel(TAIL_BUFFER);
+        LogTail {
+            tx,
+            running: Arc::new(AtomicBool::new(false)),
+        }
+    }
+}
+
+impl LogTail {
+    /// A receiver of every batch the tail reads from now on (starting the tail if it is idle).
+    fn subscribe(&self, db: &Db) -> broadcast::Receiver<Arc<TailBatch>> {
+        let rx = self.tx.subscribe();
+        if !self.running.swap(true, Ordering::SeqCst) {
+            tokio::spawn(run_tail(db.clone(), self.clone()));
+        }
+        rx
+    }
+
+    /// Whether the tail should stop: no follower listens (checked again after saying so, so a
+    /// follower arriving meanwhile keeps it running).
+    fn idle(&self) -> bool {
+        if self.tx.receiver_count() > 0 {
+            return false;
+        }
+        self.running.store(false, Ordering::SeqCst);
+        !(self.tx.receiver_count() > 0
+            && self
+                .running
+                .compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok())
+    }
+}
+
+/// The tail: reads the entries after the last one it read whenever this instance hears of a
+/// commit, and every `db.change_poll` in any case, and hands them to the followers.
+async fn run_tail(db: Db, tail: LogTail) {
+    let mut wake = db.events.subscribe();
+    let mut position = None;
+    loop {
+        if tail.idle() {
+            return;
+        }
+        wake.borrow_and_update();
+        let last = match position {
+            Some(p) => Ok(p),
+            // Starting (or restarting) at the head: an empty batch says where, so that a follower
+            // still behind it goes back to the database instead of waiting for the next change.
+            None => head(&db.conn).await.inspect(|&head| {
+                let _ = tail.tx.send(Arc::new(TailBatch {
+                    after: head,
+                    entries: Vec::new(),
+                }));
+            }),
+        };
+        match last {
+            Ok(last) => {
+                position = Some(last);
+                match read(&db.conn, Some(last), FOLLOW_BATCH, &LogFilter::default()).await {
+                    Ok(page) => {
+                        if let Some(newest) = page.entries.last().map(|e| e.id) {
+                            position = Some(newest);
+                            let _ = tail.tx.send(Arc::new(TailBatch {
+                                after: last,
+                                entries: page.entries,
+                            }));
+                            if page.has_more {
+                                continue;
+                            }
+                        }
+                    }
+                    // Retention overtook the tail (a long outage): start again at the head;
+                    // followers see the jump and read what they need from the database.
+                    Err(err) if err.code() == "CURSOR_EXPIRED" => position = None,
+                    Err(err) => {
+                        tracing::warn!(error = ?err, "reading the change log failed; retrying")
+                    }
+                }
+            }
+            Err(err) => tracing::warn!(error = ?err, "reading the change log failed; retrying"),
+        }
+        let poll = db.change_poll;
+        tokio::select! {
+            _ = wake.changed() => {}
+            _ = tokio::time::sleep(poll) => {}
+        }
+    }
+}
+
 /// Follows the log from position `after`: every entry the filter accepts, in log order, first
-/// those already committed (the replay), then each new one as it commits, with no gap and no
-/// duplicate, because every read starts after the last entry read. New entries are looked for
-/// when this instance hears of a commit (`EventBus`) and every `db.change_poll` in any case.
-/// The first error ends the stream with it (CURSOR_EXPIRED for an expired `after`); database
-/// errors while following are retried at the next poll.
+/// those already committed (the replay, read from the database), then each new one as it commits
+/// (from the instance's shared tail), with no gap and no duplicate: a follower listens to the tail
+/// before its replay ends, takes from a batch only the entries after its own position, and goes
+/// back to the database whenever a batch starts after its position (it lagged, or the tail
+/// started later). The first error ends the stream with it (CURSOR_EXPIRED for an expired
+/// `after`); database errors while following are retried.
 pub fn follow(
     db: Db,
     after: i64,
@@ -209,17 +326,19 @@ pub fn follow(
         position: i64,
         filter: LogFilter,
         ready: VecDeque<change_log::Model>,
-        wake: watch::Receiver<i64>,
+        tail: broadcast::Receiver<Arc<TailBatch>>,
+        replaying: bool,
         started: bool,
         ended: bool,
     }
-    let wake = db.events.subscribe();
+    let tail = db.tail.subscribe(&db);
     let state = Follow {
         db,
         position: after,
         filter,
         ready: VecDeque::new(),
-        wake,
+        tail,
+        replaying: true,
         started: false,
         ended: false,
     };
@@ -231,37 +350,68 @@ pub fn follow(
             if let Some(entry) = st.ready.pop_front() {
                 return Some((Ok(entry), st));
             }
-            // Marks the newest announcement seen before reading, so a commit announced while the
-            // read runs wakes the wait below at once.
-            st.wake.borrow_and_update();
-            match read(&st.db.conn, Some(st.position), FOLLOW_BATCH, &st.filter).await {
-                Ok(page) => {
-                    st.started = true;
-                    if let Some(last) = page.entries.last() {
-                        st.position = last.id;
-                        st.ready.extend(page.entries);
-                        continue;
+            if st.replaying {
+                match replay(&st.db, st.position, &st.filter).await {
+                    Ok((entries, position, more)) => {
+                        st.started = true;
+                        st.position = position;
+                        st.replaying = more;
+                        st.ready.extend(entries);
+                    }
+                    Err(err) if !st.started || err.code() == "CURSOR_EXPIRED" => {
+                        st.ended = true;
+                        return Some((Err(err), st));
+                    }
+                    Err(err) => {
+                        tracing::warn!(error = ?err, "reading the change log failed; retrying");
+                        tokio::time::sleep(st.db.change_poll).await;
                     }
                 }
-                Err(err) if !st.started || err.code() == "CURSOR_EXPIRED" => {
-                    st.ended = true;
-                    return Some((Err(err), st));
-                }
-                Err(err) => {
-                    tracing::warn!(error = ?err, "reading the change log failed; retrying");
-                }
+                continue;
             }
-            let poll = st.db.change_poll;
-            tokio::select! {
-                _ = st.wake.changed() => {}
-                _ = tokio::time::sleep(poll) => {}
+            match st.tail.recv().await {
+                Ok(batch) if batch.after <= st.position => {
+                    let position = st.position;
+                    for entry in batch.entries.iter().filter(|e| e.id > position) {
+                        st.position = entry.id;
+                        if st.filter.accepts(entry) {
+                            st.ready.push_back(entry.clone());
+                        }
+                    }
+                }
+                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => st.replaying = true,
+                Err(broadcast::error::RecvError::Closed) => return None,
             }
         }
     })
 }
 
-/// Entries one follower reads at a time.
-const FOLLOW_BATCH: u64 = 200;
+/// One page of a follower's replay from the database: the entries after `position` the filter
+/// accepts, the position the follower is at after it, and whether more follow. A short page means
+/// caught up: the follower is then at the log's head as it was before the read (every entry up to
+/// it was committed, and none after `position` matched), so the tail's batches line up with it.
+async fn replay(
+    db: &Db,
+    position: i64,
+    filter: &LogFilter,
+) -> Result<(Vec<change_log::Model>, i64, bool)> {
+    let head_before = head_position(&db.conn).await?;
+    let page = read(&db.conn, Some(position), FOLLOW_BATCH, filter).await?;
+    let position = match page.entries.last() {
+        Some(last) if page.has_more => last.id,
+        Some(last) => last.id.max(head_before),
+        None => position.max(head_before),
+    };
+    Ok((page.entries, position, page.has_more))
+}
+
+impl LogFilter {
+    /// Whether an entry passes the filter (as the SQL of `read` decides).
+    fn accepts(&self, entry: &change_log::Model) -> bool {
+        (self.kinds.is_empty() || self.kinds.contains(&entry.kind.as_str()))
+            && self.partner_id.is_none_or(|p| entry.partner_id == Some(p))
+    }
+}
 
 /// The entry's changed fields as `reader` may see them: officers' personal fields hidden from
 /// readers without the personal-data right.

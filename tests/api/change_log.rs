@@ -317,11 +317,51 @@ async fn a_subscription_with_a_bad_or_expired_cursor_gets_a_coded_error(app: Tes
     let msg = next_json(&mut socket, Duration::from_secs(10))
         .await
         .expect("an answer");
-    assert_eq!(msg["type"], "error", "{msg:#}");
-    assert_eq!(msg["payload"][0]["extensions"]["code"], "BAD_CURSOR");
+    // A resolver's error arrives as a `next` carrying `errors` (graphql-transport-ws).
+    assert_eq!(msg["type"], "next", "{msg:#}");
+    assert_eq!(
+        msg["payload"]["errors"][0]["extensions"]["code"], "BAD_CURSOR",
+        "{msg:#}"
+    );
+}
+
+/// The CLI is another process: on SQLite no wake-up reaches the server, which finds the change by
+/// polling the log; on PostgreSQL the CLI's NOTIFY wakes it.
+async fn an_import_by_the_cli_reaches_a_subscriber_of_the_server(app: TestApp) {
+    let partner = fixtures::partner(&app, "TKM").await;
+    let officer = fixtures::officer(&app, &partner, None).await;
+    let course = fixtures::course(&app, "CLI-1", None).await;
+    let today = chrono::Utc::now().date_naive();
+    let start = (today + chrono::Duration::days(30)).to_string();
+    let end = (today + chrono::Duration::days(34)).to_string();
+    let iteration = fixtures::iteration(&app, &course, &start, &end, 5, None).await;
+    let reporter = app.token_for(Role::Reporter).await;
+    let (_, cursor) = page(&app, &reporter, json!({"first": 500})).await;
+    let mut socket = subscribe_changes(&app, &reporter, cursor.as_deref()).await;
+    // The subscription is live once it delivers a change made through the server.
+    let marker = fixtures::course(&app, "MARK", None).await;
+    assert_eq!(next_change(&mut socket).await["entityId"], json!(marker));
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("rows.csv");
+    std::fs::write(
+        &file,
+        format!("iteration_id,course_code,iteration_start,officer_id,action,evaluation_score\n{iteration},,,{officer},NOMINATE,\n"),
+    )
+    .expect("csv");
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_ipcp"))
+        .args(["import", "enrollments", file.to_str().expect("path")])
+        .env("DATABASE_URL", &app.database.url)
+        .output()
+        .await
+        .expect("ipcp runs");
+    assert!(output.status.success(), "{output:?}");
+    let change = next_change(&mut socket).await;
+    assert_eq!(change["kind"], "ENROLLMENT");
+    assert_eq!(change["action"], "import");
 }
 
 crate::on_both_backends!(
+    an_import_by_the_cli_reaches_a_subscriber_of_the_server,
     a_reporting_job_resumes_from_its_end_cursor_and_filters_by_kind_and_partner,
     a_cursor_that_is_not_one_gets_bad_cursor,
     unknown_kinds_are_refused_by_the_schema,
@@ -330,3 +370,68 @@ crate::on_both_backends!(
     a_subscriber_that_reconnects_with_its_last_cursor_gets_exactly_what_it_missed_in_order,
     a_subscription_with_a_bad_or_expired_cursor_gets_a_coded_error,
 );
+
+/// Subscriptions share the instance's one reader of new entries: a change costs a few statements
+/// however many followers are live, not a read per follower.
+async fn many_followers_share_one_read_per_change(backend: Backend) {
+    use futures_util::StreamExt;
+    use ipcp::service::{change_log, uow};
+    let database = crate::helpers::TestDatabase::create(backend).await;
+    let db = ipcp::db::Db::connect(&ipcp::config::DatabaseArgs::new(database.url.clone()))
+        .await
+        .expect("connect");
+    ipcp::startup::migrate(&db).await.expect("migrate");
+    let actor = uow::Actor::cli("test");
+    let create = |code: &'static str| {
+        let db = db.clone();
+        let actor = actor.clone();
+        async move {
+            ipcp::service::token::create(&db, &actor, "create", code, Role::Reporter, None)
+                .await
+                .expect("a change")
+        }
+    };
+    let mut followers: Vec<_> = (0..20)
+        .map(|_| {
+            Box::pin(change_log::follow(
+                db.clone(),
+                0,
+                change_log::LogFilter::default(),
+            ))
+        })
+        .collect();
+    create("first").await;
+    for f in followers.iter_mut() {
+        let entry: ipcp::error::Result<entity::change_log::Model> =
+            tokio::time::timeout(Duration::from_secs(10), f.next())
+                .await
+                .expect("the change arrives")
+                .expect("the stream goes on");
+        assert_eq!(entry.expect("an entry").action, "create");
+    }
+    let before = db.statements_run();
+    create("second").await;
+    let written = db.statements_run() - before;
+    for f in followers.iter_mut() {
+        let entry = tokio::time::timeout(Duration::from_secs(10), f.next())
+            .await
+            .expect("the change arrives")
+            .expect("the stream goes on");
+        assert_eq!(entry.expect("an entry").entity_id, "2");
+    }
+    let delivered = db.statements_run() - before - written;
+    assert!(
+        delivered < 10,
+        "{delivered} statements to deliver one change to 20 followers"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_many_followers_share_one_read_per_change() {
+    many_followers_share_one_read_per_change(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_many_followers_share_one_read_per_change() {
+    many_followers_share_one_read_per_change(Backend::Postgres).await;
+}

@@ -16,6 +16,18 @@ fn chromium() -> String {
     std::env::var("IPCP_CHROMIUM").unwrap_or_else(|_| "chromium".into())
 }
 
+/// Headless, as root, and quiet on a machine without internet access.
+const HEADLESS: [&str; 8] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+];
+
 /// The DOM of `url` after its scripts ran (bounded: 60 s of real time at most).
 async fn dump_dom(url: &str) -> String {
     let profile = std::env::temp_dir().join(format!(
@@ -29,17 +41,8 @@ async fn dump_dom(url: &str) -> String {
     ));
     let mut command = tokio::process::Command::new(chromium());
     command
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--virtual-time-budget=5000",
-        ])
+        .args(HEADLESS)
+        .arg("--virtual-time-budget=5000")
         .arg(format!("--user-data-dir={}", profile.display()))
         .arg("--dump-dom")
         .arg(url)
@@ -174,4 +177,183 @@ async fn the_dashboard_shows_the_demo_programme_in_french() {
     assert!(dom.contains(r#"id="seats-held" data-value="9""#));
     assert!(dom.contains("Renforcement des capacités et de l’interopérabilité"));
     assert!(dom.contains("Renouvellement dû le 2028-01-01"));
+}
+
+/// A browser driven over the Chrome DevTools Protocol: the page stays open while the test acts.
+struct Browser {
+    child: tokio::process::Child,
+    profile: std::path::PathBuf,
+    socket: crate::live::Socket,
+    next_id: u64,
+}
+
+impl Browser {
+    /// Opens `url` in headless Chromium with a DevTools port, and connects to the page.
+    async fn open(url: &str) -> Browser {
+        let profile = std::env::temp_dir().join(format!(
+            "ipcp-chromium-live-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos()
+        ));
+        let child = tokio::process::Command::new(chromium())
+            .args(HEADLESS)
+            .arg("--remote-debugging-port=0")
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .arg(url)
+            .kill_on_drop(true)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", chromium()));
+        // Chromium writes its DevTools port into the profile once it listens.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        let port = loop {
+            let file = std::fs::read_to_string(profile.join("DevToolsActivePort")).ok();
+            if let Some(port) = file
+                .as_deref()
+                .and_then(|f| f.lines().next()?.parse::<u16>().ok())
+            {
+                break port;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "chromium opened its DevTools port"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let page = loop {
+            let targets: serde_json::Value =
+                reqwest::get(format!("http://127.0.0.1:{port}/json/list"))
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+            let page = targets.as_array().into_iter().flatten().find(|t| {
+                t["type"] == "page" && t["url"].as_str().is_some_and(|u| u.contains("/dashboard"))
+            });
+            if let Some(page) = page {
+                break page["webSocketDebuggerUrl"].as_str().unwrap().to_owned();
+            }
+            assert!(tokio::time::Instant::now() < deadline, "the page opened");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let (socket, _) = tokio_tungstenite::connect_async(page).await.unwrap();
+        Browser {
+            child,
+            profile,
+            socket,
+            next_id: 0,
+        }
+    }
+
+    /// Evaluates `expression` in the page; its value as JSON.
+    async fn eval(&mut self, expression: &str) -> serde_json::Value {
+        use futures_util::{SinkExt as _, StreamExt as _};
+        use tokio_tungstenite::tungstenite::Message;
+        self.next_id += 1;
+        let id = self.next_id;
+        let call = serde_json::json!({ "id": id, "method": "Runtime.evaluate",
+            "params": { "expression": expression, "returnByValue": true } });
+        self.socket
+            .send(Message::text(call.to_string()))
+            .await
+            .unwrap();
+        loop {
+            let message = tokio::time::timeout(Duration::from_secs(10), self.socket.next())
+                .await
+                .expect("DevTools answered")
+                .expect("DevTools connection open")
+                .unwrap();
+            if let Message::Text(text) = message {
+                let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+                if value["id"] == id {
+                    return value["result"]["result"]["value"].clone();
+                }
+            }
+        }
+    }
+
+    /// Polls `expression` until it is true, within `within`.
+    async fn wait_for(&mut self, expression: &str, within: Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            if self.eval(expression).await == serde_json::Value::Bool(true) {
+                return;
+            }
+            let dom = self.eval("document.body.outerHTML").await;
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "waited {within:?} for `{expression}`: {dom}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+        std::fs::remove_dir_all(&self.profile).ok();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_made_through_the_api_shows_on_the_open_dashboard_within_seconds() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let seeded = std::process::Command::new(env!("CARGO_BIN_EXE_ipcp"))
+        .args(["seed", "demo"])
+        .env("DATABASE_URL", &app.database.url)
+        .output()
+        .expect("ipcp seed demo runs");
+    assert!(seeded.status.success());
+    let token = app.token_for(Role::Reporter).await;
+    // No refresh timer is left in the page: only the subscription can bring the change.
+    let script = app
+        .client
+        .get(format!("{}/dashboard/dashboard.js", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !script.contains("setInterval"),
+        "the page has no refresh timer"
+    );
+
+    let mut browser = Browser::open(&format!(
+        "{}/dashboard#token={token}&partner=TKM&lang=en",
+        app.address
+    ))
+    .await;
+    browser
+        .wait_for(
+            "document.getElementById('status').dataset.state === 'loaded' && document.body.dataset.live === 'open'",
+            Duration::from_secs(20),
+        )
+        .await;
+    let data = app
+        .ok(
+            "{ partner(code: \"TKM\") { activeCycle { id startDate } } cooperationAreas { edges { node { id code } } } }",
+            serde_json::json!({}),
+        )
+        .await;
+    let cycle = &data["partner"]["activeCycle"];
+    let area = data["cooperationAreas"]["edges"][0]["node"]["id"].clone();
+    app.ok(
+        "mutation($c: ID!, $a: ID!, $d: Date!) { recordActivity(input: {cycleId: $c, areaId: $a, kind: MEETING, title: \"Live forum on the dashboard\", description: \"d\", startDate: $d, endDate: $d}) { id } }",
+        serde_json::json!({ "c": cycle["id"], "a": area, "d": cycle["startDate"] }),
+    )
+    .await;
+    browser
+        .wait_for(
+            "document.getElementById('activities').innerHTML.includes('Live forum on the dashboard')",
+            Duration::from_secs(5),
+        )
+        .await;
 }

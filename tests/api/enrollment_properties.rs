@@ -231,6 +231,21 @@ async fn world() -> World {
     }
 }
 
+/// Changes an iteration as `updateCourseIteration` does.
+async fn update_iteration(
+    db: &Db,
+    it: course_iteration::Model,
+    changes: service::iteration::IterationChanges,
+) -> ipcp::error::Result<()> {
+    uow::write(db, &actor(), "updateCourseIteration", |tx| async move {
+        let after =
+            service::iteration::update(&*tx, it.id, it.version, changes, &tx.related).await?;
+        Ok((Some(it), after))
+    })
+    .await
+    .map(|_| ())
+}
+
 /// Runs one operation; Ok(true) if it changed something, Ok(false) if it was refused.
 async fn run(w: &World, op: &Op) -> bool {
     let db = &w.db;
@@ -292,14 +307,7 @@ async fn run(w: &World, op: &Op) -> bool {
                 capacity: Some(*capacity),
                 ..Default::default()
             };
-            uow::write(db, &actor(), "updateCourseIteration", |tx| async move {
-                let after =
-                    service::iteration::update(&*tx, it.id, it.version, changes, &tx.related)
-                        .await?;
-                Ok((Some(it), after))
-            })
-            .await
-            .map(|_| ())
+            update_iteration(db, it, changes).await
         }
         Op::Cancel { iteration } => {
             let it = service::iteration::get(&db.conn, w.iterations[*iteration])
@@ -323,14 +331,7 @@ async fn run(w: &World, op: &Op) -> bool {
                 end_date: Some(it.end_date + shift),
                 ..Default::default()
             };
-            uow::write(db, &actor(), "updateCourseIteration", |tx| async move {
-                let after =
-                    service::iteration::update(&*tx, it.id, it.version, changes, &tx.related)
-                        .await?;
-                Ok((Some(it), after))
-            })
-            .await
-            .map(|_| ())
+            update_iteration(db, it, changes).await
         }
     };
     match result {

@@ -245,26 +245,15 @@ impl TestApp {
 
     /// Runs a SQL query straight against the test database (checks that nothing changed).
     pub async fn sql_count(&self, sql: &str) -> i64 {
-        let conn = Database::connect(&self.database.url)
-            .await
-            .expect("connect");
-        let row = conn
-            .query_one_raw(sea_orm::Statement::from_string(
-                conn.get_database_backend(),
-                sql.to_owned(),
-            ))
-            .await
-            .expect("query")
-            .expect("one row");
-        let n: i64 = row.try_get_by_index(0).expect("a count");
-        conn.close().await.ok();
-        n
+        self.sql_one(sql).await
     }
-}
 
-impl TestApp {
     /// Runs a SQL query returning one text value straight against the test database.
     pub async fn sql_text(&self, sql: &str) -> String {
+        self.sql_one(sql).await
+    }
+
+    async fn sql_one<T: sea_orm::TryGetable>(&self, sql: &str) -> T {
         let conn = Database::connect(&self.database.url)
             .await
             .expect("connect");
@@ -276,9 +265,9 @@ impl TestApp {
             .await
             .expect("query")
             .expect("one row");
-        let text: String = row.try_get_by_index(0).expect("a text");
+        let value = row.try_get_by_index(0).expect("one value of the type");
         conn.close().await.ok();
-        text
+        value
     }
 }
 

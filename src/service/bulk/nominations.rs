@@ -1,7 +1,7 @@
 //! Batches of nominations, set-based: a batch whose rows all NOMINATE reads what the rules need in a
 //! few statements (its iterations and officers, locked in id order; their courses; the officers'
 //! enrollments around the batch's dates; the partners' seats under quota; the waitlists' ends), runs
-//! every row through the rules of `enrollment::nominate_in` in row order against that state, kept
+//! every row through the rules of `enrollment::nominate` in row order against that state, kept
 //! up to date as rows are placed, then writes the placed rows (PostgreSQL: one INSERT from UNNEST of
 //! array parameters; SQLite: multi-row INSERTs) and one seat update per iteration that gained seats.
 //!
@@ -389,7 +389,7 @@ async fn officers_enrollments(
         .await?)
 }
 
-/// One row through the rules of `enrollment::nominate_in` (with `place`), in its order: the
+/// One row through the rules of `enrollment::nominate` (with `place`), in its order: the
 /// officer exists, no score, the iteration takes nominations, the language requirement, no live
 /// enrollment there, no overlapping seat; then a seat if one is free for the partner, else the end
 /// of the waitlist. A placed row updates the state for the rows after it.
