@@ -300,9 +300,53 @@ pub struct ServeArgs {
     #[arg(long, env = "IPCP_METRICS", default_value_t = true, action = clap::ArgAction::Set)]
     pub metrics: bool,
     /// Add the number of SQL statements a request ran to its response (`extensions.statementCount`);
-    /// for tests and profiling, exact only while requests do not overlap.
+    /// for tests and profiling, exact only while requests do not overlap and the webhook worker is
+    /// off (`IPCP_WEBHOOK_WORKER=false`).
     #[arg(long, env = "IPCP_EXPOSE_STATEMENT_COUNT", default_value_t = false, action = clap::ArgAction::Set)]
     pub expose_statement_count: bool,
+    #[command(flatten)]
+    pub webhooks: WebhookArgs,
+}
+
+/// The webhook delivery worker every serving instance runs.
+#[derive(Debug, Clone, Args)]
+pub struct WebhookArgs {
+    /// Hosts a webhook URL may name although they resolve to a loopback, private or link-local
+    /// address (comma-separated, e.g. `127.0.0.1,hooks.internal`); every other such host is refused.
+    #[arg(long, env = "IPCP_WEBHOOK_ALLOW_HOSTS", value_delimiter = ',')]
+    pub webhook_allow_hosts: Vec<String>,
+    /// How long a delivery is retried before it is marked FAILED, in seconds.
+    #[arg(long, env = "IPCP_WEBHOOK_RETRY_WINDOW_SECS", default_value_t = 86_400)]
+    pub webhook_retry_window_secs: u64,
+    /// The first retry's largest delay; each later retry doubles it (full jitter, at most 15 minutes
+    /// apart), in milliseconds.
+    #[arg(long, env = "IPCP_WEBHOOK_BACKOFF_MS", default_value_t = 1_000)]
+    pub webhook_backoff_ms: u64,
+    /// How often an idle worker looks for due retries and new changes, in milliseconds (it also
+    /// wakes at every commit announced).
+    #[arg(long, env = "IPCP_WEBHOOK_POLL_MS", default_value_t = 200)]
+    pub webhook_poll_ms: u64,
+    /// How long a worker holds the deliveries it claimed; an instance that dies holding them gives
+    /// them back to the others after this, in seconds. An attempt times out after 10 s, or half the
+    /// lease if that is shorter.
+    #[arg(long, env = "IPCP_WEBHOOK_LEASE_SECS", default_value_t = 60)]
+    pub webhook_lease_secs: u64,
+    /// Run the delivery worker in this instance.
+    #[arg(long, env = "IPCP_WEBHOOK_WORKER", default_value_t = true, action = clap::ArgAction::Set)]
+    pub webhook_worker: bool,
+}
+
+impl Default for WebhookArgs {
+    fn default() -> Self {
+        WebhookArgs {
+            webhook_allow_hosts: Vec::new(),
+            webhook_retry_window_secs: 86_400,
+            webhook_backoff_ms: 1_000,
+            webhook_poll_ms: 200,
+            webhook_lease_secs: 60,
+            webhook_worker: true,
+        }
+    }
 }
 
 impl ServeArgs {
@@ -349,6 +393,7 @@ impl Default for ServeArgs {
             shutdown_delay_ms: 0,
             metrics: true,
             expose_statement_count: false,
+            webhooks: WebhookArgs::default(),
         }
     }
 }

@@ -29,6 +29,7 @@ pub struct Application {
     draining: Arc<AtomicBool>,
     shutdown_delay: Duration,
     shutdown_timeout: Duration,
+    webhooks: crate::config::WebhookArgs,
 }
 
 /// Key of the PostgreSQL advisory lock that serialises migrations across instances.
@@ -135,6 +136,7 @@ impl Application {
             draining,
             shutdown_delay: Duration::from_millis(settings.serve.shutdown_delay_ms),
             shutdown_timeout: Duration::from_millis(settings.serve.shutdown_timeout_ms),
+            webhooks: settings.serve.webhooks.clone(),
         })
     }
 
@@ -161,6 +163,12 @@ impl Application {
         self,
         signal: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<()> {
+        let (stop_worker, worker_stopped) = tokio::sync::watch::channel(false);
+        let worker = if self.webhooks.webhook_worker {
+            Some(webhook_worker(&self.db, &self.webhooks)?.spawn(worker_stopped))
+        } else {
+            None
+        };
         let (drain_started, drain_started_rx) = tokio::sync::oneshot::channel::<()>();
         let draining = self.draining.clone();
         let delay = self.shutdown_delay;
@@ -195,6 +203,17 @@ impl Application {
                 Ok(())
             }
         };
+        // The worker finishes the attempts in flight if they are quick; what it abandons stays
+        // leased in the database and is sent again once the lease expires.
+        let _ = stop_worker.send(true);
+        if let Some(mut worker) = worker {
+            if tokio::time::timeout(Duration::from_secs(2), &mut worker)
+                .await
+                .is_err()
+            {
+                worker.abort();
+            }
+        }
         // Closing waits for connections still checked out by requests cut off at the timeout:
         // bound it, the process is ending anyway.
         match tokio::time::timeout(Duration::from_secs(2), self.db.conn.close()).await {
@@ -205,6 +224,23 @@ impl Application {
         tracing::info!("stopped");
         result
     }
+}
+
+fn webhook_worker(
+    db: &Db,
+    args: &crate::config::WebhookArgs,
+) -> Result<crate::service::webhook::worker::Worker> {
+    use crate::service::webhook::{url::AllowHosts, worker};
+    worker::Worker::new(
+        db.clone(),
+        worker::Settings {
+            allow: AllowHosts::new(&args.webhook_allow_hosts),
+            retry_window: Duration::from_secs(args.webhook_retry_window_secs),
+            backoff: Duration::from_millis(args.webhook_backoff_ms.max(1)),
+            poll: Duration::from_millis(args.webhook_poll_ms.max(1)),
+            lease: Duration::from_secs(args.webhook_lease_secs.max(1)),
+        },
+    )
 }
 
 async fn shutdown_signal() {

@@ -41,6 +41,18 @@ fn summarise(mut latencies: Vec<Duration>, elapsed: Duration) -> Measure {
     }
 }
 
+/// The mean of several runs' figures.
+pub fn mean(runs: &[Measure]) -> Measure {
+    let n = runs.len().max(1) as f64;
+    let avg = |f: fn(&Measure) -> f64| runs.iter().map(f).sum::<f64>() / n;
+    Measure {
+        per_second: avg(|m| m.per_second),
+        p50_ms: avg(|m| m.p50_ms),
+        p99_ms: avg(|m| m.p99_ms),
+        peak_rss_mib: avg(|m| m.peak_rss_mib),
+    }
+}
+
 /// Runs `op` from `clients` concurrent clients for `seconds`; the first error of any client fails
 /// the measurement (no request is silently skipped).
 pub async fn drive(clients: usize, seconds: f64, op: Op) -> Result<Measure, Error> {

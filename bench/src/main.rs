@@ -13,6 +13,7 @@
 mod cases;
 mod check;
 mod load;
+mod webhooks;
 mod writes;
 
 use std::{
@@ -127,10 +128,20 @@ fn run(cmd: &mut Command) -> Result<String, Error> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-async fn start_server(args: &Args, db_url: &str) -> Result<Server, Error> {
+/// The release server; with `webhook_worker` off, as for the queries and their statement counts
+/// (the worker's polls would be counted with a request's statements).
+async fn start_server(args: &Args, db_url: &str, webhook_worker: bool) -> Result<Server, Error> {
     let token_out = run(Command::new(&args.binary)
         .args(["token", "create", "--role", "admin", "--name"])
-        .arg(format!("bench-{}", std::process::id()))
+        .arg(format!(
+            "bench-{}-{}",
+            std::process::id(),
+            if webhook_worker {
+                "webhooks"
+            } else {
+                "queries"
+            }
+        ))
         .env("DATABASE_URL", db_url)
         .env("RUST_LOG", "error"))?;
     let token = token_out
@@ -151,6 +162,8 @@ async fn start_server(args: &Args, db_url: &str) -> Result<Server, Error> {
         .env("IPCP_DB_MAX_CONNECTIONS", "32")
         .env("IPCP_MAX_COMPLEXITY", "100000")
         .env("IPCP_METRICS", "false")
+        .env("IPCP_WEBHOOK_WORKER", webhook_worker.to_string())
+        .env("IPCP_WEBHOOK_ALLOW_HOSTS", "127.0.0.1")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()?;
@@ -379,6 +392,86 @@ async fn measure_nominations(
     Ok(rows)
 }
 
+/// Clients of the webhook measurement (issue 19 names the 8-client nomination load).
+const WEBHOOK_CLIENTS: usize = 8;
+/// Pairs of runs (without, with an endpoint) the webhook figures average.
+const WEBHOOK_ROUNDS: usize = 3;
+
+const REGISTER_ENDPOINT: &str = "mutation($u: String!) { registerWebhookEndpoint(input: {url: $u, kinds: [ENROLLMENT]}) { endpoint { id } } }";
+
+/// Nominations at 8 clients on a server with the webhook worker, without an endpoint and then with
+/// one (a receiver on loopback); then the delivery lag of every change sent.
+async fn measure_webhooks(
+    args: &Args,
+    db_url: &str,
+    pool: &PgPool,
+    pairs: &writes::SharedPool,
+) -> Result<webhooks::WebhookFigures, Error> {
+    let server = start_server(args, db_url, true).await?;
+    let done = Arc::new(AtomicUsize::new(0));
+    let (service_op, _) = nomination_ops(&server.api, pool, pairs, &done);
+    let seconds = args.seconds as f64;
+    let receiver = webhooks::Receiver::start().await?;
+    let mut without = Vec::new();
+    let mut with = Vec::new();
+    // Alternated, as the machine's noise moves from one run to the next: without an endpoint, then
+    // with a new one (disabled afterwards, once its backlog drained), WEBHOOK_ROUNDS times.
+    for _ in 0..WEBHOOK_ROUNDS {
+        drive(WEBHOOK_CLIENTS, WARM_UP_SECONDS, service_op.clone()).await?;
+        without.push(drive(WEBHOOK_CLIENTS, seconds, service_op.clone()).await?);
+        let answer = server
+            .api
+            .call(&json!({ "query": REGISTER_ENDPOINT, "variables": { "u": receiver.url } }))
+            .await?;
+        let endpoint = answer
+            .pointer("/data/registerWebhookEndpoint/endpoint/id")
+            .and_then(Value::as_str)
+            .ok_or("registerWebhookEndpoint answered no id")?
+            .to_owned();
+        drive(WEBHOOK_CLIENTS, WARM_UP_SECONDS, service_op.clone()).await?;
+        with.push(drive(WEBHOOK_CLIENTS, seconds, service_op.clone()).await?);
+        webhooks::drained(pool, Duration::from_secs(120)).await?;
+        server
+            .api
+            .call(&json!({
+                "query": "mutation($id: ID!) { disableWebhookEndpoint(id: $id) { id } }",
+                "variables": { "id": endpoint }
+            }))
+            .await?;
+    }
+    let shares: Vec<f64> = without
+        .iter()
+        .zip(&with)
+        .map(|(a, b)| 100.0 * b.per_second / a.per_second)
+        .collect();
+    let (without, with) = (load::mean(&without), load::mean(&with));
+    let received = receiver.received();
+    let lags = webhooks::lags(pool, &received).await?;
+    let figures = webhooks::WebhookFigures {
+        clients: WEBHOOK_CLIENTS,
+        without,
+        with,
+        delivered: lags.len(),
+        lag_p50_ms: webhooks::quantile(&lags, 0.5),
+        lag_p99_ms: webhooks::quantile(&lags, 0.99),
+        lag_max_ms: lags.last().copied().unwrap_or(f64::NAN),
+        shares,
+    };
+    eprintln!(
+        "webhooks @{}: nominations {:.0}/s without an endpoint, {:.0}/s with one ({:.0}%); \
+         {} changes delivered, lag p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        figures.clients,
+        without.per_second,
+        with.per_second,
+        100.0 * with.per_second / without.per_second,
+        figures.delivered,
+        figures.lag_p50_ms,
+        figures.lag_p99_ms,
+        figures.lag_max_ms
+    );
+    Ok(figures)
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let args = Args::parse();
@@ -412,7 +505,7 @@ async fn main() -> Result<(), Error> {
         .await?;
     maintenance.close().await;
     eprintln!("VACUUM ANALYZE in {:.1} s", t.elapsed().as_secs_f64());
-    let mut server = start_server(&args, &db_url).await?;
+    let mut server = start_server(&args, &db_url, false).await?;
     let max_clients = args.clients.iter().copied().max().unwrap_or(1) as u32;
     // JIT off, as in the service's sessions: at these statements' sizes PostgreSQL's JIT compiles
     // for longer than it runs (150 ms of JIT for the cycle report's 50 ms), so the SQL twins run
@@ -463,6 +556,14 @@ async fn main() -> Result<(), Error> {
         .fold(load::lifetime_peak_rss_mib(server.child.id()), f64::max);
     let _ = server.child.kill();
     let _ = server.child.wait();
+    let hooks = if wanted("webhooks") {
+        Some(measure_webhooks(&args, &db_url, &pool, &pairs).await?)
+    } else {
+        None
+    };
+    if let (Some(hooks), Some(_)) = (&hooks, &args.only) {
+        eprint!("{}", webhook_section(hooks));
+    }
     if !wanted("import") {
         writes::restore(&pool, since).await?;
         eprintln!("--only: the import skipped; {} left as it was", args.out);
@@ -514,7 +615,15 @@ async fn main() -> Result<(), Error> {
         return Ok(());
     }
 
-    let md = report(&args, load_seconds, &queries, &nominations, &import, peak);
+    let md = report(
+        &args,
+        load_seconds,
+        &queries,
+        &nominations,
+        &import,
+        peak,
+        hooks.as_ref(),
+    );
     std::fs::write(&args.out, md)?;
     eprintln!("wrote {}", args.out);
     Ok(())
@@ -572,6 +681,7 @@ fn report(
     nominations: &[Row],
     import: &writes::ImportFigures,
     peak: f64,
+    hooks: Option<&webhooks::WebhookFigures>,
 ) -> String {
     let mut md = String::new();
     md.push_str("# Benchmark results\n\nRegenerated by `bench/run` (do not edit by hand).\n\n");
@@ -622,6 +732,9 @@ fn report(
         100.0 * import.copy_seconds / import.import_seconds,
     ));
     md.push_str(&targets(args, queries, import, peak));
+    if let Some(hooks) = hooks {
+        md.push_str(&webhook_section(hooks));
+    }
     md.push_str(&format!(
         "\n## What the figures mean\n\n*req/s* is completed requests per second over all clients; *ratio \
          service / SQL* compares the service's throughput with the single hand-written statement that \
@@ -635,6 +748,38 @@ fn report(
          was fixed and the figures before and after: `bench/HISTORY.md` (kept by hand).\n"
     ));
     md
+}
+
+/// The webhook figures and their targets (issue 19), as `--only webhooks` prints them too.
+fn webhook_section(h: &webhooks::WebhookFigures) -> String {
+    let share = 100.0 * h.with.per_second / h.without.per_second;
+    format!(
+        "\n## Webhooks (issue 19)\n\n\
+         Nominations at {} clients on a server running the delivery worker, {WEBHOOK_ROUNDS} runs of each \
+         alternated, means: {:.0}/s (p50 {:.2} ms, p99 {:.2} ms) without a webhook endpoint, {:.0}/s \
+         (p50 {:.2} ms, p99 {:.2} ms) with one endpoint for every enrollment change (a receiver on \
+         loopback answering 200): **{share:.0}%** (target ≥ 85%: {}; the pairs: {}). Delivery lag, from a change's `occurred_at` in the change log (taken just \
+         before its commit) to its arrival at the receiver, over the {} changes sent during the loads and \
+         their warm-ups: p50 **{:.1} ms**, p99 **{:.1} ms** (target p99 < 1 s: {}), max {:.1} ms.\n",
+        h.clients,
+        h.without.per_second,
+        h.without.p50_ms,
+        h.without.p99_ms,
+        h.with.per_second,
+        h.with.p50_ms,
+        h.with.p99_ms,
+        yes(share >= 85.0),
+        h.shares
+            .iter()
+            .map(|s| format!("{s:.0}%"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        h.delivered,
+        h.lag_p50_ms,
+        h.lag_p99_ms,
+        yes(h.lag_p99_ms < 1000.0),
+        h.lag_max_ms,
+    )
 }
 
 fn targets(args: &Args, queries: &[Row], import: &writes::ImportFigures, peak: f64) -> String {

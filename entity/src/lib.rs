@@ -17,3 +17,5 @@ pub mod officer;
 pub mod partner;
 pub mod partnership_milestone;
 pub mod programme_cycle;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;

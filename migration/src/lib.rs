@@ -9,6 +9,7 @@ mod m20261128_000003_add_name_fr_to_cooperation_area;
 mod m20261128_000004_index_enrollment_by_iteration_and_id;
 mod m20261128_000005_index_enrollment_by_partner_and_iteration;
 mod m20261201_000001_create_change_log;
+mod m20261201_000002_create_webhook;
 mod m20261201_000003_create_change_log_retention;
 
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000004_index_enrollment_by_iteration_and_id::Migration),
             Box::new(m20261128_000005_index_enrollment_by_partner_and_iteration::Migration),
             Box::new(m20261201_000001_create_change_log::Migration),
+            Box::new(m20261201_000002_create_webhook::Migration),
             Box::new(m20261201_000003_create_change_log_retention::Migration),
         ]
     }

@@ -43,7 +43,7 @@ impl Guard for Allow {
                 Access::PersonalData => "see personal data",
                 Access::Report => "run reports",
                 Access::Write => "change programme records",
-                Access::Admin => "administer tokens or read the audit log",
+                Access::Admin => "administer tokens and webhooks or read the audit log",
             };
             return Err(AppError::Forbidden(what.into()).into());
         }

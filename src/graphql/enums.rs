@@ -233,6 +233,8 @@ pub enum ChangeKind {
     ApiToken,
     /// A webhook endpoint (never its secret).
     WebhookEndpoint,
+    /// A webhook delivery marked FAILED by the worker or sent again by an ADMIN.
+    WebhookDelivery,
     /// A dataset loaded in bulk by `ipcp seed`.
     Dataset,
 }
@@ -253,6 +255,7 @@ impl ChangeKind {
             ChangeKind::Activity => "activity",
             ChangeKind::ApiToken => "api_token",
             ChangeKind::WebhookEndpoint => "webhook_endpoint",
+            ChangeKind::WebhookDelivery => "webhook_delivery",
             ChangeKind::Dataset => "dataset",
         }
     }

@@ -22,6 +22,7 @@ pub mod partner;
 pub mod report;
 pub mod scalars;
 pub mod subscription;
+pub mod webhook;
 
 use async_graphql::{
     connection::{Connection, CursorType, Edge},
@@ -48,6 +49,7 @@ pub struct QueryRoot(
     activity::ActivityQuery,
     admin::AdminQuery,
     report::ReportQuery,
+    webhook::WebhookQuery,
     changes::ChangeQuery,
 );
 
@@ -64,6 +66,7 @@ pub struct MutationRoot(
     activity::ActivityMutation,
     admin::AdminMutation,
     bulk::BulkMutation,
+    webhook::WebhookMutation,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, subscription::SubscriptionRoot>;
@@ -101,6 +104,10 @@ fn builder(
     if !serve.suggestions {
         builder = builder.disable_suggestions();
     }
+    builder = builder.data(webhook::WebhookPolicy {
+        allow: crate::service::webhook::url::AllowHosts::new(&serve.webhooks.webhook_allow_hosts),
+        retry_window: std::time::Duration::from_secs(serve.webhooks.webhook_retry_window_secs),
+    });
     if let Some(db) = db {
         builder = builder.data(loaders::Loaders::new(&db)).data(db);
     }

@@ -45,6 +45,7 @@ pub const KINDS: &[&str] = &[
     "activity",
     "api_token",
     "webhook_endpoint",
+    "webhook_delivery",
     "dataset",
 ];
 

@@ -29,6 +29,7 @@ pub mod slp;
 pub mod token;
 pub mod uow;
 pub mod validate;
+pub mod webhook;
 
 pub use paging::{Page, PageRequest};
 

@@ -4,7 +4,8 @@
 //! `run` opens the write transaction (nothing else in the code base does), hands it to the work
 //! (which applies the rules and writes), then appends the audit event and the change-log entry
 //! and commits, so a change, its audit event and its change-log entry are committed together or
-//! not at all. Work that refuses (an error, or no change to record) leaves neither.
+//! not at all. Work that refuses (an error, or no change to record) leaves neither. The only other
+//! write transaction is `bookkeeping`, for a worker's own state, which changes no record.
 //!
 //! Ordering policy: change-log positions are taken in commit order. On PostgreSQL the append
 //! first takes a transaction-scoped advisory lock (`LOG_LOCK`), held until the commit has made
@@ -303,6 +304,34 @@ where
     drop(writer);
     db.events.committed(&db.conn, position).await;
     Ok(value)
+}
+
+/// A write transaction for a background worker's own bookkeeping (the webhook worker's fan-out
+/// cursors, claims and delivery outcomes): state of the machinery, not a change to any record, so
+/// it has no audit event and no change-log entry (an entry would itself be fanned out again).
+/// Commits if `work` succeeds; anything that changes a record goes through `run` instead.
+pub async fn bookkeeping<T, F, Fut>(db: &Db, work: F) -> Result<T>
+where
+    F: FnOnce(Arc<Tx>) -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let (txn, writer) = db.begin_write_transaction().await?;
+    let tx = Arc::new(Tx {
+        txn,
+        related: RelatedRecords::default(),
+    });
+    let outcome = work(tx.clone()).await;
+    let tx = Arc::try_unwrap(tx)
+        .map_err(|_| AppError::Internal("a transaction outlived its bookkeeping".into()))?;
+    let result = match outcome {
+        Ok(value) => tx.txn.commit().await.map(|_| value).map_err(AppError::from),
+        Err(err) => {
+            tx.txn.rollback().await?;
+            Err(err)
+        }
+    };
+    drop(writer);
+    result
 }
 
 /// Appends the audit event and the change-log entry; returns the entry's position.

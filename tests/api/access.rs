@@ -13,6 +13,11 @@ const ADMIN_FIELDS: &[&str] = &[
     "auditEvents",
     "createApiToken",
     "revokeApiToken",
+    "webhookEndpoints",
+    "webhookDeliveries",
+    "registerWebhookEndpoint",
+    "disableWebhookEndpoint",
+    "redeliverWebhookDelivery",
 ];
 /// Aggregate fields that REPORTER may use too.
 const REPORT_FIELDS: &[&str] = &[

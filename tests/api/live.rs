@@ -92,6 +92,11 @@ async fn statements_do_not_grow_with_rows(backend: Backend) {
     let serve = ServeArgs {
         expose_statement_count: true,
         rate_limit_per_second: 0,
+        // The webhook worker's polls would be counted with the request's statements.
+        webhooks: ipcp::config::WebhookArgs {
+            webhook_worker: false,
+            ..Default::default()
+        },
         ..ServeArgs::default()
     };
     let app = TestApp::spawn_with(backend, serve).await;
@@ -744,6 +749,11 @@ async fn a_partner_with_its_active_cycle_is_read_in_one_statement(backend: Backe
     let serve = ServeArgs {
         expose_statement_count: true,
         rate_limit_per_second: 0,
+        // The webhook worker's polls would be counted with the request's statements.
+        webhooks: ipcp::config::WebhookArgs {
+            webhook_worker: false,
+            ..Default::default()
+        },
         ..ServeArgs::default()
     };
     let app = TestApp::spawn_with(backend, serve).await;

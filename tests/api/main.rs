@@ -22,3 +22,4 @@ mod live;
 mod migrations;
 mod one_door;
 pub mod reports;
+mod webhooks;

@@ -478,6 +478,63 @@ async fn every_mutation_leaves_one_audit_event_and_one_change_log_entry_and_a_re
     w.refuse("revokeApiToken", q, json!({"t": "no-such-token"}))
         .await;
 
+    // Webhooks. An address literal (no DNS on a test machine) that is public; the endpoint asks
+    // only for datasets, which this test never loads, so nothing is sent to it.
+    let q = "mutation($u: String!) { registerWebhookEndpoint(input: {url: $u, kinds: [DATASET]}) { endpoint { id } } }";
+    let endpoint = w
+        .commit(
+            "registerWebhookEndpoint",
+            q,
+            json!({"u": "https://93.184.216.34/hook"}),
+        )
+        .await;
+    w.refuse(
+        "registerWebhookEndpoint",
+        q,
+        json!({"u": "http://127.0.0.1/hook"}),
+    )
+    .await;
+    let endpoint = id(&endpoint["endpoint"]);
+    let q = "mutation($id: ID!) { disableWebhookEndpoint(id: $id) { id } }";
+    w.commit("disableWebhookEndpoint", q, json!({"id": endpoint}))
+        .await;
+    w.refuse("disableWebhookEndpoint", q, json!({"id": endpoint}))
+        .await;
+    // A FAILED delivery, as the worker leaves one when the retry window is over.
+    let conn = sea_orm::Database::connect(&app.database.url)
+        .await
+        .expect("connect");
+    let failed = <entity::webhook_delivery::Entity as sea_orm::EntityTrait>::insert(
+        entity::webhook_delivery::ActiveModel {
+            endpoint_id: sea_orm::ActiveValue::Set(endpoint.parse().expect("an id")),
+            position: sea_orm::ActiveValue::Set(1),
+            status: sea_orm::ActiveValue::Set(entity::webhook_delivery::DeliveryStatus::Failed),
+            attempts: sea_orm::ActiveValue::Set(3),
+            next_attempt_at: sea_orm::ActiveValue::Set(chrono::Utc::now()),
+            retry_until: sea_orm::ActiveValue::Set(chrono::Utc::now()),
+            created_at: sea_orm::ActiveValue::Set(chrono::Utc::now()),
+            ..Default::default()
+        },
+    )
+    .exec(&conn)
+    .await
+    .expect("a delivery")
+    .last_insert_id;
+    conn.close().await.ok();
+    let q = "mutation($id: ID!) { redeliverWebhookDelivery(id: $id) { status } }";
+    w.commit(
+        "redeliverWebhookDelivery",
+        q,
+        json!({"id": failed.to_string()}),
+    )
+    .await;
+    w.refuse(
+        "redeliverWebhookDelivery",
+        q,
+        json!({"id": failed.to_string()}),
+    )
+    .await;
+
     // Every mutation of the schema was walked both ways: a new one must be added here.
     let schema = app
         .ok(

@@ -14,3 +14,4 @@ mod outage;
 mod pool;
 mod probes;
 mod shutdown;
+mod webhooks;
