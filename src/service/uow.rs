@@ -28,6 +28,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
+use tokio::sync::OwnedMutexGuard;
 
 use super::{auth::Caller, now};
 use crate::{
@@ -273,14 +274,7 @@ where
     F: FnOnce(Arc<Tx>) -> Fut,
     Fut: Future<Output = Result<(T, Option<Change>)>>,
 {
-    let (txn, writer) = db.begin_write_transaction().await?;
-    let tx = Arc::new(Tx {
-        txn,
-        related: RelatedRecords::default(),
-    });
-    let outcome = work(tx.clone()).await;
-    let tx = Arc::try_unwrap(tx)
-        .map_err(|_| AppError::Internal("a transaction outlived its unit of work".into()))?;
+    let (tx, writer, outcome) = open_and_run(db, work).await?;
     let (value, change) = match outcome {
         Ok(done) => done,
         Err(err) => {
@@ -315,14 +309,7 @@ where
     F: FnOnce(Arc<Tx>) -> Fut,
     Fut: Future<Output = Result<T>>,
 {
-    let (txn, writer) = db.begin_write_transaction().await?;
-    let tx = Arc::new(Tx {
-        txn,
-        related: RelatedRecords::default(),
-    });
-    let outcome = work(tx.clone()).await;
-    let tx = Arc::try_unwrap(tx)
-        .map_err(|_| AppError::Internal("a transaction outlived its bookkeeping".into()))?;
+    let (tx, writer, outcome) = open_and_run(db, work).await?;
     let result = match outcome {
         Ok(value) => tx.txn.commit().await.map(|_| value).map_err(AppError::from),
         Err(err) => {
@@ -332,6 +319,27 @@ where
     };
     drop(writer);
     result
+}
+
+/// Opens a write transaction and runs `work` in it. Returns the transaction, still open for the
+/// caller to end, with (on SQLite) the process's writer lock to hold until then, and the outcome.
+async fn open_and_run<R, F, Fut>(
+    db: &Db,
+    work: F,
+) -> Result<(Tx, Option<OwnedMutexGuard<()>>, Result<R>)>
+where
+    F: FnOnce(Arc<Tx>) -> Fut,
+    Fut: Future<Output = Result<R>>,
+{
+    let (txn, writer) = db.begin_write_transaction().await?;
+    let tx = Arc::new(Tx {
+        txn,
+        related: RelatedRecords::default(),
+    });
+    let outcome = work(tx.clone()).await;
+    let tx = Arc::try_unwrap(tx)
+        .map_err(|_| AppError::Internal("a transaction outlived its unit of work".into()))?;
+    Ok((tx, writer, outcome))
 }
 
 /// Appends the audit event and the change-log entry; returns the entry's position.

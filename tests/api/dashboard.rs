@@ -148,8 +148,8 @@ async fn the_dashboard_shows_the_cycle_report_in_a_real_browser() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_dashboard_shows_the_demo_programme_in_french() {
+/// The app on SQLite with the demo programme, loaded by the CLI as a user would.
+async fn demo_app() -> TestApp {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let seeded = std::process::Command::new(env!("CARGO_BIN_EXE_ipcp"))
         .args(["seed", "demo"])
@@ -161,6 +161,12 @@ async fn the_dashboard_shows_the_demo_programme_in_french() {
         "{}",
         String::from_utf8_lossy(&seeded.stderr)
     );
+    app
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_shows_the_demo_programme_in_french() {
+    let app = demo_app().await;
     let token = app.token_for(Role::Reporter).await;
     let dom = dump_dom(&format!(
         "{}/dashboard#token={token}&partner=TKM&lang=fr",
@@ -303,13 +309,7 @@ impl Drop for Browser {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_made_through_the_api_shows_on_the_open_dashboard_within_seconds() {
-    let app = TestApp::spawn(Backend::Sqlite).await;
-    let seeded = std::process::Command::new(env!("CARGO_BIN_EXE_ipcp"))
-        .args(["seed", "demo"])
-        .env("DATABASE_URL", &app.database.url)
-        .output()
-        .expect("ipcp seed demo runs");
-    assert!(seeded.status.success());
+    let app = demo_app().await;
     let token = app.token_for(Role::Reporter).await;
     // No refresh timer is left in the page: only the subscription can bring the change.
     let script = app
