@@ -353,9 +353,32 @@ pub(crate) async fn next_json(socket: &mut Socket, within: Duration) -> Option<V
     }
 }
 
-/// Connects, authenticates with `payload` and subscribes; panics unless the server acknowledges.
-async fn subscribe(address: &str, payload: Value, query: &str, variables: Value) -> Socket {
-    let mut socket = connect(address).await;
+/// The cursor of the newest change committed so far (none for an empty log).
+pub(crate) async fn head_cursor(app: &TestApp) -> Option<String> {
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = app
+            .ok(
+                "query($after: String) { changes(after: $after, first: 500) { pageInfo { hasNextPage endCursor } } }",
+                json!({ "after": cursor }),
+            )
+            .await;
+        let info = &page["changes"]["pageInfo"];
+        if let Some(end) = info["endCursor"].as_str() {
+            cursor = Some(end.to_owned());
+        }
+        if info["hasNextPage"] != true {
+            return cursor;
+        }
+    }
+}
+
+/// Connects, authenticates with `payload` and subscribes after the newest change committed so far
+/// (the query takes `$after`), so the subscriber sees every change made from now on however soon
+/// the server registers it; panics unless the server acknowledges the connection.
+async fn subscribe(app: &TestApp, payload: Value, query: &str, mut variables: Value) -> Socket {
+    variables["after"] = json!(head_cursor(app).await);
+    let mut socket = connect(&app.address).await;
     let init = json!({ "type": "connection_init", "payload": payload });
     socket.send(Message::text(init.to_string())).await.unwrap();
     let ack = next_json(&mut socket, Duration::from_secs(5)).await;
@@ -368,9 +391,6 @@ async fn subscribe(address: &str, payload: Value, query: &str, variables: Value)
         .send(Message::text(subscribe.to_string()))
         .await
         .unwrap();
-    // graphql-transport-ws does not acknowledge a subscription: give the server a moment to
-    // register it before the change it must see.
-    tokio::time::sleep(Duration::from_millis(500)).await;
     socket
 }
 
@@ -384,9 +404,9 @@ async fn sqlite_an_enrollment_change_reaches_a_subscriber_in_process() {
     let officer = fixtures::officer(&app, &partner, None).await;
     let analyst = app.token_for(Role::Analyst).await;
     let mut socket = subscribe(
-        &app.address,
+        &app,
         json!({ "token": analyst }),
-        "subscription($i: ID) { enrollmentChanged(iterationId: $i) { id status iteration { id } officer { rank familyName } } }",
+        "subscription($i: ID, $after: String) { enrollmentChanged(iterationId: $i, after: $after) { id status iteration { id } officer { rank familyName } } }",
         json!({ "i": iteration }),
     )
     .await;
@@ -437,9 +457,9 @@ async fn postgres_an_activity_recorded_on_one_instance_reaches_a_subscriber_on_a
     let area = fixtures::area(&a, "AREA_TWO").await;
     let (cycle, _) = fixtures::cycle(&a, &partner, "IPCP", "2024-01-01").await;
     let mut socket = subscribe(
-        &a.address,
+        &a,
         json!({ "authorization": format!("Bearer {}", a.admin_token) }),
-        "subscription($c: ID) { activityRecorded(cycleId: $c) { id title cycle { id } } }",
+        "subscription($c: ID, $after: String) { activityRecorded(cycleId: $c, after: $after) { id title cycle { id } } }",
         json!({ "c": cycle }),
     )
     .await;
@@ -492,7 +512,7 @@ async fn queries_and_mutations_are_refused_over_the_websocket(app: TestApp) {
         "mutation { createPartner(input: {code: \"WSX\", name: \"x\"}) { id } }",
     ] {
         let mut socket = subscribe(
-            &app.address,
+            &app,
             json!({ "token": app.admin_token }),
             operation,
             json!({}),
@@ -510,7 +530,7 @@ async fn queries_and_mutations_are_refused_over_the_websocket(app: TestApp) {
 async fn a_subscription_with_a_bad_argument_gets_a_coded_error(app: TestApp) {
     // A bad argument ends the subscription with a coded error, as a query would.
     let mut socket = subscribe(
-        &app.address,
+        &app,
         json!({ "token": app.admin_token }),
         "subscription { enrollmentChanged(iterationId: \"x\") { id } }",
         json!({}),
@@ -623,9 +643,9 @@ async fn a_waitlist_promotion_is_announced_with_the_withdrawal_that_freed_the_se
         .clone();
     assert_eq!(waiting["status"], "WAITLISTED");
     let mut socket = subscribe(
-        &app.address,
+        &app,
         json!({ "token": app.admin_token }),
-        "subscription($i: ID) { enrollmentChanged(iterationId: $i) { id status } }",
+        "subscription($i: ID, $after: String) { enrollmentChanged(iterationId: $i, after: $after) { id status } }",
         json!({ "i": iteration }),
     )
     .await;
@@ -721,9 +741,9 @@ async fn enrollments_recorded_in_bulk_reach_a_subscriber() {
     let iteration = fixtures::iteration(&app, &course, "2030-05-01", "2030-05-02", 10, None).await;
     let officer = fixtures::officer(&app, &partner, None).await;
     let mut socket = subscribe(
-        &app.address,
+        &app,
         json!({ "token": app.admin_token }),
-        "subscription($i: ID) { enrollmentChanged(iterationId: $i) { status officer { id } } }",
+        "subscription($i: ID, $after: String) { enrollmentChanged(iterationId: $i, after: $after) { status officer { id } } }",
         json!({ "i": iteration }),
     )
     .await;
