@@ -61,8 +61,8 @@ struct Args {
     /// "nomination" or "import"), print the figures and leave RESULTS.md as it is.
     #[arg(long)]
     only: Option<String>,
-    /// The release binary.
-    #[arg(long, default_value = "target/release/ipcp")]
+    /// The release binary (bench/run builds it with the release-lto profile).
+    #[arg(long, default_value = "target/release-lto/ipcp")]
     binary: String,
     /// Where to write the results.
     #[arg(long, default_value = "bench/RESULTS.md")]
