@@ -133,7 +133,8 @@ pub async fn head<C: ConnectionTrait>(conn: &C) -> Result<i64> {
     Ok(head_position(conn).await?.max(purged_through(conn).await?))
 }
 
-async fn head_position<C: ConnectionTrait>(conn: &C) -> Result<i64> {
+/// The newest entry's position (0 for an empty log), the horizon aside.
+pub async fn head_position<C: ConnectionTrait>(conn: &C) -> Result<i64> {
     let newest: Option<i64> = Entity::find()
         .select_only()
         .column_as(Column::Id.max(), "max")

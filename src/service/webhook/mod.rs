@@ -19,7 +19,7 @@ use entity::{
 };
 use sea_orm::{
     sea_query::Expr, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    QueryOrder,
 };
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -193,7 +193,7 @@ async fn insert<C: ConnectionTrait>(
         )
         .await?;
     }
-    let cursor = last_position(conn).await?;
+    let cursor = super::change_log::head_position(conn).await?;
     let endpoint = webhook_endpoint::Entity::insert(webhook_endpoint::ActiveModel {
         url: Set(url.to_string()),
         kinds: Set(kinds),
@@ -208,18 +208,6 @@ async fn insert<C: ConnectionTrait>(
     .exec_with_returning(conn)
     .await?;
     Ok(endpoint)
-}
-
-/// The newest change-log position (0 for an empty log).
-pub async fn last_position<C: ConnectionTrait>(conn: &C) -> Result<i64> {
-    let last: Option<i64> = change_log::Entity::find()
-        .select_only()
-        .column_as(change_log::Column::Id.max(), "last")
-        .into_tuple::<Option<i64>>()
-        .one(conn)
-        .await?
-        .flatten();
-    Ok(last.unwrap_or(0))
 }
 
 /// Every endpoint, oldest first.

@@ -168,7 +168,7 @@ impl Worker {
     /// Adds a PENDING delivery for each new change-log entry an active endpoint asked for, and moves
     /// its cursor past what it read, in one transaction per endpoint. Whether a cursor moved.
     async fn fan_out(&self) -> Result<bool> {
-        let last = super::last_position(&self.db.conn).await?;
+        let last = crate::service::change_log::head_position(&self.db.conn).await?;
         let behind: Vec<i32> = webhook_endpoint::Entity::find()
             .select_only()
             .column(webhook_endpoint::Column::Id)
