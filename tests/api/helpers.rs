@@ -353,3 +353,8 @@ pub mod fixtures {
         data["createOfficer"]["id"].as_str().expect("id").to_owned()
     }
 }
+
+/// The day `offset` days from today (negative: in the past), as YYYY-MM-DD.
+pub fn days_from_today(offset: i64) -> String {
+    (chrono::Utc::now().date_naive() + chrono::Duration::days(offset)).to_string()
+}
