@@ -1,10 +1,14 @@
 //! The one error type of the service and its mapping to GraphQL error codes.
 //!
-//! Policy: every variant says what the caller did wrong and carries a stable `extensions.code`.
-//! Database and internal errors are logged with their cause and reach the client only as a generic
-//! message; constraint violations the schema names are turned into the domain rule they enforce.
+//! Policy: every variant says what the caller did wrong and carries a stable `extensions.code`
+//! from the catalogue (`code.rs`). Database and internal errors are logged with their cause and
+//! reach the client only as a generic message; constraint violations the schema names are turned
+//! into the domain rule they enforce (`database.rs`).
 
-use sea_orm::DbErr;
+mod code;
+mod database;
+
+pub use code::{Context, ErrorCode};
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
 
@@ -25,7 +29,7 @@ pub enum AppError {
     },
     /// A domain rule refused the request; `code` names the rule (e.g. CYCLE_OVERLAP).
     Rule {
-        code: &'static str,
+        code: ErrorCode,
         message: String,
     },
     /// Optimistic concurrency: the record changed since the caller read it.
@@ -60,17 +64,22 @@ impl AppError {
         }
     }
 
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            AppError::NotFound { .. } => "NOT_FOUND",
-            AppError::Validation { .. } => "BAD_USER_INPUT",
-            AppError::Rule { code, .. } => code,
-            AppError::StaleVersion { .. } => "STALE_VERSION",
-            AppError::Unauthenticated => "UNAUTHENTICATED",
-            AppError::Forbidden(_) => "FORBIDDEN",
-            AppError::Unavailable => "SERVICE_UNAVAILABLE",
-            AppError::Internal(_) => "INTERNAL_SERVER_ERROR",
+            AppError::NotFound { .. } => ErrorCode::NotFound,
+            AppError::Validation { .. } => ErrorCode::BadUserInput,
+            AppError::Rule { code, .. } => *code,
+            AppError::StaleVersion { .. } => ErrorCode::StaleVersion,
+            AppError::Unauthenticated => ErrorCode::Unauthenticated,
+            AppError::Forbidden(_) => ErrorCode::Forbidden,
+            AppError::Unavailable => ErrorCode::ServiceUnavailable,
+            AppError::Internal(_) => ErrorCode::InternalServerError,
         }
+    }
+
+    /// Whether the same request may succeed later (the caller should retry with backoff).
+    pub fn retryable(&self) -> bool {
+        matches!(self, AppError::Unavailable | AppError::StaleVersion { .. })
     }
 
     pub fn not_found(entity: &'static str, id: impl ToString) -> Self {
@@ -87,7 +96,7 @@ impl AppError {
         }
     }
 
-    pub fn rule(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn rule(code: ErrorCode, message: impl Into<String>) -> Self {
         AppError::Rule {
             code,
             message: message.into(),
@@ -95,159 +104,14 @@ impl AppError {
     }
 }
 
-/// Named constraints of the migration and the rule each one holds.
-const CONSTRAINT_RULES: &[(&str, &str, &str)] = &[
-    (
-        "ex_cycle_no_overlap",
-        "CYCLE_OVERLAP",
-        "a partner's approved cycles may not overlap",
-    ),
-    (
-        "ux_cycle_one_active",
-        "ONE_ACTIVE_CYCLE",
-        "a partner has at most one ACTIVE cycle",
-    ),
-    (
-        "renews_cycle_id",
-        "ALREADY_RENEWED",
-        "this cycle already has a successor",
-    ),
-    (
-        "ux_enrollment_live",
-        "ALREADY_NOMINATED",
-        "this officer already holds a live enrollment in this iteration",
-    ),
-    (
-        "ck_iteration_seats",
-        "CAPACITY_EXCEEDED",
-        "seats held may not exceed the iteration's capacity",
-    ),
-    (
-        "partner.code",
-        "DUPLICATE_CODE",
-        "a partner with this code already exists",
-    ),
-    (
-        "partner_code",
-        "DUPLICATE_CODE",
-        "a partner with this code already exists",
-    ),
-    (
-        "course.code",
-        "DUPLICATE_CODE",
-        "a course with this code already exists",
-    ),
-    (
-        "course_code",
-        "DUPLICATE_CODE",
-        "a course with this code already exists",
-    ),
-    (
-        "cooperation_area.code",
-        "DUPLICATE_CODE",
-        "a cooperation area with this code already exists",
-    ),
-    (
-        "cooperation_area_code",
-        "DUPLICATE_CODE",
-        "a cooperation area with this code already exists",
-    ),
-    (
-        "iteration_objective",
-        "ALREADY_LINKED",
-        "this iteration already serves this objective",
-    ),
-];
-
-impl From<DbErr> for AppError {
-    fn from(err: DbErr) -> Self {
-        let text = err.to_string();
-        if matches!(err, DbErr::ConnectionAcquire(_) | DbErr::Conn(_))
-            || sqlx_error(&err).is_some_and(is_transient)
-            || is_unavailable(&text)
-        {
-            tracing::warn!(error = %text, "database unavailable");
-            return AppError::Unavailable;
-        }
-        if let Some((_, code, message)) = CONSTRAINT_RULES
-            .iter()
-            .find(|(name, _, _)| text.contains(name))
-        {
-            return AppError::rule(code, *message);
-        }
-        if let Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_)) = err.sql_err() {
-            return AppError::rule("REFERENCE_NOT_FOUND", "a referenced record does not exist");
-        }
-        if text.contains("check constraint") || text.contains("CHECK constraint") {
-            tracing::info!(error = %text, "check constraint refused a write");
-            return AppError::rule(
-                "CONSTRAINT_VIOLATION",
-                "the request breaks a rule of the data model",
-            );
-        }
-        tracing::error!(error = %text, "database error");
-        AppError::Internal(text)
-    }
-}
-
-fn sqlx_error(err: &DbErr) -> Option<&sea_orm::sqlx::Error> {
-    use sea_orm::RuntimeErr;
-    match err {
-        DbErr::Conn(RuntimeErr::SqlxError(e))
-        | DbErr::Exec(RuntimeErr::SqlxError(e))
-        | DbErr::Query(RuntimeErr::SqlxError(e)) => Some(e.as_ref()),
-        _ => None,
-    }
-}
-
-/// Errors that say nothing about the request and may pass: the connection broke (the server
-/// restarted or the network dropped), the pool is exhausted, or PostgreSQL refused for a while
-/// (SQLSTATE class 08 connection exception, 53 insufficient resources, 57P01-57P05 shutdown and
-/// crash recovery, 57014 statement timeout).
-fn is_transient(err: &sea_orm::sqlx::Error) -> bool {
-    use sea_orm::sqlx::Error;
-    match err {
-        Error::Io(_)
-        | Error::Tls(_)
-        | Error::Protocol(_)
-        | Error::PoolTimedOut
-        | Error::PoolClosed
-        | Error::WorkerCrashed => true,
-        Error::Database(db) => db.code().is_some_and(|code| {
-            code.starts_with("08")
-                || code.starts_with("53")
-                || code.starts_with("57P")
-                || code == "57014"
-        }),
-        _ => false,
-    }
-}
-
-fn is_unavailable(text: &str) -> bool {
-    const MARKERS: &[&str] = &[
-        "pool timed out",
-        "Connection refused",
-        "connection reset",
-        "terminating connection",
-        "the database system is",
-        "database is locked",
-        "PoolTimedOut",
-        "error communicating with database",
-        "connection closed",
-        // PostgreSQL aborted the transaction to break a lock cycle: nothing was written, a retry works.
-        "deadlock detected",
-    ];
-    MARKERS.iter().any(|m| text.contains(m))
-}
-
 impl From<AppError> for async_graphql::Error {
     fn from(err: AppError) -> Self {
         use async_graphql::ErrorExtensions;
         let code = err.code();
         let message = err.message();
-        let retryable = matches!(err, AppError::Unavailable | AppError::StaleVersion { .. });
+        let retryable = err.retryable();
         async_graphql::Error::new(message).extend_with(|_, e| {
-            e.set("code", code);
+            e.set("code", code.as_str());
             if retryable {
                 e.set("retryable", true);
             }

@@ -3,10 +3,13 @@
 //! `application/graphql-response+json` when the client accepts it (request errors then get 400) or
 //! `application/json` otherwise (always 200 once the request was understood).
 
+mod codes;
+mod document;
+
+use std::sync::Arc;
+
 use async_graphql::{
-    parser::types::{
-        DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
-    },
+    parser::types::{ExecutableDocument, OperationType},
     Variables,
 };
 use axum::{
@@ -17,11 +20,11 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{AppState, REQUEST_ID};
+use super::{error_body::HttpError, rate_limit::rate_limited, AppState, REQUEST_ID};
 use crate::{
     config::IntrospectionMode,
-    error::AppError,
-    graphql::{auth::RequestId, batching::Batched},
+    error::{AppError, ErrorCode},
+    graphql::{auth::RequestId, batching::Batched, documents::Known},
     service::{self, auth::Caller},
     telemetry,
 };
@@ -70,18 +73,7 @@ fn response_media_type(headers: &HeaderMap) -> &'static str {
 
 /// A request that is not a well-formed GraphQL-over-HTTP request: no GraphQL execution happened.
 fn request_error(status: StatusCode, media: &'static str, message: &str) -> Response {
-    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }] });
-    let status = if media == GRAPHQL_RESPONSE || status != StatusCode::OK {
-        status
-    } else {
-        StatusCode::BAD_REQUEST
-    };
-    (
-        status,
-        [(header::CONTENT_TYPE, HeaderValue::from_static(media))],
-        body.to_string(),
-    )
-        .into_response()
+    HttpError::new(status, media, ErrorCode::BadRequest, message).into_response()
 }
 
 pub async fn post_graphql(
@@ -179,8 +171,8 @@ pub async fn get_graphql(
             "GET /graphql needs a \"query\" parameter",
         );
     };
-    if let Some(parsed) = state.documents.parse(&query) {
-        if operation_type(&parsed.document, params.operation_name.as_deref())
+    if let Ok(parsed) = state.documents.parse(&query) {
+        if document::operation_type(&parsed.document, params.operation_name.as_deref())
             == Some(OperationType::Mutation)
         {
             let mut response = request_error(
@@ -222,6 +214,8 @@ pub async fn get_graphql(
     .await
 }
 
+/// One GraphQL request, as a pipeline of named steps; each step either passes the request on or
+/// answers it.
 async fn execute(
     state: &AppState,
     headers: &HeaderMap,
@@ -231,113 +225,227 @@ async fn execute(
     variables: Variables,
     idempotency: Option<Idempotency>,
 ) -> Response {
-    let caller = match authenticate(state, headers).await {
-        Ok(caller) => caller,
-        Err(response) => return response,
+    let request = Incoming {
+        headers,
+        media,
+        query,
+        operation_name,
+        variables,
     };
-    tracing::Span::current().record("caller", caller.name.as_str());
-    if let Some(secs) = state.rate_limit.retry_after(&caller) {
-        let body = serde_json::json!({ "errors": [{
-            "message": "rate limit exceeded: slow down and retry after the delay in Retry-After",
-            "extensions": { "code": "RATE_LIMITED", "retryable": true },
-        }] });
-        let mut response = (
-            StatusCode::TOO_MANY_REQUESTS,
-            [(header::CONTENT_TYPE, HeaderValue::from_static(media))],
-            body.to_string(),
-        )
-            .into_response();
-        if let Ok(value) = HeaderValue::from_str(&secs.to_string()) {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
-        }
-        return response;
+    match pipeline(state, request, idempotency).await {
+        Ok(response) | Err(response) => response,
     }
+}
+
+/// What the client sent, read off the HTTP request.
+struct Incoming<'a> {
+    headers: &'a HeaderMap,
+    media: &'static str,
+    query: String,
+    operation_name: Option<String>,
+    variables: Variables,
+}
+
+async fn pipeline(
+    state: &AppState,
+    incoming: Incoming<'_>,
+    idempotency: Option<Idempotency>,
+) -> Result<Response, Response> {
+    let caller = authenticate(state, incoming.headers).await?;
+    tracing::Span::current().record("caller", caller.name.as_str());
+    admit(state, &caller, incoming.media)?;
+    let plan = plan(state, &caller, &incoming)?;
+    let claimed = claim(state, &caller, idempotency, &plan, incoming.media).await?;
+    let response = run(
+        state,
+        caller,
+        incoming.query,
+        incoming.operation_name,
+        incoming.variables,
+        incoming.headers,
+        &plan,
+    )
+    .await;
+    let answer = Answer::new(response, incoming.media, plan.last_answer_bytes());
+    if let Some(known) = &plan.known {
+        known.record_answer(answer.body.len());
+    }
+    settle(state, claimed, &answer).await;
+    // Its pages go back to the system once large answers stop (src/alloc.rs).
+    if answer.body.len() > state.large_answer_bytes {
+        state.trimmer.large_answer_freed();
+    }
+    Ok(answer.into_response())
+}
+
+/// The caller named by `Authorization: Bearer <token>`; anonymous without the header. A bad,
+/// revoked or expired token gets 401 (the request does not run as anonymous).
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, Response> {
+    let unauthorized = |message: &str| {
+        HttpError::new(
+            StatusCode::UNAUTHORIZED,
+            JSON,
+            ErrorCode::Unauthenticated,
+            message,
+        )
+        .into_response()
+    };
+    let secret = match super::bearer(headers) {
+        Ok(None) => return Ok(Caller::anonymous()),
+        Ok(Some(secret)) => secret,
+        Err(()) => {
+            return Err(unauthorized(
+                "the Authorization header must be `Bearer <token>`",
+            ))
+        }
+    };
+    match service::token::authenticate_cached(&state.db.conn, &state.db.callers, secret).await {
+        Ok(caller) => Ok(caller),
+        Err(AppError::Unauthenticated) => {
+            Err(unauthorized("the token is unknown, revoked or expired"))
+        }
+        Err(err) => Err(HttpError::from_app(&err, JSON).into_response()),
+    }
+}
+
+/// The caller's request budget (`IPCP_RATE_LIMIT_PER_SECOND`).
+// A refusal is the response itself, built once per request and moved out: no need to box it.
+#[allow(clippy::result_large_err)]
+fn admit(state: &AppState, caller: &Caller, media: &'static str) -> Result<(), Response> {
+    match state.rate_limit.retry_after(caller) {
+        Some(secs) => Err(rate_limited(media, secs).into_response()),
+        None => Ok(()),
+    }
+}
+
+/// The parsed document and what the checks before execution read off it.
+struct Plan {
+    document: ExecutableDocument,
+    known: Option<Arc<Known>>,
+    operation: Option<OperationType>,
+    may_introspect: bool,
+}
+
+impl Plan {
+    fn is_mutation(&self) -> bool {
+        self.operation == Some(OperationType::Mutation)
+    }
+
+    /// The size of this text's last answer (0 for a new text).
+    fn last_answer_bytes(&self) -> usize {
+        self.known.as_ref().map_or(0, |k| k.last_answer_bytes())
+    }
+}
+
+/// Parses the document (once per text) and applies the checks that need no execution: syntax,
+/// introspection rights, the alias limit.
+#[allow(clippy::result_large_err)] // as in `admit`
+fn plan(state: &AppState, caller: &Caller, incoming: &Incoming<'_>) -> Result<Plan, Response> {
+    let media = incoming.media;
+    let parsed = state.documents.parse(&incoming.query).map_err(|err| {
+        let mut error = async_graphql::ServerError::from(err);
+        error
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("code", ErrorCode::GraphqlParseFailed.as_str());
+        super::metrics::graphql_errors(std::slice::from_ref(&error));
+        request_failed(media, &[error])
+    })?;
     let may_introspect = match state.introspection {
         IntrospectionMode::On => caller.role.is_some(),
         IntrospectionMode::Admin => caller.role == Some(Role::Admin),
         IntrospectionMode::Off => false,
     };
-    // Parsed once here: the checks below and the execution share the document.
-    let (document, known) = match state.documents.parse(&query) {
-        Some(parsed) => (Some(parsed.document), parsed.known),
-        None => (None, None),
-    };
-    let operation = document
-        .as_ref()
-        .and_then(|doc| operation_type(doc, operation_name.as_deref()));
-    let is_mutation = operation == Some(OperationType::Mutation);
-    if let Some(doc) = &document {
-        if !may_introspect && introspects(doc) {
-            let code = if caller.role.is_none() {
-                "UNAUTHENTICATED"
-            } else {
-                "FORBIDDEN"
-            };
-            return coded_error(
-                media,
-                code,
-                "schema introspection is reserved to ADMIN tokens here",
-            );
-        }
-        let aliases = count_aliases(doc);
-        if aliases > state.max_aliases {
-            return coded_error(
-                media,
-                "QUERY_TOO_COMPLEX",
-                &format!(
-                    "the request uses {aliases} aliases; at most {} are accepted",
-                    state.max_aliases
-                ),
-            );
-        }
+    let document = parsed.document;
+    if !may_introspect && document::introspects(&document) {
+        let code = if caller.role.is_none() {
+            ErrorCode::Unauthenticated
+        } else {
+            ErrorCode::Forbidden
+        };
+        return Err(coded_error(
+            media,
+            code,
+            "schema introspection is reserved to ADMIN tokens here",
+        ));
     }
-    // A mutation with an idempotency key runs once per key; replays get the first response.
-    let claimed = match idempotency.filter(|_| is_mutation && caller.role.is_some()) {
-        None => None,
-        Some(idem) => {
-            let owner = caller.name.clone();
-            match service::idempotency::claim(&state.db.conn, &owner, &idem.key, &idem.request_hash)
-                .await
-            {
-                Ok(service::idempotency::Claim::Run) => Some((owner, idem.key)),
-                Ok(service::idempotency::Claim::Replay(body)) => {
-                    let mut response = (
-                        StatusCode::OK,
-                        [(header::CONTENT_TYPE, HeaderValue::from_static(media))],
-                        body,
-                    )
-                        .into_response();
-                    response
-                        .headers_mut()
-                        .insert("idempotent-replayed", HeaderValue::from_static("true"));
-                    return response;
-                }
-                Err(err) => return coded_error(media, err.code(), &err.message()),
-            }
-        }
+    let aliases = document::count_aliases(&document);
+    if aliases > state.max_aliases {
+        return Err(coded_error(
+            media,
+            ErrorCode::QueryTooComplex,
+            &format!(
+                "the request uses {aliases} aliases; at most {} are accepted",
+                state.max_aliases
+            ),
+        ));
+    }
+    Ok(Plan {
+        operation: document::operation_type(&document, incoming.operation_name.as_deref()),
+        document,
+        known: parsed.known,
+        may_introspect,
+    })
+}
+
+/// A mutation with an idempotency key runs once per key: the first request claims it, a replay
+/// gets the first response.
+async fn claim(
+    state: &AppState,
+    caller: &Caller,
+    idempotency: Option<Idempotency>,
+    plan: &Plan,
+    media: &'static str,
+) -> Result<Option<(String, String)>, Response> {
+    let Some(idem) = idempotency.filter(|_| plan.is_mutation() && caller.role.is_some()) else {
+        return Ok(None);
     };
+    let owner = caller.name.clone();
+    match service::idempotency::claim(&state.db.conn, &owner, &idem.key, &idem.request_hash).await {
+        Ok(service::idempotency::Claim::Run) => Ok(Some((owner, idem.key))),
+        Ok(service::idempotency::Claim::Replay(body)) => {
+            let mut response = (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, HeaderValue::from_static(media))],
+                body,
+            )
+                .into_response();
+            response
+                .headers_mut()
+                .insert("idempotent-replayed", HeaderValue::from_static("true"));
+            Err(response)
+        }
+        Err(err) => Err(coded_error(media, err.code(), &err.message())),
+    }
+}
+
+/// Executes the operation once an execution slot is free (and first a large-answer slot when
+/// this text's last answer was large; the request timeout bounds the wait).
+async fn run(
+    state: &AppState,
+    caller: Caller,
+    query: String,
+    operation_name: Option<String>,
+    variables: Variables,
+    headers: &HeaderMap,
+    plan: &Plan,
+) -> async_graphql::Response {
     let mut request = async_graphql::Request::new(query).variables(variables);
-    if !may_introspect {
+    if !plan.may_introspect {
         request = request.disable_introspection();
     }
     if let Some(id) = headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()) {
         request = request.data(RequestId(id.to_owned()));
     }
     request = request.data(caller);
-    let operation_label = telemetry::operation_label(operation);
+    let operation_label = telemetry::operation_label(plan.operation);
     let started = telemetry::operation_started(operation_name.as_deref(), operation_label);
     if let Some(name) = operation_name {
         request = request.operation_name(name);
     }
-    let parsed = document.is_some();
-    if let Some(doc) = document {
-        request.set_parsed_query(doc);
-    }
-    // Wait for an execution slot, and first for a large-answer slot when this text's last answer
-    // was large: the request timeout bounds the wait. The semaphores are never closed, so
-    // acquiring cannot fail.
-    let last_answer_bytes = known.as_ref().map_or(0, |k| k.last_answer_bytes());
-    let _large_slot = if last_answer_bytes > state.large_answer_bytes {
+    request.set_parsed_query(plan.document.clone());
+    // The semaphores are never closed, so acquiring cannot fail.
+    let _large_slot = if plan.last_answer_bytes() > state.large_answer_bytes {
         state.large_operations.acquire().await.ok()
     } else {
         None
@@ -345,159 +453,108 @@ async fn execute(
     let _slot = state.operations.acquire().await.ok();
     let statements_before = state.db.statements_run();
     let mut response = Batched::new(state.schema.execute(request)).await;
-    if parsed {
-        telemetry::operation_finished(operation_label, started);
-    }
+    telemetry::operation_finished(operation_label, started);
     if state.expose_statement_count {
         let ran = state.db.statements_run().saturating_sub(statements_before);
         response
             .extensions
             .insert("statementCount".into(), async_graphql::Value::from(ran));
     }
-    // Errors without a path happened before execution (syntax, validation): a request error.
-    let request_failed = response.data == async_graphql::Value::Null
-        && !response.errors.is_empty()
-        && response.errors.iter().all(|e| e.path.is_empty());
     for error in &mut response.errors {
-        add_code(error);
+        codes::add_code(error);
     }
     super::metrics::graphql_errors(&response.errors);
-    let status = if media == GRAPHQL_RESPONSE && request_failed {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    let body = if request_failed {
-        serde_json::json!({ "errors": response.errors }).to_string()
-    } else {
-        // Room for this text's last answer up front: a large answer is written once, not
-        // through a run of doubling copies.
-        let mut buf = Vec::with_capacity(last_answer_bytes + last_answer_bytes / 16 + 256);
-        serde_json::to_writer(&mut buf, &response)
-            .ok()
-            .and_then(|()| String::from_utf8(buf).ok())
-            .unwrap_or_else(|| r#"{"errors":[{"message":"internal error"}]}"#.into())
-    };
-    if let Some(known) = &known {
-        known.record_answer(body.len());
-    }
-    if let Some((owner, key)) = claimed {
+    response
+}
+
+/// The serialised answer and its status.
+struct Answer {
+    status: StatusCode,
+    media: &'static str,
+    body: String,
+    /// Whether an error says the same request may succeed later.
+    retryable: bool,
+}
+
+impl Answer {
+    fn new(response: async_graphql::Response, media: &'static str, size_hint: usize) -> Answer {
+        // Errors without a path happened before execution (validation, limits): a request error.
+        let request_failed = response.data == async_graphql::Value::Null
+            && !response.errors.is_empty()
+            && response.errors.iter().all(|e| e.path.is_empty());
         let retryable = response.errors.iter().any(|e| {
             e.extensions
                 .as_ref()
                 .and_then(|x| x.get("code"))
-                .is_some_and(|c| matches!(c, async_graphql::Value::String(s) if s == "SERVICE_UNAVAILABLE" || s == "INTERNAL_SERVER_ERROR"))
+                .is_some_and(|c| matches!(c, async_graphql::Value::String(s) if s == ErrorCode::ServiceUnavailable.as_str() || s == ErrorCode::InternalServerError.as_str()))
         });
-        let stored = if retryable {
-            service::idempotency::release(&state.db.conn, &owner, &key).await
+        let status = if media == GRAPHQL_RESPONSE && request_failed {
+            StatusCode::BAD_REQUEST
         } else {
-            service::idempotency::finish(&state.db.conn, &owner, &key, &body).await
+            StatusCode::OK
         };
-        if let Err(err) = stored {
-            tracing::warn!(
-                code = err.code(),
-                "could not record an idempotency key's outcome"
-            );
+        let body = if request_failed {
+            serde_json::json!({ "errors": response.errors }).to_string()
+        } else {
+            // Room for this text's last answer up front: a large answer is written once, not
+            // through a run of doubling copies.
+            let mut buf = Vec::with_capacity(size_hint + size_hint / 16 + 256);
+            serde_json::to_writer(&mut buf, &response)
+                .ok()
+                .and_then(|()| String::from_utf8(buf).ok())
+                .unwrap_or_else(|| {
+                    HttpError::body(ErrorCode::InternalServerError, "internal error")
+                })
+        };
+        Answer {
+            status,
+            media,
+            body,
+            retryable,
         }
     }
-    // Its pages go back to the system once large answers stop (src/alloc.rs).
-    if body.len() > state.large_answer_bytes {
-        state.trimmer.large_answer_freed();
-    }
-    (
-        status,
-        [(header::CONTENT_TYPE, HeaderValue::from_static(media))],
-        body,
-    )
-        .into_response()
-}
 
-/// Gives a stable code to the errors async-graphql raises itself (syntax, validation, input
-/// coercion, limits); the service's own errors already carry one.
-fn add_code(error: &mut async_graphql::ServerError) {
-    let has_code = error
-        .extensions
-        .as_ref()
-        .is_some_and(|e| e.get("code").is_some());
-    if has_code {
-        return;
-    }
-    let m = error.message.as_str();
-    let code =
-        if m.contains("too complex") || m.contains("nested too deep") || m.contains("too many") {
-            "QUERY_TOO_COMPLEX"
-        } else if m.starts_with(" --> ")
-            || m.contains("expected") && error.path.is_empty() && m.contains("-->")
-        {
-            "GRAPHQL_PARSE_FAILED"
-        } else if m.contains("Invalid value") || m.contains("Failed to parse") {
-            "BAD_USER_INPUT"
-        } else if error.path.is_empty() {
-            "GRAPHQL_VALIDATION_FAILED"
-        } else {
-            "INTERNAL_SERVER_ERROR"
-        };
-    error
-        .extensions
-        .get_or_insert_with(Default::default)
-        .set("code", code);
-}
-
-/// The caller named by `Authorization: Bearer <token>`; anonymous without the header. A bad,
-/// revoked or expired token gets 401 (the request does not run as anonymous).
-async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, Response> {
-    let secret = match super::bearer(headers) {
-        Ok(None) => return Ok(Caller::anonymous()),
-        Ok(Some(secret)) => Some(secret),
-        Err(()) => None,
-    };
-    let unauthorized = |message: &str| {
-        let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": "UNAUTHENTICATED" } }] });
+    fn into_response(self) -> Response {
         (
-            StatusCode::UNAUTHORIZED,
-            [
-                (header::CONTENT_TYPE, HeaderValue::from_static(JSON)),
-                (header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")),
-            ],
-            body.to_string(),
+            self.status,
+            [(header::CONTENT_TYPE, HeaderValue::from_static(self.media))],
+            self.body,
         )
             .into_response()
+    }
+}
+
+/// Records a claimed idempotency key's outcome: the answer for replays, or the key given back
+/// when the failure may pass.
+async fn settle(state: &AppState, claimed: Option<(String, String)>, answer: &Answer) {
+    let Some((owner, key)) = claimed else {
+        return;
     };
-    let Some(secret) = secret else {
-        return Err(unauthorized(
-            "the Authorization header must be `Bearer <token>`",
-        ));
+    let stored = if answer.retryable {
+        service::idempotency::release(&state.db.conn, &owner, &key).await
+    } else {
+        service::idempotency::finish(&state.db.conn, &owner, &key, &answer.body).await
     };
-    match service::token::authenticate_cached(&state.db.conn, &state.db.callers, secret).await {
-        Ok(caller) => Ok(caller),
-        Err(AppError::Unauthenticated) => {
-            Err(unauthorized("the token is unknown, revoked or expired"))
-        }
-        Err(err) => {
-            let status = if matches!(err, AppError::Unavailable) {
-                StatusCode::SERVICE_UNAVAILABLE
-            } else {
-                StatusCode::INTERNAL_SERVER_ERROR
-            };
-            let mut extensions = serde_json::json!({ "code": err.code() });
-            if matches!(err, AppError::Unavailable) {
-                extensions["retryable"] = serde_json::Value::Bool(true);
-            }
-            let body = serde_json::json!({ "errors": [{ "message": err.message(), "extensions": extensions }] });
-            Err((
-                status,
-                [(header::CONTENT_TYPE, HeaderValue::from_static(JSON))],
-                body.to_string(),
-            )
-                .into_response())
-        }
+    if let Err(err) = stored {
+        tracing::warn!(
+            code = err.code().as_str(),
+            "could not record an idempotency key's outcome"
+        );
     }
 }
 
 /// A request refused before execution with a specific code.
-fn coded_error(media: &'static str, code: &str, message: &str) -> Response {
-    let body =
-        serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+fn coded_error(media: &'static str, code: ErrorCode, message: &str) -> Response {
+    let status = if media == GRAPHQL_RESPONSE {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    HttpError::new(status, media, code, message).into_response()
+}
+
+/// A request error raised by GraphQL itself (the document does not parse).
+fn request_failed(media: &'static str, errors: &[async_graphql::ServerError]) -> Response {
     let status = if media == GRAPHQL_RESPONSE {
         StatusCode::BAD_REQUEST
     } else {
@@ -506,66 +563,7 @@ fn coded_error(media: &'static str, code: &str, message: &str) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, HeaderValue::from_static(media))],
-        body.to_string(),
+        serde_json::json!({ "errors": errors }).to_string(),
     )
         .into_response()
-}
-
-/// The type of the operation the request runs (None when the name does not select one).
-fn operation_type(doc: &ExecutableDocument, name: Option<&str>) -> Option<OperationType> {
-    match &doc.operations {
-        DocumentOperations::Single(op) => Some(op.node.ty),
-        DocumentOperations::Multiple(ops) => name.and_then(|name| {
-            ops.iter()
-                .find(|(n, _)| n.as_str() == name)
-                .map(|(_, op)| op.node.ty)
-        }),
-    }
-}
-
-/// Whether the document asks for `__schema` or `__type` anywhere.
-fn introspects(doc: &ExecutableDocument) -> bool {
-    fn in_set(set: &SelectionSet) -> bool {
-        set.items.iter().any(|item| match &item.node {
-            Selection::Field(f) => {
-                matches!(f.node.name.node.as_str(), "__schema" | "__type")
-                    || in_set(&f.node.selection_set.node)
-            }
-            Selection::InlineFragment(f) => in_set(&f.node.selection_set.node),
-            Selection::FragmentSpread(_) => false,
-        })
-    }
-    doc.operations
-        .iter()
-        .any(|(_, op)| in_set(&op.node.selection_set.node))
-        || doc
-            .fragments
-            .values()
-            .any(|f| in_set(&f.node.selection_set.node))
-}
-
-fn count_aliases(doc: &ExecutableDocument) -> usize {
-    fn in_set(set: &SelectionSet) -> usize {
-        set.items
-            .iter()
-            .map(|item| match &item.node {
-                Selection::Field(f) => {
-                    usize::from(f.node.alias.is_some()) + in_set(&f.node.selection_set.node)
-                }
-                Selection::InlineFragment(f) => in_set(&f.node.selection_set.node),
-                Selection::FragmentSpread(_) => 0,
-            })
-            .sum()
-    }
-    let operations: usize = doc
-        .operations
-        .iter()
-        .map(|(_, op)| in_set(&op.node.selection_set.node))
-        .sum();
-    let fragments: usize = doc
-        .fragments
-        .values()
-        .map(|f| in_set(&f.node.selection_set.node))
-        .sum();
-    operations + fragments
 }
