@@ -1,13 +1,13 @@
 //! Heap memory given back to the operating system once large answers stop.
 //!
-//! A large answer (the deep dashboard query: 346 KB of JSON, a value tree of 15,000 objects) takes
-//! megabytes of heap while it is built, and glibc's allocator keeps most of what is freed in its
+//! A large answer (the deep dashboard query: a value tree of thousands of objects) takes megabytes
+//! of heap while it is built, and glibc's allocator keeps most of what is freed in its
 //! arenas, resident, for the next allocations. Each worker thread has an arena of its own, so an
 //! instance that has built large answers on both stays at the sum of their peaks plus what the
 //! other queries left behind. `malloc_trim` returns the free pages of every arena.
 //!
-//! Trimming after every large answer cost about 8% more server CPU per deep answer (the pages are
-//! faulted back in by the next one: bench/HISTORY.md, session 9), so the trim waits until no large
+//! Trimming after every large answer costs server CPU on the next one (its pages are faulted back
+//! in; measured in bench/HISTORY.md, session 9), so the trim waits until no large
 //! answer has finished for [`QUIET`]: under a steady stream of large answers it never runs, and
 //! after a burst the instance goes back to its working set instead of staying at its high-water
 //! mark.

@@ -49,8 +49,8 @@ impl Db {
             .acquire_timeout(Duration::from_millis(args.db_acquire_timeout_ms))
             .connect_timeout(Duration::from_secs(5))
             // Ping only connections idle for a while (the ones a server restart, a proxy or a
-            // firewall may have dropped): a ping on every checkout cost a round trip per statement,
-            // about a third of a light query's latency (bench/RESULTS.md). A connection that died
+            // firewall may have dropped): a ping on every checkout costs a round trip per statement
+            // (bench/HISTORY.md). A connection that died
             // anyway fails its statement with the retryable SERVICE_UNAVAILABLE and leaves the pool.
             .test_before_acquire_if_idle_for(Duration::from_secs(10))
             .sqlx_logging(false)
@@ -65,7 +65,7 @@ impl Db {
         // Sent as startup parameters, so every pooled session gets them. JIT off: PostgreSQL
         // compiles a statement whose estimated cost passes jit_above_cost, and for the service's
         // statements (milliseconds each) the compilation costs more than it saves (measured on a
-        // report-sized statement: 150 ms of JIT for 50 ms of execution).
+        // report-sized statement, see bench/HISTORY.md).
         opts.map_sqlx_postgres_opts(move |o| {
             o.options([
                 ("statement_timeout", statement_timeout.as_str()),

@@ -195,6 +195,13 @@ impl EnrollmentStatus {
         EnrollmentStatus::Completed,
         EnrollmentStatus::Failed,
     ];
+    /// The statuses that are not final: cancelling the iteration cancels them.
+    pub const LIVE: [EnrollmentStatus; 4] = [
+        EnrollmentStatus::Nominated,
+        EnrollmentStatus::Waitlisted,
+        EnrollmentStatus::Confirmed,
+        EnrollmentStatus::Attended,
+    ];
     /// Every status in lifecycle order (the order of a report's funnel).
     pub const LIFECYCLE: [EnrollmentStatus; 10] = [
         EnrollmentStatus::Nominated,

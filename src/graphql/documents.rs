@@ -1,6 +1,6 @@
 //! Parsed GraphQL documents by query text. Dashboards and reporting jobs send the same few queries
-//! over and over; parsing one (async-graphql's pest grammar) cost about a tenth of the server's CPU
-//! for a light query (bench/HISTORY.md), copying a parsed one far less.
+//! over and over; parsing one (async-graphql's pest grammar) costs far more than copying a parsed
+//! one (measured in bench/HISTORY.md).
 //!
 //! Only parsing is kept: validation, complexity and depth checks depend on the variables and the
 //! caller, so they run for every request as before.

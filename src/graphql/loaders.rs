@@ -307,7 +307,7 @@ pub(crate) fn loaders<'a>(ctx: &Context<'a>) -> Result<&'a Loaders> {
 
 // The loaders' futures are boxed: a type's fields all resolve through one future type, as large as
 // its largest field's, so an unboxed loader call would make every field of the type that large
-// (most of a large answer's memory, bench/RESULTS.md).
+// (most of a large answer's memory, bench/HISTORY.md).
 
 /// One record by id through its loader; NOT_FOUND naming `entity` when it is gone.
 pub(crate) async fn one<T>(

@@ -72,8 +72,8 @@ pub struct MutationRoot(
 pub type AppSchema = Schema<QueryRoot, MutationRoot, subscription::SubscriptionRoot>;
 
 /// The schema `POST /graphql` runs, without extensions: an extension, even one that only watches
-/// parsing, wraps every field resolved in boxed futures (about half the memory of a large answer,
-/// bench/RESULTS.md); the handler does the telemetry itself.
+/// parsing, wraps every field resolved in boxed futures (a large share of a large answer's memory,
+/// bench/HISTORY.md); the handler does the telemetry itself.
 pub fn build_schema(db: Option<Db>, serve: &ServeArgs) -> AppSchema {
     builder(db, serve).finish()
 }

@@ -18,8 +18,8 @@ use sea_orm::{
 
 use super::paging::SortKey;
 use super::{
-    course, enrollment as enrollments, find, now, objective, paging, uow::RelatedRecords,
-    update_versioned, validate, Page, PageRequest,
+    course, find, now, objective, paging, seat, uow::RelatedRecords, update_versioned, validate,
+    Page, PageRequest,
 };
 use crate::error::{AppError, Result};
 
@@ -261,7 +261,7 @@ pub async fn update<C: ConnectionTrait>(
         ensure_no_schedule_conflict(txn, &updated).await?;
     }
     // A larger capacity frees seats: the waitlist moves up, first come first served.
-    enrollments::promote_waitlisted(txn, &updated, related).await?;
+    seat::promote_waitlisted(txn, &updated, related).await?;
     let updated = get(txn, id).await?;
     Ok(updated)
 }
@@ -276,7 +276,7 @@ async fn ensure_quota_holds<C: ConnectionTrait>(
         .select_only()
         .column(enrollment::Column::PartnerId)
         .filter(enrollment::Column::IterationId.eq(it.id))
-        .filter(enrollment::Column::Status.is_in(enrollments::SEAT_HOLDING))
+        .filter(enrollment::Column::Status.is_in(EnrollmentStatus::SEAT_HOLDING))
         .into_tuple()
         .all(conn)
         .await?;
@@ -303,14 +303,14 @@ async fn ensure_no_schedule_conflict<C: ConnectionTrait>(
 ) -> Result<()> {
     let seated = enrollment::Entity::find()
         .filter(enrollment::Column::IterationId.eq(moved.id))
-        .filter(enrollment::Column::Status.is_in(enrollments::SEAT_HOLDING))
+        .filter(enrollment::Column::Status.is_in(EnrollmentStatus::SEAT_HOLDING))
         .order_by_asc(enrollment::Column::OfficerId)
         .all(conn)
         .await?;
     for e in seated {
-        enrollments::lock_officer(conn, e.officer_id).await?;
-        if let Some(other) = enrollments::schedule_clash(conn, e.officer_id, moved).await? {
-            return Err(enrollments::clash_error(e.officer_id, moved, &other));
+        seat::lock_officer(conn, e.officer_id).await?;
+        if let Some(other) = seat::schedule_clash(conn, e.officer_id, moved).await? {
+            return Err(seat::clash_error(e.officer_id, moved, &other));
         }
     }
     Ok(())
@@ -362,7 +362,7 @@ pub async fn cancel<C: ConnectionTrait>(
         .select_only()
         .column(enrollment::Column::Id)
         .filter(enrollment::Column::IterationId.eq(id))
-        .filter(enrollment::Column::Status.is_in(enrollments::LIVE))
+        .filter(enrollment::Column::Status.is_in(EnrollmentStatus::LIVE))
         .into_tuple()
         .all(txn)
         .await?;
@@ -385,7 +385,7 @@ pub async fn cancel<C: ConnectionTrait>(
             Expr::col(enrollment::Column::Version).add(1),
         )
         .filter(enrollment::Column::IterationId.eq(id))
-        .filter(enrollment::Column::Status.is_in(enrollments::LIVE))
+        .filter(enrollment::Column::Status.is_in(EnrollmentStatus::LIVE))
         .exec(txn)
         .await?;
     let am = ActiveModel {

@@ -25,6 +25,7 @@ pub mod partner;
 pub mod programme_cycle;
 pub mod report;
 pub mod rows;
+pub mod seat;
 pub mod seed;
 pub mod slp;
 pub mod token;

@@ -2,17 +2,16 @@
 //!
 //! sea-orm's derived `FromQueryResult` finds each column by name: a hash lookup per column, a
 //! formatted name per column when the columns carry a prefix (joined rows) and a formatted message
-//! per NULL. On the long nested lists (an iteration's enrollments with their officers, 5,000 rows in
-//! one dashboard answer) that decoding was about a fifth of the server's CPU (`perf`, see
+//! per NULL. On the long nested lists (an iteration's enrollments with their officers, thousands of
+//! rows in one dashboard answer) that decoding dominated the server's CPU (profiles in
 //! bench/HISTORY.md). `ReadAt` reads a model from a run of columns listed in the entity's column
 //! order (`column_list` writes that list), each field taken at its own column's position. The
 //! dashboards' most frequent question, a partner with its active cycle, is read the same way.
 //!
 //! On PostgreSQL the values are decoded by sqlx directly. sea-orm's `try_get_by_index` has sqlx
 //! compare the column's SQL type with the field's for every value (a few type comparisons and a
-//! cloned type descriptor each); decoding without it cut the server's instructions by 16% for a
-//! page of 20 iterations with 10 enrollments and their officers, by 18% for the deep dashboard
-//! query (callgrind, bench/HISTORY.md, session 8). The columns of one result all have the same
+//! cloned type descriptor each), a cost paid per value on the dashboards' long lists (measured in
+//! bench/HISTORY.md, session 8). The columns of one result all have the same
 //! types, so [`Decode::Checked`] (the first row of a result) checks each column's type from the
 //! row's description, NULL or not, and [`Decode::Trusted`] (the rows after it) decodes without
 //! checking. SQLite goes through sea-orm as before.

@@ -238,7 +238,7 @@ pub const CALLER_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs
 const CALLER_CACHE_MAX: usize = 10_000;
 
 /// The callers of recently authenticated tokens, by token hash, so that a request does not cost a
-/// token lookup (a third of a light query's statements, bench/RESULTS.md).
+/// token lookup of its own (see bench/HISTORY.md for what that saves a light query).
 #[derive(Clone, Default)]
 pub struct CallerCache(Arc<Mutex<CacheState>>);
 

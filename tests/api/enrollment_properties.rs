@@ -338,7 +338,7 @@ async fn run(w: &World, op: &Op) -> bool {
         Ok(()) => true,
         Err(err) => {
             // A refusal is a coded rule, never an internal error.
-            let code = err.code();
+            let code = err.code().as_str();
             assert!(
                 !matches!(code, "INTERNAL_SERVER_ERROR" | "SERVICE_UNAVAILABLE"),
                 "{op:?} failed with {code}: {err:?}"
@@ -526,7 +526,7 @@ async fn record(
         .into_iter()
         .map(|r| match (r.enrollment, r.error) {
             (Some(e), None) => Ok(e.status),
-            (_, Some(err)) => Err(err.code().to_owned()),
+            (_, Some(err)) => Err(err.code().as_str().to_owned()),
             (None, None) => Err("no outcome".to_owned()),
         })
         .collect()
@@ -600,7 +600,7 @@ async fn nominate_one(w: &World, officer: usize, iteration: usize) -> Result<S, 
     })
     .await
     .map(|e| e.status)
-    .map_err(|err| err.code().to_owned())
+    .map_err(|err| err.code().as_str().to_owned())
 }
 
 proptest! {
@@ -654,7 +654,7 @@ proptest! {
                 .into_iter()
                 .map(|r| match (r.enrollment, r.error) {
                     (Some(e), None) => Ok(e.status),
-                    (_, Some(err)) => Err(err.code().to_owned()),
+                    (_, Some(err)) => Err(err.code().as_str().to_owned()),
                     (None, None) => Err("no outcome".to_owned()),
                 })
                 .collect();
