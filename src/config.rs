@@ -104,23 +104,23 @@ pub enum ReportAction {
         #[arg(long)]
         cycle: Option<i32>,
         /// Output format.
-        #[arg(long, value_enum, default_value_t = crate::export::Format::Json)]
-        format: crate::export::Format,
+        #[arg(long, value_enum, default_value_t = crate::export::format::Format::Json)]
+        format: crate::export::format::Format,
         /// Language of labels and CSV headers: en or fr.
-        #[arg(long, env = "IPCP_REPORT_LANG", default_value = "en", value_parser = crate::export::parse_language)]
+        #[arg(long, env = "IPCP_REPORT_LANG", default_value = "en", value_parser = crate::export::format::parse_language)]
         lang: crate::service::lang::Language,
     },
     /// Every partner's current cycle report, one file per partner in a directory (for an unattended
     /// job): `<CODE>-cycle-<ID>.csv|json`; prints the files written.
     All {
         /// Output format.
-        #[arg(long, value_enum, default_value_t = crate::export::Format::Csv)]
-        format: crate::export::Format,
+        #[arg(long, value_enum, default_value_t = crate::export::format::Format::Csv)]
+        format: crate::export::format::Format,
         /// Directory to write into (created if missing).
         #[arg(long)]
         out: std::path::PathBuf,
         /// Language of labels and CSV headers: en or fr.
-        #[arg(long, env = "IPCP_REPORT_LANG", default_value = "en", value_parser = crate::export::parse_language)]
+        #[arg(long, env = "IPCP_REPORT_LANG", default_value = "en", value_parser = crate::export::format::parse_language)]
         lang: crate::service::lang::Language,
     },
 }

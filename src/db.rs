@@ -1,4 +1,5 @@
-//! Database connection and write transactions.
+//! The database pool: connection, write transactions, probes. The state the services share on top of
+//! it (event bus, caller cache, change-log tail) is `service::Db`.
 //!
 //! SQLite is the embedded single-process mode: its writers are serialised in-process by one mutex so
 //! that read-then-write transactions never meet SQLITE_BUSY, and the connection runs in WAL mode with
@@ -25,24 +26,16 @@ use crate::{
 };
 
 #[derive(Clone)]
-pub struct Db {
+pub struct Pool {
     pub conn: DatabaseConnection,
     sqlite_writer: Arc<Mutex<()>>,
     /// Statements run on this pool since it opened (sea-orm's metric callback): an atomic increment
     /// per statement, read by `IPCP_EXPOSE_STATEMENT_COUNT` to show what a request cost.
     statements: Arc<AtomicU64>,
-    /// Where committed changes are announced to subscriptions.
-    pub events: crate::service::events::EventBus,
-    /// The callers of recently authenticated tokens.
-    pub callers: crate::service::token::CallerCache,
-    /// How often change-log readers look for new entries without a wake-up.
-    pub change_poll: Duration,
-    /// The instance's one reader of new change-log entries, shared by subscriptions.
-    pub tail: crate::service::change_log::LogTail,
 }
 
-impl Db {
-    pub async fn connect(args: &DatabaseArgs) -> Result<Db> {
+impl Pool {
+    pub async fn connect(args: &DatabaseArgs) -> Result<Pool> {
         let mut opts = ConnectOptions::new(args.database_url.clone());
         opts.max_connections(args.db_max_connections)
             .min_connections(1)
@@ -78,14 +71,10 @@ impl Db {
         conn.set_metric_callback(move |_| {
             counter.fetch_add(1, Ordering::Relaxed);
         });
-        Ok(Db {
+        Ok(Pool {
             conn,
             sqlite_writer: Arc::new(Mutex::new(())),
             statements,
-            events: crate::service::events::EventBus::new(),
-            callers: Default::default(),
-            change_poll: Duration::from_millis(args.change_poll_ms.max(10)),
-            tail: Default::default(),
         })
     }
 

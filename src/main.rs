@@ -7,8 +7,8 @@ use ipcp::{
         Cli, Command, ImportMode, ImportWhat, MigrateAction, ReportAction, SeedDataset, Settings,
         TokenAction,
     },
-    db::Db,
     error::AppError,
+    service::Db,
     service::{self, uow::Actor},
     startup,
 };

@@ -16,10 +16,10 @@ use tokio::net::TcpListener;
 
 use crate::{
     config::Settings,
-    db::Db,
     error::{AppError, Result},
     graphql::{build_schema, build_ws_schema},
     http::{rate_limit::RateLimit, router, AppState},
+    service::Db,
 };
 
 pub struct Application {
@@ -216,7 +216,7 @@ impl Application {
         }
         // Closing waits for connections still checked out by requests cut off at the timeout:
         // bound it, the process is ending anyway.
-        match tokio::time::timeout(Duration::from_secs(2), self.db.conn.close()).await {
+        match tokio::time::timeout(Duration::from_secs(2), self.db.close()).await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::warn!(error = %e, "closing the database pool"),
             Err(_) => tracing::warn!("database connections still busy at exit"),

@@ -3,53 +3,18 @@
 //! `service::report::csv_records`) or JSON (the report as the GraphQL field gives it, snake_case).
 
 pub mod csv;
+pub mod format;
+
+pub use format::{parse_language, Format};
 
 use std::path::{Path, PathBuf};
 
-use clap::ValueEnum;
 use sea_orm::ConnectionTrait;
 
 use crate::{
     error::{AppError, Result},
     service::{lang::Language, report},
 };
-
-/// Output format of an export.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Json,
-    Csv,
-}
-
-impl Format {
-    pub fn parse(text: &str) -> Option<Format> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "json" => Some(Format::Json),
-            "csv" => Some(Format::Csv),
-            _ => None,
-        }
-    }
-
-    pub fn extension(self) -> &'static str {
-        match self {
-            Format::Json => "json",
-            Format::Csv => "csv",
-        }
-    }
-
-    pub fn media_type(self) -> &'static str {
-        match self {
-            Format::Json => "application/json",
-            Format::Csv => "text/csv; charset=utf-8",
-        }
-    }
-}
-
-/// `--lang`: en or fr.
-pub fn parse_language(text: &str) -> std::result::Result<Language, String> {
-    Language::parse(text)
-        .ok_or_else(|| format!("'{text}' is not a language of the service: en or fr"))
-}
 
 /// A cycle report rendered in `format` (CSV: with its header row).
 pub fn render(report: &report::CycleReport, format: Format, header: bool) -> Result<Vec<u8>> {

@@ -19,8 +19,8 @@ use async_graphql::{
 use entity::enums::EnrollmentStatus;
 
 use crate::{
-    db::Db,
     error::{AppError, Result},
+    service::Db,
     service::{
         batch::{self, relation},
         Page, PageRequest,

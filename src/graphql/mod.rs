@@ -31,8 +31,8 @@ use async_graphql::{
 
 use crate::{
     config::{IntrospectionMode, ServeArgs},
-    db::Db,
     error::{AppError, Result},
+    service::Db,
     service::{paging::Cursor, Page, PageRequest},
 };
 

@@ -22,8 +22,8 @@ use super::{
     parse_id,
 };
 use crate::{
-    db::Db,
     error::Result,
+    service::Db,
     service::{
         self,
         auth::Access,

@@ -34,8 +34,8 @@ use tower_http::{
 
 use crate::{
     config::{IntrospectionMode, ServeArgs},
-    db::Db,
     graphql::AppSchema,
+    service::Db,
 };
 
 /// The secret of an `Authorization: Bearer <secret>` header: `Ok(None)` without the header,

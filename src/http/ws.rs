@@ -13,7 +13,7 @@ use axum::{
 };
 
 use super::AppState;
-use crate::{db::Db, error::AppError, service};
+use crate::{error::AppError, service, service::Db};
 
 pub async fn graphql_ws(
     State(state): State<AppState>,

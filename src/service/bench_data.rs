@@ -29,8 +29,8 @@ use super::{
     uow::{self, Actor},
 };
 use crate::{
-    db::Db,
     error::{AppError, Result},
+    service::Db,
 };
 
 const CYCLES_PER_PARTNER: usize = 15;

@@ -29,8 +29,8 @@ use super::{
 
 mod nominations;
 use crate::{
-    db::Db,
     error::{AppError, Result},
+    service::Db,
 };
 
 /// Most rows one batch may hold.

@@ -28,8 +28,8 @@ use tokio::sync::broadcast;
 
 use super::now;
 use crate::{
-    db::Db,
     error::{AppError, Result},
+    service::Db,
 };
 
 /// The kinds of record the log names (`Audited::ENTITY`), plus `dataset` for bulk loads.

@@ -28,10 +28,13 @@ pub mod rows;
 pub mod seat;
 pub mod seed;
 pub mod slp;
+mod state;
 pub mod token;
 pub mod uow;
 pub mod validate;
 pub mod webhook;
+
+pub use state::Db;
 
 pub use paging::{Page, PageRequest};
 

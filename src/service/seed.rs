@@ -22,8 +22,8 @@ use super::{
     uow::{self, Actor, Change, PartnerOf},
 };
 use crate::{
-    db::Db,
     error::{AppError, Result},
+    service::Db,
 };
 
 fn d(y: i32, m: u32, day: u32) -> Result<NaiveDate> {

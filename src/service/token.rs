@@ -28,8 +28,8 @@ use super::{
     validate,
 };
 use crate::{
-    db::Db,
     error::{AppError, Result},
+    service::Db,
 };
 
 const PREFIX: &str = "ipcp_";

@@ -32,8 +32,8 @@ use tokio::sync::OwnedMutexGuard;
 
 use super::{auth::Caller, now};
 use crate::{
-    db::Db,
     error::{AppError, Result},
+    service::Db,
 };
 
 /// The key of the advisory lock that orders change-log appends on PostgreSQL ("ipcp-log").

@@ -262,7 +262,7 @@ async fn a_bad_revoked_or_expired_token_gets_401(app: TestApp) {
         ipcp::service::token::create(&db, &cli, "create", "short", Role::Admin, Some(soon))
             .await
             .expect("token");
-    db.conn.close().await.ok();
+    db.close().await.ok();
     assert_eq!(
         app.gql_as(Some(&expiring.secret), "{ __typename }", json!({}))
             .await
@@ -295,7 +295,7 @@ async fn a_token_revoked_outside_the_instance_is_refused_within_the_cache_ttl(ap
     ipcp::service::token::revoke(&db, &cli, "revoke", "elsewhere")
         .await
         .expect("revoke");
-    db.conn.close().await.ok();
+    db.close().await.ok();
     let revoked = std::time::Instant::now();
     let ttl = ipcp::service::token::CALLER_CACHE_TTL;
     loop {

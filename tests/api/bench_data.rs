@@ -3,7 +3,7 @@
 use crate::helpers::TestApp;
 
 async fn load(app: &TestApp) -> ipcp::service::bench_data::Sizes {
-    let db = ipcp::db::Db::connect(&ipcp::config::DatabaseArgs::new(app.database.url.clone()))
+    let db = ipcp::service::Db::connect(&ipcp::config::DatabaseArgs::new(app.database.url.clone()))
         .await
         .expect("connect");
     ipcp::service::bench_data::load(
@@ -52,7 +52,7 @@ async fn the_benchmark_dataset_holds_the_invariants_and_the_requested_sizes(app:
         COALESCE((SELECT MAX(waitlist_position) FROM enrollment e WHERE e.iteration_id = i.id), 0)";
     assert_eq!(app.sql_count(gaps).await, 0);
     // A second load into the same database is refused.
-    let db = ipcp::db::Db::connect(&ipcp::config::DatabaseArgs::new(app.database.url.clone()))
+    let db = ipcp::service::Db::connect(&ipcp::config::DatabaseArgs::new(app.database.url.clone()))
         .await
         .expect("connect");
     assert!(ipcp::service::bench_data::load(

@@ -377,7 +377,7 @@ async fn many_followers_share_one_read_per_change(backend: Backend) {
     use futures_util::StreamExt;
     use ipcp::service::{change_log, uow};
     let database = crate::helpers::TestDatabase::create(backend).await;
-    let db = ipcp::db::Db::connect(&ipcp::config::DatabaseArgs::new(database.url.clone()))
+    let db = ipcp::service::Db::connect(&ipcp::config::DatabaseArgs::new(database.url.clone()))
         .await
         .expect("connect");
     ipcp::startup::migrate(&db).await.expect("migrate");

@@ -18,7 +18,7 @@ use entity::{
 };
 use ipcp::{
     config::DatabaseArgs,
-    db::Db,
+    service::Db,
     service::{
         self,
         enrollment::{Action, Nomination},

@@ -274,7 +274,7 @@ async fn lists_filter_in_sql(app: TestApp) {
 }
 
 async fn the_demo_seed_is_idempotent(app: TestApp) {
-    let db = ipcp::db::Db::connect(&ipcp::config::DatabaseArgs::new(app.database.url.clone()))
+    let db = ipcp::service::Db::connect(&ipcp::config::DatabaseArgs::new(app.database.url.clone()))
         .await
         .expect("connect");
     let first = ipcp::service::seed::demo(&db, &ipcp::service::uow::Actor::cli("seed"))

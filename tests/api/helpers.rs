@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use entity::enums::Role;
 use ipcp::{
     config::{DatabaseArgs, ServeArgs, Settings},
-    db::Db,
     service::uow::Actor,
+    service::Db,
     startup::Application,
 };
 use sea_orm::{ConnectionTrait, Database};
@@ -198,7 +198,7 @@ impl TestApp {
         )
         .await
         .expect("token");
-        db.conn.close().await.ok();
+        db.close().await.ok();
         created.secret
     }
 

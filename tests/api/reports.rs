@@ -839,9 +839,10 @@ mod demo {
     use super::*;
 
     async fn the_demo_programme_has_a_report_worth_showing(app: TestApp) {
-        let db = ipcp::db::Db::connect(&ipcp::config::DatabaseArgs::new(app.database.url.clone()))
-            .await
-            .unwrap();
+        let db =
+            ipcp::service::Db::connect(&ipcp::config::DatabaseArgs::new(app.database.url.clone()))
+                .await
+                .unwrap();
         ipcp::service::seed::demo(&db, &ipcp::service::uow::Actor::cli("seed"))
             .await
             .unwrap();

@@ -2,7 +2,7 @@
 
 use std::{sync::atomic::Ordering, time::Duration};
 
-use ipcp::{config::ServeArgs, db::Db, error::AppError};
+use ipcp::{config::ServeArgs, error::AppError, service::Db};
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::json;

@@ -32,8 +32,8 @@ use super::{
     Page, PageRequest,
 };
 use crate::{
-    db::Db,
     error::{AppError, Result},
+    service::Db,
 };
 
 /// Fields of `changed` that name or describe a person: endpoints see what a role without the

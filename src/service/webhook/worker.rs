@@ -40,8 +40,8 @@ use super::{
     url::{literal_allowed, AllowHosts, GuardedResolver},
 };
 use crate::{
-    db::Db,
     error::{AppError, Result},
+    service::Db,
     service::{now, uow},
 };
 
