@@ -10,6 +10,7 @@ use entity::{
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::paging::SortKey;
+use super::validate::Text;
 use super::{
     cooperation_area, find, now, objective, paging, programme_cycle, update_versioned, validate,
     Page, PageRequest,
@@ -17,6 +18,10 @@ use super::{
 use crate::error::{AppError, Result};
 
 const ENTITY: &str = "activity";
+/// The free-text fields and their longest values.
+const TITLE: Text = Text::new("title", 300);
+const DESCRIPTION: Text = Text::new("description", 8000);
+const OUTCOME: Text = Text::new("outcome", 8000);
 
 pub struct NewActivity {
     pub cycle_id: i32,
@@ -147,11 +152,11 @@ pub async fn create<C: ConnectionTrait>(conn: &C, input: NewActivity) -> Result<
         area_id: Set(input.area_id),
         objective_id: Set(input.objective_id),
         kind: Set(input.kind),
-        title: Set(validate::text("title", &input.title, 300)?),
-        description: Set(validate::text("description", &input.description, 8000)?),
+        title: Set(TITLE.check(&input.title)?),
+        description: Set(DESCRIPTION.check(&input.description)?),
         start_date: Set(input.start_date),
         end_date: Set(input.end_date),
-        outcome: Set(validate::optional_text("outcome", input.outcome, 8000)?),
+        outcome: Set(OUTCOME.check_optional(input.outcome)?),
         version: Set(1),
         created_at: Set(at),
         updated_at: Set(at),
@@ -179,13 +184,13 @@ pub async fn update<C: ConnectionTrait>(
         am.kind = Set(v);
     }
     if let Some(v) = changes.title {
-        am.title = Set(validate::text("title", &v, 300)?);
+        am.title = Set(TITLE.check(&v)?);
     }
     if let Some(v) = changes.description {
-        am.description = Set(validate::text("description", &v, 8000)?);
+        am.description = Set(DESCRIPTION.check(&v)?);
     }
     if let Some(v) = changes.outcome {
-        am.outcome = Set(validate::optional_text("outcome", v, 8000)?);
+        am.outcome = Set(OUTCOME.check_optional(v)?);
     }
     update_versioned::<Entity, _>(
         conn,

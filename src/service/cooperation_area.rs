@@ -3,7 +3,13 @@
 use entity::cooperation_area::{self, ActiveModel, Column, Entity};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
+use super::validate::Text;
 use super::{find, now, paging, update_versioned, validate, Page, PageRequest};
+
+/// The free-text fields and their longest values.
+const NAME: Text = Text::new("name", 200);
+const NAME_FR: Text = Text::new("nameFr", 200);
+const DESCRIPTION: Text = Text::new("description", 4000);
 use crate::error::{AppError, Result};
 
 pub struct NewArea {
@@ -49,12 +55,9 @@ pub async fn create<C: ConnectionTrait>(
     let at = now();
     let model = ActiveModel {
         code: Set(validate::code("code", &input.code, 32)?),
-        name: Set(validate::text("name", &input.name, 200)?),
-        name_fr: Set(input
-            .name_fr
-            .map(|n| validate::text("nameFr", &n, 200))
-            .transpose()?),
-        description: Set(validate::text("description", &input.description, 4000)?),
+        name: Set(NAME.check(&input.name)?),
+        name_fr: Set(input.name_fr.map(|n| NAME_FR.check(&n)).transpose()?),
+        description: Set(DESCRIPTION.check(&input.description)?),
         version: Set(1),
         created_at: Set(at),
         updated_at: Set(at),
@@ -71,15 +74,13 @@ pub async fn update<C: ConnectionTrait>(
 ) -> Result<cooperation_area::Model> {
     let mut am = ActiveModel::default();
     if let Some(name) = changes.name {
-        am.name = Set(validate::text("name", &name, 200)?);
+        am.name = Set(NAME.check(&name)?);
     }
     if let Some(name_fr) = changes.name_fr {
-        am.name_fr = Set(name_fr
-            .map(|n| validate::text("nameFr", &n, 200))
-            .transpose()?);
+        am.name_fr = Set(name_fr.map(|n| NAME_FR.check(&n)).transpose()?);
     }
     if let Some(d) = changes.description {
-        am.description = Set(validate::text("description", &d, 4000)?);
+        am.description = Set(DESCRIPTION.check(&d)?);
     }
     update_versioned::<Entity, _>(
         conn,

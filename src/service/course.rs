@@ -7,10 +7,14 @@ use entity::{
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::paging::SortKey;
+use super::validate::Text;
 use super::{find, now, paging, slp, update_versioned, validate, Page, PageRequest};
 use crate::error::{AppError, Result};
 
 const ENTITY: &str = "course";
+/// The free-text fields and their longest values.
+const TITLE: Text = Text::new("title", 300);
+const ORGANISER: Text = Text::new("organiser", 200);
 
 pub struct NewCourse {
     pub code: String,
@@ -117,9 +121,9 @@ pub async fn create<C: ConnectionTrait>(conn: &C, input: NewCourse) -> Result<co
     let at = now();
     let model = ActiveModel {
         code: Set(validate::code("code", &input.code, 32)?),
-        title: Set(validate::text("title", &input.title, 300)?),
+        title: Set(TITLE.check(&input.title)?),
         topic: Set(input.topic),
-        organiser: Set(validate::text("organiser", &input.organiser, 200)?),
+        organiser: Set(ORGANISER.check(&input.organiser)?),
         delivery: Set(input.delivery),
         duration_days: Set(duration(input.duration_days)?),
         min_slp: Set(min_slp(input.min_slp)?),
@@ -139,13 +143,13 @@ pub async fn update<C: ConnectionTrait>(
 ) -> Result<course::Model> {
     let mut am = ActiveModel::default();
     if let Some(t) = changes.title {
-        am.title = Set(validate::text("title", &t, 300)?);
+        am.title = Set(TITLE.check(&t)?);
     }
     if let Some(t) = changes.topic {
         am.topic = Set(t);
     }
     if let Some(o) = changes.organiser {
-        am.organiser = Set(validate::text("organiser", &o, 200)?);
+        am.organiser = Set(ORGANISER.check(&o)?);
     }
     if let Some(d) = changes.delivery {
         am.delivery = Set(d);

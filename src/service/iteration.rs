@@ -17,6 +17,7 @@ use sea_orm::{
 };
 
 use super::paging::SortKey;
+use super::validate::Text;
 use super::{
     course, find, now, objective, paging, seat, uow::RelatedRecords, update_versioned, validate,
     Page, PageRequest,
@@ -24,6 +25,8 @@ use super::{
 use crate::error::{AppError, Result};
 
 const ENTITY: &str = "course iteration";
+/// The free-text fields and their longest values.
+const LOCATION: Text = Text::new("location", 200);
 
 pub struct NewIteration {
     pub course_id: i32,
@@ -167,7 +170,7 @@ pub async fn create<C: ConnectionTrait>(
         course_id: Set(input.course_id),
         start_date: Set(input.start_date),
         end_date: Set(input.end_date),
-        location: Set(validate::text("location", &input.location, 200)?),
+        location: Set(LOCATION.check(&input.location)?),
         capacity: Set(validate::non_negative("capacity", input.capacity)?),
         partner_quota: Set(quota(input.partner_quota)?),
         seats_held: Set(0),
@@ -207,7 +210,7 @@ pub async fn update<C: ConnectionTrait>(
         am.end_date = Set(end);
     }
     if let Some(l) = changes.location {
-        am.location = Set(validate::text("location", &l, 200)?);
+        am.location = Set(LOCATION.check(&l)?);
     }
     if let Some(c) = changes.capacity {
         let c = validate::non_negative("capacity", c)?;

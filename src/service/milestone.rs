@@ -7,7 +7,11 @@ use entity::{
 };
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 
-use super::{find, now, partner, update_versioned, validate};
+use super::validate::Text;
+use super::{find, now, partner, update_versioned};
+
+/// The free-text fields and their longest values.
+const DESCRIPTION: Text = Text::new("description", 4000);
 use crate::error::Result;
 
 pub struct NewMilestone {
@@ -38,7 +42,7 @@ pub async fn create<C: ConnectionTrait>(
         partner_id: Set(input.partner_id),
         framework: Set(input.framework),
         occurred_on: Set(input.occurred_on),
-        description: Set(validate::text("description", &input.description, 4000)?),
+        description: Set(DESCRIPTION.check(&input.description)?),
         version: Set(1),
         created_at: Set(at),
         updated_at: Set(at),
@@ -61,7 +65,7 @@ pub async fn update<C: ConnectionTrait>(
         am.occurred_on = Set(d);
     }
     if let Some(text) = changes.description {
-        am.description = Set(validate::text("description", &text, 4000)?);
+        am.description = Set(DESCRIPTION.check(&text)?);
     }
     update_versioned::<Entity, _>(
         conn,

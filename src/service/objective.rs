@@ -9,13 +9,17 @@ use entity::{
 use sea_orm::ActiveEnum as _;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
+use super::validate::Text;
 use super::{
-    cooperation_area, find, now, paging, programme_cycle, update_versioned, validate, Page,
-    PageRequest,
+    cooperation_area, find, now, paging, programme_cycle, update_versioned, Page, PageRequest,
 };
 use crate::error::{AppError, Result};
 
 const ENTITY: &str = "objective";
+/// The free-text fields and their longest values.
+const TITLE: Text = Text::new("title", 300);
+const INDICATOR: Text = Text::new("indicator", 2000);
+const BASELINE: Text = Text::new("baseline", 2000);
 
 pub struct NewObjective {
     pub cycle_id: i32,
@@ -109,9 +113,9 @@ pub async fn create<C: ConnectionTrait>(conn: &C, input: NewObjective) -> Result
     let model = ActiveModel {
         cycle_id: Set(input.cycle_id),
         area_id: Set(input.area_id),
-        title: Set(validate::text("title", &input.title, 300)?),
-        indicator: Set(validate::text("indicator", &input.indicator, 2000)?),
-        baseline: Set(validate::optional_text("baseline", input.baseline, 2000)?),
+        title: Set(TITLE.check(&input.title)?),
+        indicator: Set(INDICATOR.check(&input.indicator)?),
+        baseline: Set(BASELINE.check_optional(input.baseline)?),
         target: Set(target(input.target)?),
         status: Set(ObjectiveStatus::Planned),
         carried_over_from_id: Set(None),
@@ -135,13 +139,13 @@ pub async fn update<C: ConnectionTrait>(
         am.area_id = Set(area);
     }
     if let Some(t) = changes.title {
-        am.title = Set(validate::text("title", &t, 300)?);
+        am.title = Set(TITLE.check(&t)?);
     }
     if let Some(i) = changes.indicator {
-        am.indicator = Set(validate::text("indicator", &i, 2000)?);
+        am.indicator = Set(INDICATOR.check(&i)?);
     }
     if let Some(b) = changes.baseline {
-        am.baseline = Set(validate::optional_text("baseline", b, 2000)?);
+        am.baseline = Set(BASELINE.check_optional(b)?);
     }
     if let Some(t) = changes.target {
         am.target = Set(target(t)?);

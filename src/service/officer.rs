@@ -6,10 +6,16 @@ use entity::{
 };
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use super::{find, now, paging, partner, slp, update_versioned, validate, Page, PageRequest};
+use super::validate::Text;
+use super::{find, now, paging, partner, slp, update_versioned, Page, PageRequest};
 use crate::error::Result;
 
 const ENTITY: &str = "officer";
+/// The free-text fields and their longest values.
+const FAMILY_NAME: Text = Text::new("familyName", 120);
+const GIVEN_NAME: Text = Text::new("givenName", 120);
+const RANK: Text = Text::new("rank", 60);
+const POSITION: Text = Text::new("position", 200);
 
 pub struct NewOfficer {
     pub partner_id: i32,
@@ -72,11 +78,11 @@ pub async fn create<C: ConnectionTrait>(conn: &C, input: NewOfficer) -> Result<o
     let at = now();
     let model = ActiveModel {
         partner_id: Set(input.partner_id),
-        family_name: Set(validate::text("familyName", &input.family_name, 120)?),
-        given_name: Set(validate::text("givenName", &input.given_name, 120)?),
-        rank: Set(validate::text("rank", &input.rank, 60)?),
+        family_name: Set(FAMILY_NAME.check(&input.family_name)?),
+        given_name: Set(GIVEN_NAME.check(&input.given_name)?),
+        rank: Set(RANK.check(&input.rank)?),
         service: Set(input.service),
-        position: Set(validate::optional_text("position", input.position, 200)?),
+        position: Set(POSITION.check_optional(input.position)?),
         slp: Set(profile(input.slp)?),
         version: Set(1),
         created_at: Set(at),
@@ -94,19 +100,19 @@ pub async fn update<C: ConnectionTrait>(
 ) -> Result<officer::Model> {
     let mut am = ActiveModel::default();
     if let Some(v) = changes.family_name {
-        am.family_name = Set(validate::text("familyName", &v, 120)?);
+        am.family_name = Set(FAMILY_NAME.check(&v)?);
     }
     if let Some(v) = changes.given_name {
-        am.given_name = Set(validate::text("givenName", &v, 120)?);
+        am.given_name = Set(GIVEN_NAME.check(&v)?);
     }
     if let Some(v) = changes.rank {
-        am.rank = Set(validate::text("rank", &v, 60)?);
+        am.rank = Set(RANK.check(&v)?);
     }
     if let Some(v) = changes.service {
         am.service = Set(v);
     }
     if let Some(v) = changes.position {
-        am.position = Set(validate::optional_text("position", v, 200)?);
+        am.position = Set(POSITION.check_optional(v)?);
     }
     if let Some(v) = changes.slp {
         am.slp = Set(profile(v)?);

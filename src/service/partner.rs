@@ -14,7 +14,12 @@ use sea_orm::{
 
 use super::paging::SortKey;
 use super::rows::{self, Decode, ReadAt};
+use super::validate::Text;
 use super::{find, now, paging, update_versioned, validate, Page, PageRequest};
+
+/// The free-text fields and their longest values.
+const NAME: Text = Text::new("name", 200);
+const NOTES: Text = Text::new("notes", 4000);
 use crate::error::Result;
 
 pub struct NewPartner {
@@ -162,8 +167,8 @@ pub async fn create<C: ConnectionTrait>(conn: &C, input: NewPartner) -> Result<p
     let at = now();
     let model = ActiveModel {
         code: Set(validate::iso_alpha3("code", &input.code)?),
-        name: Set(validate::text("name", &input.name, 200)?),
-        notes: Set(validate::optional_text("notes", input.notes, 4000)?),
+        name: Set(NAME.check(&input.name)?),
+        notes: Set(NOTES.check_optional(input.notes)?),
         version: Set(1),
         created_at: Set(at),
         updated_at: Set(at),
@@ -180,10 +185,10 @@ pub async fn update<C: ConnectionTrait>(
 ) -> Result<partner::Model> {
     let mut am = ActiveModel::default();
     if let Some(name) = changes.name {
-        am.name = Set(validate::text("name", &name, 200)?);
+        am.name = Set(NAME.check(&name)?);
     }
     if let Some(notes) = changes.notes {
-        am.notes = Set(validate::optional_text("notes", notes, 4000)?);
+        am.notes = Set(NOTES.check_optional(notes)?);
     }
     update_versioned::<Entity, _>(
         conn,

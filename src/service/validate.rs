@@ -1,9 +1,32 @@
 //! Format and range checks on inputs, shared by the aggregates. Each failure names the field.
 
-use crate::error::ErrorCode;
 use chrono::NaiveDate;
 
-use crate::error::{AppError, Result};
+use crate::error::{AppError, ErrorCode, Result};
+
+/// A free-text field of an input: its name in the API and the longest value it takes, declared once
+/// per aggregate and checked the same way on create and on update.
+#[derive(Debug, Clone, Copy)]
+pub struct Text {
+    pub field: &'static str,
+    pub max_len: usize,
+}
+
+impl Text {
+    pub const fn new(field: &'static str, max_len: usize) -> Text {
+        Text { field, max_len }
+    }
+
+    /// A required value: trimmed, not empty, at most `max_len` characters, no control characters.
+    pub fn check(self, value: &str) -> Result<String> {
+        text(self.field, value, self.max_len)
+    }
+
+    /// An optional value: blank counts as absent.
+    pub fn check_optional(self, value: Option<String>) -> Result<Option<String>> {
+        optional_text(self.field, value, self.max_len)
+    }
+}
 
 pub fn text(field: &str, value: &str, max_len: usize) -> Result<String> {
     let trimmed = value.trim();
