@@ -2,6 +2,9 @@
 //! 1993, PfP 1994, EAPC 1997, two-yearly IPCPs, the 2014 EADRCC answer to the floods in Bosnia and
 //! Herzegovina, the 2015 forum on NATO - Central Asia relations). Idempotent: records are looked up by
 //! their natural keys and created only when missing.
+//!
+//! Longer than most modules because most of it is data: the demo programme written out record by
+//! record as the source text describes it, which reads best in one place.
 
 use chrono::{Datelike, NaiveDate};
 use entity::{

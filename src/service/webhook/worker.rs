@@ -17,6 +17,9 @@
 //! entry (an entry would itself be fanned out again). The end of a retry window is different: a
 //! FAILED delivery needs an ADMIN's attention, so that transition is a unit of work of its own,
 //! audited and logged as `worker:webhooks`.
+//!
+//! Longer than most modules: it is one state machine (claim, send, record the outcome, retry or
+//! fail, hand back leases), whose steps share the worker's state and read best together.
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
