@@ -69,6 +69,12 @@ impl HttpError {
         }
     }
 
+    /// The body of a request GraphQL itself refused (syntax, validation, limits): its errors as
+    /// async-graphql reports them (message, locations, extensions).
+    pub fn graphql_body(errors: &[async_graphql::ServerError]) -> String {
+        serde_json::json!({ "errors": errors }).to_string()
+    }
+
     /// The JSON body alone.
     pub fn body(code: ErrorCode, message: &str) -> String {
         let mut extensions = serde_json::json!({ "code": code });

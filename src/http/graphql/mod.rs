@@ -494,7 +494,7 @@ impl Answer {
             StatusCode::OK
         };
         let body = if request_failed {
-            serde_json::json!({ "errors": response.errors }).to_string()
+            HttpError::graphql_body(&response.errors)
         } else {
             // Room for this text's last answer up front: a large answer is written once, not
             // through a run of doubling copies.
@@ -563,7 +563,7 @@ fn request_failed(media: &'static str, errors: &[async_graphql::ServerError]) ->
     (
         status,
         [(header::CONTENT_TYPE, HeaderValue::from_static(media))],
-        serde_json::json!({ "errors": errors }).to_string(),
+        HttpError::graphql_body(errors),
     )
         .into_response()
 }
