@@ -22,4 +22,6 @@ mod live;
 mod migrations;
 mod one_door;
 pub mod reports;
+mod rule_codes;
+mod search;
 mod webhooks;
