@@ -189,7 +189,7 @@ async fn the_dashboard_shows_the_demo_programme_in_french() {
 struct Browser {
     child: tokio::process::Child,
     profile: std::path::PathBuf,
-    socket: crate::live::Socket,
+    socket: crate::subscriptions::Socket,
     next_id: u64,
 }
 

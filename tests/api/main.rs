@@ -6,6 +6,7 @@
 mod helpers;
 
 mod access;
+mod batching;
 mod bench_data;
 mod bulk;
 mod change_log;
@@ -18,10 +19,11 @@ mod foundation;
 mod hostile;
 mod http;
 mod idempotency;
-mod live;
+mod lists;
 mod migrations;
 mod one_door;
 pub mod reports;
 mod rule_codes;
 mod search;
+mod subscriptions;
 mod webhooks;
