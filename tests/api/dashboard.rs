@@ -9,7 +9,7 @@ use entity::enums::Role;
 
 use crate::{
     helpers::{Backend, TestApp},
-    reports::{build_dataset, cycle_id},
+    report_dataset::{build_dataset, cycle_id},
 };
 
 fn chromium() -> String {
