@@ -23,6 +23,7 @@ mod idempotency;
 mod lists;
 mod migrations;
 mod one_door;
+mod races;
 mod report_dataset;
 mod reports;
 mod rule_codes;
