@@ -22,7 +22,10 @@ use crate::support::{
 
 const ACQUIRE_TIMEOUT_MS: u64 = 1000;
 /// What a failing request may take beyond the acquire timeout (scheduling, a refused connect).
-const MARGIN_MS: u64 = 1500;
+/// Failing fast is the feature, so there is a bound; it is generous because on a busy 2-core
+/// machine scheduling alone can take seconds, and a request that waited for the database to
+/// come back (the bug this catches) would take the whole outage, ten seconds.
+const MARGIN_MS: u64 = 4000;
 
 /// One request of the write load and what came back.
 #[derive(Debug, Clone)]
@@ -135,12 +138,18 @@ async fn a_postgres_crash_loses_no_acknowledged_write_and_the_service_recovers_b
         }));
     }
 
+    // Two seconds of load before the crash: the load's shape, not synchronisation.
     tokio::time::sleep(Duration::from_secs(2)).await;
     tokio::task::block_in_place(|| cluster.pg_ctl_stop_immediate());
     let crashed_at = Instant::now();
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let ready = app.get("/readyz").await;
-    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    // readyz notices the outage (polled with a deadline, not after a fixed sleep).
+    while app.get("/readyz").await.status() != StatusCode::SERVICE_UNAVAILABLE {
+        assert!(
+            crashed_at.elapsed() < Duration::from_secs(8),
+            "readyz did not notice the outage"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
     let query = app
         .gql("{ partners(first: 1) { totalCount } }", json!({}))
@@ -342,9 +351,9 @@ async fn requests_beyond_the_pool_fail_fast_with_the_retryable_code_while_health
                 && elapsed <= Duration::from_millis(ACQUIRE_TIMEOUT_MS + MARGIN_MS),
             "an extra request took {elapsed:?}"
         );
-        let started = Instant::now();
+        // 200 while every connection is taken: healthz needs none (one that waited for a
+        // connection would end in the acquire timeout's error, not in 200).
         assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
-        assert!(started.elapsed() < Duration::from_millis(ACQUIRE_TIMEOUT_MS / 2));
     }
 
     lock.rollback().await.expect("release the lock");
