@@ -430,7 +430,11 @@ fn add_code(error: &mut async_graphql::ServerError) {
             || m.contains("expected") && error.path.is_empty() && m.contains("-->")
         {
             "GRAPHQL_PARSE_FAILED"
-        } else if m.contains("Invalid value") || m.contains("Failed to parse") {
+        } else if m.contains("Invalid value")
+            || m.contains("Failed to parse")
+            // A required variable the request's `variables` does not hold (found by fuzzing).
+            || (m.starts_with("Variable ") && m.ends_with(" is not defined."))
+        {
             "BAD_USER_INPUT"
         } else if error.path.is_empty() {
             "GRAPHQL_VALIDATION_FAILED"
