@@ -538,7 +538,15 @@ async fn validation_errors_give_no_suggestions(app: TestApp) {
 async fn a_batch_that_writes_gets_one_audit_event_and_a_refused_batch_none(app: TestApp) {
     let partner = fixtures::partner(&app, "TKM").await;
     let course = fixtures::course(&app, "BS-1", None).await;
-    let iteration = fixtures::iteration(&app, &course, "2090-03-01", "2090-03-05", 5, None).await;
+    let iteration = fixtures::iteration(
+        &app,
+        &course,
+        &crate::helpers::day(60),
+        &crate::helpers::day(64),
+        5,
+        None,
+    )
+    .await;
     let (a, b) = (
         fixtures::officer(&app, &partner, None).await,
         fixtures::officer(&app, &partner, None).await,

@@ -69,8 +69,12 @@ async fn a_postgres_crash_loses_no_acknowledged_write_and_the_service_recovers_b
     let course = data["createCourse"]["id"].as_str().expect("id").to_owned();
     let data = app
         .ok(
-            "mutation($c: ID!) { createCourseIteration(input: {courseId: $c, startDate: \"2031-03-03\", endDate: \"2031-03-07\", location: \"Oberammergau\", capacity: 100000, status: OPEN}) { id } }",
-            json!({ "c": course }),
+            "mutation($c: ID!, $s: Date!, $e: Date!) { createCourseIteration(input: {courseId: $c, startDate: $s, endDate: $e, location: \"Oberammergau\", capacity: 100000, status: OPEN}) { id } }",
+            json!({
+                "c": course,
+                "s": (chrono::Utc::now().date_naive() + chrono::Duration::days(60)).to_string(),
+                "e": (chrono::Utc::now().date_naive() + chrono::Duration::days(64)).to_string(),
+            }),
         )
         .await;
     let iteration = data["createCourseIteration"]["id"]
