@@ -51,6 +51,8 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Print the catalogue of error codes (a Markdown table, as in the README).
+    Errors,
     /// Take a consistent online copy of a SQLite database into FILE (which must not exist); for
     /// PostgreSQL use pg_dump or pgBackRest (see README).
     Backup { file: std::path::PathBuf },
@@ -171,9 +173,11 @@ pub enum MigrateAction {
 pub enum SeedDataset {
     /// The Turkmenistan demo programme from the seed text (idempotent).
     Demo,
-    /// The deterministic benchmark dataset (into an empty database): at scale 1, 40 partners,
+    /// The deterministic benchmark dataset (into an empty database; built with the `bench-data`
+    /// feature): at scale 1, 40 partners,
     /// 600 cycles, 5,000 courses, 20,000 iterations, 100,000 officers, 1,000,000 enrollments and
     /// 50,000 activities; the same scale always gives the same rows.
+    #[cfg(feature = "bench-data")]
     Bench {
         /// Multiplies every table's size (0.01 gives a dataset for tests).
         #[arg(long, default_value_t = 1.0)]
@@ -181,7 +185,7 @@ pub enum SeedDataset {
     },
 }
 
-#[derive(Debug, Clone, Args)]
+#[derive(Clone, Args)]
 pub struct DatabaseArgs {
     /// Database URL: `sqlite://FILE?mode=rwc` (embedded) or `postgres://user@host/db`.
     #[arg(
@@ -338,14 +342,7 @@ pub struct WebhookArgs {
 
 impl Default for WebhookArgs {
     fn default() -> Self {
-        WebhookArgs {
-            webhook_allow_hosts: Vec::new(),
-            webhook_retry_window_secs: 86_400,
-            webhook_backoff_ms: 1_000,
-            webhook_poll_ms: 200,
-            webhook_lease_secs: 60,
-            webhook_worker: true,
-        }
+        defaults()
     }
 }
 
@@ -371,43 +368,62 @@ impl ServeArgs {
 
 impl Default for ServeArgs {
     fn default() -> Self {
-        ServeArgs {
-            listen: SocketAddr::from(([127, 0, 0, 1], 8000)),
-            graphiql: true,
-            introspection: IntrospectionMode::Admin,
-            suggestions: false,
-            rate_limit_per_second: 50,
-            rate_limit_burst: 200,
-            max_aliases: 30,
-            max_directives: 5,
-            cors_origins: Vec::new(),
-            max_body_bytes: 1_048_576,
-            change_log_retention_days: 400,
-            request_timeout_ms: 30_000,
-            max_concurrent_operations: 0,
-            max_large_operations: 0,
-            large_answer_bytes: 65_536,
-            max_depth: 12,
-            max_complexity: 5000,
-            shutdown_timeout_ms: 20_000,
-            shutdown_delay_ms: 0,
-            metrics: true,
-            expose_statement_count: false,
-            webhooks: WebhookArgs::default(),
-        }
+        defaults()
     }
 }
 
 impl DatabaseArgs {
+    /// The defaults with another database.
     pub fn new(database_url: impl Into<String>) -> Self {
         DatabaseArgs {
             database_url: database_url.into(),
-            db_max_connections: 10,
-            db_acquire_timeout_ms: 3000,
-            db_statement_timeout_ms: 15000,
-            change_poll_ms: 1000,
+            ..defaults()
         }
     }
+
+    /// The database URL with its password (if any) replaced by `***`, for logs and `Debug`.
+    pub fn redacted_url(&self) -> String {
+        redact_url(&self.database_url)
+    }
+}
+
+/// Shows every setting but the database URL's password.
+impl std::fmt::Debug for DatabaseArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseArgs")
+            .field("database_url", &self.redacted_url())
+            .field("db_max_connections", &self.db_max_connections)
+            .field("db_acquire_timeout_ms", &self.db_acquire_timeout_ms)
+            .field("db_statement_timeout_ms", &self.db_statement_timeout_ms)
+            .field("change_poll_ms", &self.change_poll_ms)
+            .finish()
+    }
+}
+
+fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{path}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+/// A group of settings as the command line gives it with no argument and no environment: the
+/// defaults, written once in the `#[arg]` attributes above.
+fn defaults<T: Args + clap::FromArgMatches>() -> T {
+    let command =
+        T::augment_args(clap::Command::new("defaults")).mut_args(|arg| arg.env(None::<&str>));
+    command
+        .try_get_matches_from(["defaults"])
+        .and_then(|matches| T::from_arg_matches(&matches))
+        .unwrap_or_else(|e| panic!("the settings' defaults do not parse: {e}"))
 }
 
 /// Everything `serve` needs.
@@ -415,4 +431,42 @@ impl DatabaseArgs {
 pub struct Settings {
     pub database: DatabaseArgs,
     pub serve: ServeArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_attributes_defaults_whatever_the_environment() {
+        let serve = ServeArgs::default();
+        assert_eq!(serve.listen, SocketAddr::from(([127, 0, 0, 1], 8000)));
+        assert_eq!(serve.max_aliases, 30);
+        assert_eq!(serve.change_log_retention_days, 400);
+        assert!(serve.webhooks.webhook_worker);
+        assert_eq!(serve.webhooks.webhook_poll_ms, 200);
+        let db = DatabaseArgs::new("sqlite::memory:");
+        assert_eq!(db.database_url, "sqlite::memory:");
+        assert_eq!(db.db_max_connections, 10);
+        assert_eq!(db.change_poll_ms, 1000);
+    }
+
+    #[test]
+    fn the_database_password_stays_out_of_debug() {
+        let db = DatabaseArgs::new("postgres://ipcp:s3cret@db.internal:5432/ipcp?sslmode=require");
+        let shown = format!("{db:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(
+            shown.contains("postgres://ipcp:***@db.internal:5432/ipcp?sslmode=require"),
+            "{shown}"
+        );
+        assert_eq!(
+            redact_url("sqlite://ipcp.db?mode=rwc"),
+            "sqlite://ipcp.db?mode=rwc"
+        );
+        assert_eq!(
+            redact_url("postgres://postgres@127.0.0.1/test"),
+            "postgres://postgres@127.0.0.1/test"
+        );
+    }
 }

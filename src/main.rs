@@ -1,6 +1,7 @@
 //! The `ipcp` command: parse the command line, set up logging, dispatch.
 
 use clap::Parser;
+use ipcp::error::ErrorCode;
 use ipcp::{
     config::{
         Cli, Command, ImportMode, ImportWhat, MigrateAction, ReportAction, SeedDataset, Settings,
@@ -12,6 +13,7 @@ use ipcp::{
     startup,
 };
 use migration::{Migrator, MigratorTrait};
+use sea_orm::ActiveEnum as _;
 
 #[tokio::main]
 async fn main() {
@@ -93,6 +95,10 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             print!("{}", ipcp::graphql::sdl());
             Ok(())
         }
+        Command::Errors => {
+            print!("{}", ErrorCode::markdown_table());
+            Ok(())
+        }
         Command::Migrate { action } => {
             let db = Db::connect(&cli.database).await?;
             let conn = &db.conn;
@@ -117,6 +123,7 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             println!("demo data loaded: {created} records created");
             Ok(())
         }
+        #[cfg(feature = "bench-data")]
         Command::Seed {
             dataset: SeedDataset::Bench { scale },
         } => {
@@ -260,7 +267,7 @@ async fn import_enrollments(
                     "rolled back"
                 },
                 e.id,
-                service::enrollment::status_name(e.status)
+                e.status.to_value()
             ),
             _ => "refused".to_owned(),
         };
@@ -280,7 +287,7 @@ async fn import_enrollments(
     );
     if refused > 0 {
         return Err(AppError::rule(
-            "ROWS_REFUSED",
+            ErrorCode::RowsRefused,
             format!("{refused} rows were refused (see the report above)"),
         ));
     }

@@ -187,6 +187,29 @@ pub enum EnrollmentStatus {
     Cancelled,
 }
 
+impl EnrollmentStatus {
+    /// The statuses in which an enrollment holds a seat of its iteration (DOMAIN.md invariant 4).
+    pub const SEAT_HOLDING: [EnrollmentStatus; 4] = [
+        EnrollmentStatus::Confirmed,
+        EnrollmentStatus::Attended,
+        EnrollmentStatus::Completed,
+        EnrollmentStatus::Failed,
+    ];
+    /// Every status in lifecycle order (the order of a report's funnel).
+    pub const LIFECYCLE: [EnrollmentStatus; 10] = [
+        EnrollmentStatus::Nominated,
+        EnrollmentStatus::Waitlisted,
+        EnrollmentStatus::Declined,
+        EnrollmentStatus::Confirmed,
+        EnrollmentStatus::Withdrawn,
+        EnrollmentStatus::Attended,
+        EnrollmentStatus::NoShow,
+        EnrollmentStatus::Completed,
+        EnrollmentStatus::Failed,
+        EnrollmentStatus::Cancelled,
+    ];
+}
+
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
 )]

@@ -181,7 +181,7 @@ impl From<bulk::BulkReport> for BulkEnrollmentReport {
                         .enrollment
                         .filter(|_| outcome == RowOutcome::Applied)
                         .map(Enrollment::from),
-                    code: r.error.as_ref().map(|e| e.code().to_owned()),
+                    code: r.error.as_ref().map(|e| e.code().as_str().to_owned()),
                     message: r.error.as_ref().map(AppError::message),
                 }
             })

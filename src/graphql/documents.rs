@@ -61,23 +61,22 @@ impl Default for DocumentCache {
 }
 
 impl DocumentCache {
-    /// The document of `query`, parsed once per text; None when it does not parse (the execution
-    /// then reports the syntax error).
-    pub fn parse(&self, query: &str) -> Option<Parsed> {
+    /// The document of `query`, parsed once per text, or the syntax error.
+    pub fn parse(&self, query: &str) -> Result<Parsed, async_graphql::parser::Error> {
         if query.len() > MAX_CACHED_QUERY_BYTES {
-            return parse_query(query).ok().map(|document| Parsed {
+            return parse_query(query).map(|document| Parsed {
                 document,
                 known: None,
             });
         }
         let cached = self.0.lock().ok().and_then(|mut c| c.get(query).cloned());
         if let Some(known) = cached {
-            return Some(Parsed {
+            return Ok(Parsed {
                 document: known.document.clone(),
                 known: Some(known),
             });
         }
-        let document = parse_query(query).ok()?;
+        let document = parse_query(query)?;
         let known = Arc::new(Known {
             document: document.clone(),
             last_answer_bytes: AtomicUsize::new(0),
@@ -85,7 +84,7 @@ impl DocumentCache {
         if let Ok(mut cache) = self.0.lock() {
             cache.put(query.to_owned(), known.clone());
         }
-        Some(Parsed {
+        Ok(Parsed {
             document,
             known: Some(known),
         })
@@ -121,7 +120,7 @@ mod tests {
     #[test]
     fn a_query_that_does_not_parse_is_not_kept() {
         let cache = DocumentCache::default();
-        assert!(cache.parse("{ partner(code: ").is_none());
+        assert!(cache.parse("{ partner(code: ").is_err());
         assert_eq!(cache.len(), 0);
     }
 
@@ -133,7 +132,7 @@ mod tests {
             "__typename ".repeat(MAX_CACHED_QUERY_BYTES / 10)
         );
         assert!(long.len() > MAX_CACHED_QUERY_BYTES);
-        assert!(cache.parse(&long).is_some_and(|p| p.known.is_none()));
+        assert!(cache.parse(&long).is_ok_and(|p| p.known.is_none()));
         assert_eq!(cache.len(), 0);
     }
 
@@ -141,7 +140,7 @@ mod tests {
     fn the_cache_keeps_at_most_its_capacity() {
         let cache = DocumentCache::default();
         for i in 0..CAPACITY + 10 {
-            assert!(cache.parse(&format!("{{ a{i}: __typename }}")).is_some());
+            assert!(cache.parse(&format!("{{ a{i}: __typename }}")).is_ok());
         }
         assert_eq!(cache.len(), CAPACITY);
     }

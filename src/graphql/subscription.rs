@@ -213,7 +213,7 @@ impl Extension for SubscriptionsOnly {
             );
             err.extensions
                 .get_or_insert_with(Default::default)
-                .set("code", "BAD_REQUEST");
+                .set("code", crate::error::ErrorCode::BadRequest.as_str());
             return Err(err);
         }
         Ok(doc)

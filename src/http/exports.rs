@@ -10,13 +10,13 @@ use std::convert::Infallible;
 use axum::{
     body::{Body, Bytes},
     extract::{Query, State},
-    http::{header, HeaderMap, HeaderValue, StatusCode},
+    http::{header, HeaderMap, HeaderValue},
     response::{IntoResponse, Response},
 };
 use futures_util::{stream, StreamExt};
 use serde::Deserialize;
 
-use super::AppState;
+use super::{error_body::HttpError, rate_limit::rate_limited, AppState};
 use crate::{
     error::AppError,
     export::{render, Format},
@@ -36,36 +36,8 @@ pub struct ExportParams {
     lang: Option<String>,
 }
 
-fn error(status: StatusCode, err: &AppError) -> Response {
-    let body = serde_json::json!({ "errors": [{ "message": err.message(), "extensions": { "code": err.code() } }] });
-    let mut response = (
-        status,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        body.to_string(),
-    )
-        .into_response();
-    if status == StatusCode::UNAUTHORIZED {
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-    }
-    response
-}
-
 fn app_error(err: &AppError) -> Response {
-    let status = match err {
-        AppError::NotFound { .. } => StatusCode::NOT_FOUND,
-        AppError::Validation { .. } => StatusCode::BAD_REQUEST,
-        AppError::Rule { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-        AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
-        AppError::Forbidden(_) => StatusCode::FORBIDDEN,
-        AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
-    };
-    error(status, err)
+    HttpError::from_app(err, "application/json").into_response()
 }
 
 /// The caller, who must hold `Access::Report`.
@@ -81,17 +53,7 @@ async fn reporter(state: &AppState, headers: &HeaderMap) -> Result<Caller, Respo
         return Err(app_error(&AppError::Forbidden("run reports".into())));
     }
     if let Some(secs) = state.rate_limit.retry_after(&caller) {
-        let mut response = error(
-            StatusCode::TOO_MANY_REQUESTS,
-            &AppError::rule(
-                "RATE_LIMITED",
-                "rate limit exceeded: slow down and retry after the delay in Retry-After",
-            ),
-        );
-        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-            response.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        return Err(response);
+        return Err(rate_limited("application/json", secs).into_response());
     }
     Ok(caller)
 }
@@ -170,7 +132,7 @@ pub async fn cycle_report(
             let mut chunks = Vec::new();
             let header = render_header(lang);
             chunks.push(header);
-            for record in report::csv_records(&rep) {
+            for record in crate::export::csv::csv_records(&rep) {
                 let mut w = csv::Writer::from_writer(Vec::new());
                 if w.write_record(&record).is_ok() {
                     if let Ok(b) = w.into_inner() {
@@ -196,7 +158,7 @@ pub async fn cycle_report(
 
 fn render_header(lang: Language) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let _ = w.write_record(report::csv_header(lang));
+    let _ = w.write_record(crate::export::csv::csv_header(lang));
     w.into_inner().unwrap_or_default()
 }
 
@@ -241,7 +203,7 @@ pub async fn all_cycle_reports(
             };
             // A failure mid-stream aborts the body, so the job sees a truncated transfer, not a short file.
             let chunk = chunk.map_err(|e| {
-                tracing::error!(code = e.code(), "export stream failed");
+                tracing::error!(code = e.code().as_str(), "export stream failed");
                 std::io::Error::other(e.message())
             });
             Some((chunk, (it, db)))

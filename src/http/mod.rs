@@ -2,6 +2,7 @@
 //! and the tower-http middleware (body limit, timeout, request ids, tracing).
 
 mod dashboard;
+mod error_body;
 mod exports;
 mod graphql;
 pub mod metrics;

@@ -41,3 +41,14 @@ impl RateLimit {
         }
     }
 }
+
+/// The answer to a caller who spent their budget: 429 with `Retry-After`.
+pub fn rate_limited(media: &'static str, secs: u64) -> super::error_body::HttpError {
+    super::error_body::HttpError::new(
+        axum::http::StatusCode::TOO_MANY_REQUESTS,
+        media,
+        crate::error::ErrorCode::RateLimited,
+        "rate limit exceeded: slow down and retry after the delay in Retry-After",
+    )
+    .retry_after(secs)
+}

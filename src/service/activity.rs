@@ -1,6 +1,7 @@
 //! Other cooperation activities a programme officer records in a cycle (disaster response, SPS
 //! projects, public diplomacy, ...). Invariant 7: an activity lies inside its cycle's dates.
 
+use crate::error::ErrorCode;
 use chrono::NaiveDate;
 use entity::{
     activity::{self, ActiveModel, Column, Entity},
@@ -115,7 +116,7 @@ async fn ensure_inside_cycle<C: ConnectionTrait>(
     let cycle = programme_cycle::get(conn, cycle_id).await?;
     if start < cycle.start_date || end > cycle.end_date {
         return Err(AppError::rule(
-            "OUTSIDE_CYCLE",
+            ErrorCode::OutsideCycle,
             format!(
                 "activity dates {start} to {end} lie outside programme cycle {} ({} to {})",
                 cycle.id, cycle.start_date, cycle.end_date
@@ -132,7 +133,7 @@ pub async fn create<C: ConnectionTrait>(conn: &C, input: NewActivity) -> Result<
         let o = objective::get(conn, objective_id).await?;
         if o.cycle_id != input.cycle_id {
             return Err(AppError::rule(
-                "OBJECTIVE_OF_OTHER_CYCLE",
+                ErrorCode::ObjectiveOfOtherCycle,
                 format!(
                     "objective {objective_id} belongs to cycle {}, not cycle {}",
                     o.cycle_id, input.cycle_id

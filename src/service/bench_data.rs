@@ -11,6 +11,7 @@
 //! Rows go in with multi-row INSERTs of up to 30,000 values, one transaction per table; then the
 //! tables are analysed (and vacuumed on PostgreSQL).
 
+use crate::error::ErrorCode;
 use chrono::{Datelike, Duration, NaiveDate, Utc};
 use entity::{
     activity, cooperation_area, course, course_iteration, enrollment,
@@ -123,7 +124,7 @@ pub async fn load(db: &Db, actor: &Actor, scale: f64, progress: Progress<'_>) ->
     let conn = &db.conn;
     if partner::Entity::find().count(conn).await? > 0 {
         return Err(AppError::rule(
-            "DATABASE_NOT_EMPTY",
+            ErrorCode::DatabaseNotEmpty,
             "the benchmark dataset loads into an empty database: run `ipcp migrate fresh` first",
         ));
     }

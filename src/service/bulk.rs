@@ -13,6 +13,8 @@
 //! other than NOMINATE apply to the officer's live enrollment in that iteration, at its current
 //! version: a batch is recorded from a spreadsheet, not from a screen that read versions.
 
+use crate::error::ErrorCode;
+use sea_orm::ActiveEnum as _;
 use std::collections::{BTreeSet, HashSet};
 
 use chrono::NaiveDate;
@@ -159,11 +161,14 @@ impl BulkReport {
 
 fn check_size(rows: usize) -> Result<()> {
     if rows == 0 {
-        return Err(AppError::rule("EMPTY_BATCH", "the batch holds no rows"));
+        return Err(AppError::rule(
+            ErrorCode::EmptyBatch,
+            "the batch holds no rows",
+        ));
     }
     if rows > MAX_ROWS {
         return Err(AppError::rule(
-            "BATCH_TOO_LARGE",
+            ErrorCode::BatchTooLarge,
             format!("a batch holds at most {MAX_ROWS} rows; this one has {rows}: split it"),
         ));
     }
@@ -237,7 +242,7 @@ fn batch_change(action: &str, report: &BulkReport, related: &RelatedRecords) -> 
         .filter_map(|r| r.enrollment.as_ref())
         .map(|e| {
             related.note("enrollment", e.id);
-            serde_json::json!({ "id": e.id, "status": enrollments::status_name(e.status) })
+            serde_json::json!({ "id": e.id, "status": e.status.to_value() })
         })
         .collect();
     Change {
@@ -339,7 +344,7 @@ async fn apply<C: ConnectionTrait>(
                 .await?
                 .ok_or_else(|| {
                     AppError::rule(
-                        "NOT_ENROLLED",
+                        ErrorCode::NotEnrolled,
                         format!(
                             "officer {} has no live enrollment in course iteration {iteration_id}",
                             row.officer_id
@@ -392,7 +397,7 @@ fn only_iteration(code: &str, start_date: NaiveDate, found: &[i32]) -> Result<i3
             format!("of {code} starting {start_date}"),
         )),
         _ => Err(AppError::rule(
-            "AMBIGUOUS_ITERATION",
+            ErrorCode::AmbiguousIteration,
             format!(
                 "course {code} has {} iterations starting {start_date}: name it by iteration_id",
                 found.len()
@@ -402,8 +407,7 @@ fn only_iteration(code: &str, start_date: NaiveDate, found: &[i32]) -> Result<i3
 }
 
 fn duplicate_row(row: &EnrollmentRow, iteration_id: i32) -> AppError {
-    AppError::rule(
-        "DUPLICATE_ROW",
+    AppError::rule(ErrorCode::DuplicateRow,
         format!(
             "an earlier row of this batch already records {} for officer {} in course iteration {iteration_id}",
             row.action.name(),
@@ -431,14 +435,14 @@ pub fn parse_csv(text: &str) -> Result<Vec<InputRow>> {
     let expected = CSV_COLUMNS.join(",");
     let header = reader.headers().map_err(|e| {
         AppError::rule(
-            "CSV_HEADER",
+            ErrorCode::CsvHeader,
             format!("the CSV header cannot be read ({e}); it must be: {expected}"),
         )
     })?;
     let got: Vec<String> = header.iter().map(|h| h.to_ascii_lowercase()).collect();
     if got != CSV_COLUMNS {
         return Err(AppError::rule(
-            "CSV_HEADER",
+            ErrorCode::CsvHeader,
             format!(
                 "the CSV header must be: {expected} (got: {})",
                 header.iter().collect::<Vec<_>>().join(",")
@@ -530,7 +534,9 @@ mod tests {
     #[test]
     fn a_wrong_header_names_the_expected_columns() {
         let err = parse_csv("officer,iteration\n1,2\n").err();
-        let message = err.map(|e| (e.code(), e.message())).unwrap_or_default();
+        let message = err
+            .map(|e| (e.code().as_str(), e.message()))
+            .unwrap_or_default();
         assert_eq!(message.0, "CSV_HEADER");
         assert!(message.1.contains(&CSV_COLUMNS.join(",")), "{}", message.1);
     }
@@ -553,7 +559,7 @@ mod tests {
             .map(|r| match r {
                 Ok(_) => None,
                 Err(AppError::Validation { field, .. }) => Some(field.clone()),
-                Err(other) => Some(other.code().to_owned()),
+                Err(other) => Some(other.code().as_str().to_owned()),
             })
             .collect();
         assert_eq!(

@@ -7,6 +7,7 @@
 //! silent gap. Retention is upkeep, not a change of programme records: it deletes the oldest
 //! entries and moves the horizon, and records no change of its own.
 
+use crate::error::ErrorCode;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::Duration;
 use entity::change_log::{self, Column, Entity};
@@ -64,8 +65,7 @@ pub fn encode_cursor(position: i64) -> String {
 /// The position a cursor stands for; BAD_CURSOR for anything that is not one of ours.
 pub fn decode_cursor(cursor: &str) -> Result<i64> {
     let bad = || {
-        AppError::rule(
-            "BAD_CURSOR",
+        AppError::rule(ErrorCode::BadCursor,
             "the cursor is not a change-log cursor: pass an endCursor or a change's cursor as given",
         )
     };
@@ -106,8 +106,7 @@ pub async fn read<C: ConnectionTrait>(
     let horizon = purged_through(conn).await?;
     let after = after.unwrap_or(horizon);
     if after < horizon {
-        return Err(AppError::rule(
-            "CURSOR_EXPIRED",
+        return Err(AppError::rule(ErrorCode::CursorExpired,
             "the change log keeps entries for a limited time and those after this cursor were deleted; start again from the beginning (no cursor) and take a full snapshot",
         ));
     }
@@ -294,7 +293,7 @@ async fn run_tail(db: Db, tail: LogTail) {
                     }
                     // Retention overtook the tail (a long outage): start again at the head;
                     // followers see the jump and read what they need from the database.
-                    Err(err) if err.code() == "CURSOR_EXPIRED" => position = None,
+                    Err(err) if err.code() == ErrorCode::CursorExpired => position = None,
                     Err(err) => {
                         tracing::warn!(error = ?err, "reading the change log failed; retrying")
                     }
@@ -359,7 +358,7 @@ pub fn follow(
                         st.replaying = more;
                         st.ready.extend(entries);
                     }
-                    Err(err) if !st.started || err.code() == "CURSOR_EXPIRED" => {
+                    Err(err) if !st.started || err.code() == ErrorCode::CursorExpired => {
                         st.ended = true;
                         return Some((Err(err), st));
                     }
@@ -469,7 +468,7 @@ mod tests {
             &URL_SAFE_NO_PAD.encode("log:-1"),
         ] {
             let err = decode_cursor(bad).err().map(|e| e.code().to_owned());
-            assert_eq!(err.as_deref(), Some("BAD_CURSOR"), "{bad}");
+            assert_eq!(err, Some(ErrorCode::BadCursor), "{bad}");
         }
     }
 }

@@ -6,6 +6,7 @@
 //! counter is also bounded by a CHECK in the database. A freed seat promotes the first waitlisted
 //! enrollment (FIFO by waitlist position) whose officer has no overlapping seat.
 
+use crate::error::ErrorCode;
 use chrono::{NaiveDate, Utc};
 use entity::{
     course_iteration, enrollment,
@@ -13,6 +14,7 @@ use entity::{
     enums::{EnrollmentStatus, IterationStatus},
     officer,
 };
+use sea_orm::ActiveEnum as _;
 use sea_orm::{
     sea_query::{Expr, ExprTrait},
     ActiveValue::Set,
@@ -31,12 +33,7 @@ const ENTITY: &str = "enrollment";
 const COLS: (Column, Column, Column) = (Column::Id, Column::Version, Column::UpdatedAt);
 
 /// Statuses that hold a seat of the iteration.
-pub const SEAT_HOLDING: [EnrollmentStatus; 4] = [
-    EnrollmentStatus::Confirmed,
-    EnrollmentStatus::Attended,
-    EnrollmentStatus::Completed,
-    EnrollmentStatus::Failed,
-];
+pub const SEAT_HOLDING: [EnrollmentStatus; 4] = EnrollmentStatus::SEAT_HOLDING;
 /// Statuses that are not final: cancelling the iteration cancels them.
 pub const LIVE: [EnrollmentStatus; 4] = [
     EnrollmentStatus::Nominated,
@@ -76,22 +73,6 @@ pub fn next_status(from: EnrollmentStatus, action: Action) -> Option<EnrollmentS
         (S::Attended, A::Fail) => Some(S::Failed),
         (s, A::Cancel) if LIVE.contains(&s) => Some(S::Cancelled),
         _ => None,
-    }
-}
-
-pub fn status_name(s: EnrollmentStatus) -> &'static str {
-    use EnrollmentStatus as S;
-    match s {
-        S::Nominated => "NOMINATED",
-        S::Confirmed => "CONFIRMED",
-        S::Waitlisted => "WAITLISTED",
-        S::Declined => "DECLINED",
-        S::Withdrawn => "WITHDRAWN",
-        S::Attended => "ATTENDED",
-        S::NoShow => "NO_SHOW",
-        S::Completed => "COMPLETED",
-        S::Failed => "FAILED",
-        S::Cancelled => "CANCELLED",
     }
 }
 
@@ -201,7 +182,7 @@ pub(crate) fn check_language(
         return Ok(());
     }
     Err(AppError::rule(
-        "LANGUAGE_REQUIREMENT",
+        ErrorCode::LanguageRequirement,
         format!(
             "{} has language profile {} but course {} requires at least {}",
             officer_name(officer.id),
@@ -219,11 +200,11 @@ pub(crate) fn already_nominated(
     iteration_id: i32,
 ) -> AppError {
     AppError::rule(
-        "ALREADY_NOMINATED",
+        ErrorCode::AlreadyNominated,
         format!(
             "{} already has enrollment {enrollment_id} ({}) in course iteration {iteration_id}",
             officer_name(officer_id),
-            status_name(status),
+            status.to_value(),
         ),
     )
 }
@@ -262,8 +243,7 @@ pub(crate) fn clash_error(
     it: &course_iteration::Model,
     other: &course_iteration::Model,
 ) -> AppError {
-    AppError::rule(
-        "SCHEDULE_CONFLICT",
+    AppError::rule(ErrorCode::ScheduleConflict,
         format!(
             "{} already holds a seat in course iteration {} ({} to {}), which overlaps iteration {} ({} to {})",
             officer_name(officer_id),
@@ -356,11 +336,11 @@ async fn next_waitlist_position<C: ConnectionTrait>(conn: &C, iteration_id: i32)
 pub(crate) fn open_for_nominations(it: &course_iteration::Model) -> Result<()> {
     if !matches!(it.status, IterationStatus::Planned | IterationStatus::Open) {
         return Err(AppError::rule(
-            "ITERATION_NOT_OPEN",
+            ErrorCode::IterationNotOpen,
             format!(
                 "course iteration {} is {}; it takes no nominations",
                 it.id,
-                iteration::status_name(it.status)
+                it.status.to_value()
             ),
         ));
     }
@@ -385,7 +365,7 @@ async fn place<C: ConnectionTrait>(
         am.waitlist_position = Set(None);
     } else if current.status == EnrollmentStatus::Waitlisted {
         return Err(AppError::rule(
-            "NO_SEAT_AVAILABLE",
+            ErrorCode::NoSeatAvailable,
             format!(
                 "course iteration {} has no free seat for enrollment {}; it stays waitlisted",
                 it.id, current.id
@@ -473,10 +453,10 @@ pub async fn act<C: ConnectionTrait>(
     }
     let Some(to) = next_status(current.status, action) else {
         return Err(AppError::rule(
-            "INVALID_TRANSITION",
+            ErrorCode::InvalidTransition,
             format!(
                 "enrollment {id} is {}; it cannot be {action:?}-ed",
-                status_name(current.status)
+                current.status.to_value()
             )
             .replace("-ed", "ed"),
         ));
@@ -507,8 +487,7 @@ pub async fn act<C: ConnectionTrait>(
                 && current.status == EnrollmentStatus::Confirmed
                 && day >= it.start_date
             {
-                return Err(AppError::rule(
-                    "TOO_LATE_TO_WITHDRAW",
+                return Err(AppError::rule(ErrorCode::TooLateToWithdraw,
                     format!("course iteration {} started on {}; a confirmed officer can withdraw only before the start", it.id, it.start_date),
                 ));
             }
@@ -525,8 +504,7 @@ pub async fn act<C: ConnectionTrait>(
         }
         Action::Attend | Action::NoShow => {
             if day < it.start_date {
-                return Err(AppError::rule(
-                    "ITERATION_NOT_STARTED",
+                return Err(AppError::rule(ErrorCode::IterationNotStarted,
                     format!("course iteration {} starts on {}; attendance is recorded once it has started", it.id, it.start_date),
                 ));
             }

@@ -6,6 +6,7 @@
 //! concurrent requests), runs, then stores its response. Concurrent replays wait for that response.
 //! A request that failed with a retryable error releases its key so that a retry can run.
 
+use crate::error::ErrorCode;
 use std::time::Duration;
 
 use chrono::Duration as Age;
@@ -94,7 +95,7 @@ pub async fn claim<C: ConnectionTrait>(
             None => return Box::pin(claim(conn, caller, key, request_hash)).await,
             Some(row) if row.request_hash != request_hash => {
                 return Err(AppError::rule(
-                    "IDEMPOTENCY_KEY_REUSED",
+                    ErrorCode::IdempotencyKeyReused,
                     format!("idempotency key '{key}' was already used for a different request"),
                 ))
             }
@@ -106,7 +107,7 @@ pub async fn claim<C: ConnectionTrait>(
         }
         if tokio::time::Instant::now() >= deadline {
             return Err(AppError::rule(
-                "IDEMPOTENCY_KEY_IN_USE",
+                ErrorCode::IdempotencyKeyInUse,
                 format!("a request with idempotency key '{key}' is still running; retry shortly"),
             ));
         }

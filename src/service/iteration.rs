@@ -1,5 +1,6 @@
 //! Course iterations: dated runs of a catalogue course, their seats and the objectives they serve.
 
+use crate::error::ErrorCode;
 use chrono::NaiveDate;
 use entity::{
     course_iteration::{self, ActiveModel, Column, Entity},
@@ -7,6 +8,7 @@ use entity::{
     enums::{EnrollmentStatus, IterationStatus},
     iteration_objective,
 };
+use sea_orm::ActiveEnum as _;
 use sea_orm::{
     sea_query::{Expr, ExprTrait},
     ActiveValue::Set,
@@ -178,16 +180,6 @@ pub async fn create<C: ConnectionTrait>(
     Ok(Entity::insert(model).exec_with_returning(conn).await?)
 }
 
-pub fn status_name(s: IterationStatus) -> &'static str {
-    match s {
-        IterationStatus::Planned => "PLANNED",
-        IterationStatus::Open => "OPEN",
-        IterationStatus::Closed => "CLOSED",
-        IterationStatus::Held => "HELD",
-        IterationStatus::Cancelled => "CANCELLED",
-    }
-}
-
 /// PLANNED -> OPEN -> CLOSED -> HELD (OPEN -> HELD too); CANCELLED only through `cancel`.
 fn status_change_allowed(from: IterationStatus, to: IterationStatus) -> bool {
     use IterationStatus::*;
@@ -221,7 +213,7 @@ pub async fn update<C: ConnectionTrait>(
         let c = validate::non_negative("capacity", c)?;
         if c < current.seats_held {
             return Err(AppError::rule(
-                "CAPACITY_BELOW_SEATS_HELD",
+                ErrorCode::CapacityBelowSeatsHeld,
                 format!(
                     "course iteration {id} has {} seats held; capacity cannot drop to {c}",
                     current.seats_held
@@ -246,11 +238,11 @@ pub async fn update<C: ConnectionTrait>(
         }
         if !status_change_allowed(current.status, s) {
             return Err(AppError::rule(
-                "INVALID_TRANSITION",
+                ErrorCode::InvalidTransition,
                 format!(
                     "course iteration {id} cannot go from {} to {}",
-                    status_name(current.status),
-                    status_name(s)
+                    current.status.to_value(),
+                    s.to_value()
                 ),
             ));
         }
@@ -293,8 +285,7 @@ async fn ensure_quota_holds<C: ConnectionTrait>(
         *per_partner.entry(partner).or_default() += 1;
     }
     if let Some((partner, seats)) = per_partner.into_iter().find(|(_, n)| *n > limit) {
-        return Err(AppError::rule(
-            "QUOTA_BELOW_SEATS_HELD",
+        return Err(AppError::rule(ErrorCode::QuotaBelowSeatsHeld,
             format!(
                 "partner {partner} holds {seats} seats in course iteration {}; its quota cannot drop to {limit}",
                 it.id
@@ -338,10 +329,10 @@ pub async fn cancel<C: ConnectionTrait>(
         IterationStatus::Cancelled | IterationStatus::Held
     ) {
         return Err(AppError::rule(
-            "INVALID_TRANSITION",
+            ErrorCode::InvalidTransition,
             format!(
                 "course iteration {id} is {} and cannot be cancelled",
-                status_name(current.status)
+                current.status.to_value()
             ),
         ));
     }
@@ -358,12 +349,11 @@ pub async fn cancel<C: ConnectionTrait>(
         .one(txn)
         .await?;
     if let Some(e) = took_place {
-        return Err(AppError::rule(
-            "INVALID_TRANSITION",
+        return Err(AppError::rule(ErrorCode::InvalidTransition,
             format!(
                 "course iteration {id} has attendance on record (enrollment {} is {}); it took place and cannot be cancelled",
                 e.id,
-                enrollments::status_name(e.status)
+                e.status.to_value()
             ),
         ));
     }

@@ -5,6 +5,7 @@ pub mod activity;
 pub mod audit;
 pub mod auth;
 pub mod batch;
+#[cfg(feature = "bench-data")]
 pub mod bench_data;
 pub mod bulk;
 pub mod change_log;

@@ -1,10 +1,12 @@
 //! Objectives of a cycle: what the partner and NATO agreed to achieve in one cooperation area.
 //! The indicator's actual value is computed from what was recorded, never typed in.
 
+use crate::error::ErrorCode;
 use entity::{
     enums::{CycleStatus, ObjectiveStatus},
     objective::{self, ActiveModel, Column, Entity},
 };
+use sea_orm::ActiveEnum as _;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::{
@@ -94,11 +96,11 @@ pub async fn create<C: ConnectionTrait>(conn: &C, input: NewObjective) -> Result
     let cycle = programme_cycle::get(conn, input.cycle_id).await?;
     if matches!(cycle.status, CycleStatus::Closed | CycleStatus::Superseded) {
         return Err(AppError::rule(
-            "CYCLE_CLOSED",
+            ErrorCode::CycleClosed,
             format!(
                 "programme cycle {} is {}; objectives cannot be added",
                 cycle.id,
-                programme_cycle::status_name(cycle.status)
+                cycle.status.to_value()
             ),
         ));
     }

@@ -6,6 +6,7 @@
 //! one is ACTIVE (a partial unique index). Transitions lock the cycle row (PostgreSQL) or run under the
 //! SQLite writer lock, so concurrent transitions are serialised.
 
+use crate::error::ErrorCode;
 use chrono::{Duration, NaiveDate};
 use entity::{
     activity,
@@ -13,6 +14,7 @@ use entity::{
     objective,
     programme_cycle::{self, ActiveModel, Column, Entity},
 };
+use sea_orm::ActiveEnum as _;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect,
@@ -141,7 +143,7 @@ pub async fn successor<C: ConnectionTrait>(
 fn resolve_end(kind: ProgrammeKind, start: NaiveDate, end: Option<NaiveDate>) -> Result<NaiveDate> {
     match (dates::cycle_end(kind, start), end) {
         (Some(expected), Some(given)) if given != expected => Err(AppError::rule(
-            "CYCLE_LENGTH",
+            ErrorCode::CycleLength,
             format!(
                 "a {kind:?} cycle starting {start} ends {expected} (its fixed length), not {given}"
             )
@@ -197,7 +199,7 @@ pub async fn update<C: ConnectionTrait>(
     if changes.kind.is_some() || changes.start_date.is_some() || changes.end_date.is_some() {
         if cycle.status != CycleStatus::Draft {
             return Err(AppError::rule(
-                "CYCLE_NOT_DRAFT",
+                ErrorCode::CycleNotDraft,
                 format!(
                     "programme cycle {id} is {:?}; only a DRAFT cycle's kind and dates can change",
                     cycle.status
@@ -228,7 +230,7 @@ pub async fn update<C: ConnectionTrait>(
         && (updated.nac_approved_on.is_none() || updated.partner_approved_on.is_none())
     {
         return Err(AppError::rule(
-            "APPROVAL_DATES_REQUIRED",
+            ErrorCode::ApprovalDatesRequired,
             "an approved cycle keeps both approval dates",
         ));
     }
@@ -251,7 +253,7 @@ async fn ensure_activities_inside<C: ConnectionTrait>(
         .await?;
     match outside {
         Some(a) => Err(AppError::rule(
-            "OUTSIDE_CYCLE",
+            ErrorCode::OutsideCycle,
             format!(
                 "activity {} ({} to {}) would lie outside programme cycle {} ({} to {})",
                 a.id, a.start_date, a.end_date, cycle.id, cycle.start_date, cycle.end_date
@@ -263,24 +265,14 @@ async fn ensure_activities_inside<C: ConnectionTrait>(
 
 fn transition_error(cycle: &programme_cycle::Model, to: CycleStatus) -> AppError {
     AppError::rule(
-        "INVALID_TRANSITION",
+        ErrorCode::InvalidTransition,
         format!(
             "programme cycle {} cannot go from {} to {}",
             cycle.id,
-            status_name(cycle.status),
-            status_name(to)
+            cycle.status.to_value(),
+            to.to_value()
         ),
     )
-}
-
-pub fn status_name(s: CycleStatus) -> &'static str {
-    match s {
-        CycleStatus::Draft => "DRAFT",
-        CycleStatus::Approved => "APPROVED",
-        CycleStatus::Active => "ACTIVE",
-        CycleStatus::Closed => "CLOSED",
-        CycleStatus::Superseded => "SUPERSEDED",
-    }
 }
 
 /// Invariant 2: no other non-draft cycle of the partner shares a day with this one.
@@ -298,7 +290,7 @@ async fn ensure_no_overlap<C: ConnectionTrait>(
         .await?;
     match clash {
         Some(other) => Err(AppError::rule(
-            "CYCLE_OVERLAP",
+            ErrorCode::CycleOverlap,
             format!(
                 "programme cycle {} ({} to {}) overlaps cycle {} ({} to {}) of the same partner",
                 cycle.id,
@@ -339,8 +331,7 @@ pub async fn approve<C: ConnectionTrait>(
     let nac = nac_approved_on.or(cycle.nac_approved_on);
     let partner = partner_approved_on.or(cycle.partner_approved_on);
     let (Some(nac), Some(partner)) = (nac, partner) else {
-        return Err(AppError::rule(
-            "APPROVAL_DATES_REQUIRED",
+        return Err(AppError::rule(ErrorCode::ApprovalDatesRequired,
             format!("programme cycle {id} needs both the NAC and the partner approval dates to be approved"),
         ));
     };
@@ -377,8 +368,7 @@ pub async fn activate<C: ConnectionTrait>(
             )
             .await?;
         } else {
-            return Err(AppError::rule(
-                "ONE_ACTIVE_CYCLE",
+            return Err(AppError::rule(ErrorCode::OneActiveCycle,
                 format!("partner already has an ACTIVE cycle ({}); close it before activating cycle {id}", active.id),
             ));
         }
@@ -426,7 +416,7 @@ pub async fn renew<C: ConnectionTrait>(
     check_version(&cycle, version)?;
     if let Some(next) = successor(txn, id).await? {
         return Err(AppError::rule(
-            "ALREADY_RENEWED",
+            ErrorCode::AlreadyRenewed,
             format!(
                 "programme cycle {id} was already renewed by cycle {}",
                 next.id
@@ -435,10 +425,10 @@ pub async fn renew<C: ConnectionTrait>(
     }
     if !matches!(cycle.status, CycleStatus::Approved | CycleStatus::Active) {
         return Err(AppError::rule(
-            "INVALID_TRANSITION",
+            ErrorCode::InvalidTransition,
             format!(
                 "programme cycle {id} is {}; only an APPROVED or ACTIVE cycle can be renewed",
-                status_name(cycle.status)
+                cycle.status.to_value()
             ),
         ));
     }

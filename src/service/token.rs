@@ -2,6 +2,7 @@
 //! 256 random bits, so a fast hash is enough and keeps authentication to one indexed lookup),
 //! revocable, with an optional expiry and the time of last use.
 
+use crate::error::ErrorCode;
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex},
@@ -119,7 +120,7 @@ async fn insert<C: ConnectionTrait>(
         .is_some()
     {
         return Err(AppError::rule(
-            "DUPLICATE_NAME",
+            ErrorCode::DuplicateName,
             format!("a token named '{name}' already exists"),
         ));
     }

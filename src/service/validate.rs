@@ -1,5 +1,6 @@
 //! Format and range checks on inputs, shared by the aggregates. Each failure names the field.
 
+use crate::error::ErrorCode;
 use chrono::NaiveDate;
 
 use crate::error::{AppError, Result};
@@ -67,7 +68,7 @@ pub fn iso_alpha3(field: &str, value: &str) -> Result<String> {
 pub fn date_order(start: NaiveDate, end: NaiveDate) -> Result<()> {
     if start > end {
         return Err(AppError::rule(
-            "INVALID_DATES",
+            ErrorCode::InvalidDates,
             format!("start date {start} is after end date {end}"),
         ));
     }

@@ -541,8 +541,8 @@ async fn a_batch_that_writes_gets_one_audit_event_and_a_refused_batch_none(app: 
     let iteration = fixtures::iteration(
         &app,
         &course,
-        &crate::helpers::day(60),
-        &crate::helpers::day(64),
+        &crate::helpers::days_from_today(60),
+        &crate::helpers::days_from_today(64),
         5,
         None,
     )

@@ -5,7 +5,7 @@ use entity::enums::Role;
 use ipcp::config::ServeArgs;
 use serde_json::{json, Value};
 
-use crate::helpers::{day, fixtures, Backend, TestApp};
+use crate::helpers::{days_from_today, fixtures, Backend, TestApp};
 
 const DASHBOARD: &str = r#"query($code: String!) { partner(code: $code) { name
   cycles { id status daysUntilRenewal
@@ -38,7 +38,7 @@ async fn programme(app: &TestApp, code: &str, rows: usize) {
             .unwrap()
             .to_owned();
         // Iterations on distinct days ahead, none overlapping another.
-        let start = day(400 + i as i64);
+        let start = days_from_today(400 + i as i64);
         let iteration = fixtures::iteration(app, &course, &start, &start, 10, None).await;
         app.ok(
             "mutation($i: ID!, $o: ID!) { linkIterationObjective(iterationId: $i, objectiveId: $o) { id } }",
@@ -120,8 +120,24 @@ async fn postgres_a_deep_dashboard_query_runs_as_many_statements_for_100_rows_as
 async fn nested_pages_follow_their_parent(app: TestApp) {
     let partner = fixtures::partner(&app, "PAG").await;
     let course = fixtures::course(&app, "C-PAG", None).await;
-    let a = fixtures::iteration(&app, &course, &day(60), &day(61), 10, None).await;
-    let b = fixtures::iteration(&app, &course, &day(90), &day(91), 10, None).await;
+    let a = fixtures::iteration(
+        &app,
+        &course,
+        &days_from_today(60),
+        &days_from_today(61),
+        10,
+        None,
+    )
+    .await;
+    let b = fixtures::iteration(
+        &app,
+        &course,
+        &days_from_today(90),
+        &days_from_today(91),
+        10,
+        None,
+    )
+    .await;
     for iteration in [&a, &a, &a, &b] {
         let officer = fixtures::officer(&app, &partner, None).await;
         app.ok(
@@ -158,8 +174,24 @@ async fn nested_pages_follow_their_parent(app: TestApp) {
 async fn listed_enrollments_come_with_their_own_officers(app: TestApp) {
     let partner = fixtures::partner(&app, "OFF").await;
     let course = fixtures::course(&app, "C-OFF", None).await;
-    let a = fixtures::iteration(&app, &course, &day(60), &day(61), 10, None).await;
-    let b = fixtures::iteration(&app, &course, &day(90), &day(91), 10, None).await;
+    let a = fixtures::iteration(
+        &app,
+        &course,
+        &days_from_today(60),
+        &days_from_today(61),
+        10,
+        None,
+    )
+    .await;
+    let b = fixtures::iteration(
+        &app,
+        &course,
+        &days_from_today(90),
+        &days_from_today(91),
+        10,
+        None,
+    )
+    .await;
     let mut expected = std::collections::HashMap::new();
     for (i, iteration) in [&a, &a, &a, &b, &b].into_iter().enumerate() {
         let name = format!("Family{i}");

@@ -346,7 +346,7 @@ async fn run(w: &World, op: &Op) -> bool {
         Ok(()) => true,
         Err(err) => {
             // A refusal is a coded rule, never an internal error.
-            let code = err.code();
+            let code = err.code().as_str();
             assert!(
                 !matches!(code, "INTERNAL_SERVER_ERROR" | "SERVICE_UNAVAILABLE"),
                 "{op:?} failed with {code}: {err:?}"
@@ -548,7 +548,7 @@ async fn record(
         .into_iter()
         .map(|r| match (r.enrollment, r.error) {
             (Some(e), None) => Ok(e.status),
-            (_, Some(err)) => Err(err.code().to_owned()),
+            (_, Some(err)) => Err(err.code().as_str().to_owned()),
             (None, None) => Err("no outcome".to_owned()),
         })
         .collect()
@@ -638,7 +638,7 @@ async fn nominate_one(w: &World, officer: usize, iteration: usize) -> Result<S, 
     })
     .await
     .map(|e| e.status)
-    .map_err(|err| err.code().to_owned())
+    .map_err(|err| err.code().as_str().to_owned())
 }
 
 /// A batch of nominations only (the set-based path: `insert_unnest` on PostgreSQL) records, row
@@ -689,7 +689,7 @@ fn a_nomination_batch_records_what_single_nominations_record(
             .into_iter()
             .map(|r| match (r.enrollment, r.error) {
                 (Some(e), None) => Ok(e.status),
-                (_, Some(err)) => Err(err.code().to_owned()),
+                (_, Some(err)) => Err(err.code().as_str().to_owned()),
                 (None, None) => Err("no outcome".to_owned()),
             })
             .collect();

@@ -27,8 +27,8 @@ async fn every_entity_can_be_created_and_read_back(app: TestApp) {
     let iteration = fixtures::iteration(
         &app,
         &course,
-        &crate::helpers::day(60),
-        &crate::helpers::day(64),
+        &crate::helpers::days_from_today(60),
+        &crate::helpers::days_from_today(64),
         10,
         None,
     )

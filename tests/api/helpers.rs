@@ -363,12 +363,6 @@ impl TestApp {
     }
 }
 
-/// A calendar day `days` from today (negative: in the past), as `YYYY-MM-DD`, so that tests
-/// about "before the start" or "upcoming" never rot.
-pub fn day(days: i64) -> String {
-    (chrono::Utc::now().date_naive() + chrono::Duration::days(days)).to_string()
-}
-
 /// Builders for the records most tests need.
 pub mod fixtures {
     use super::*;
@@ -450,4 +444,9 @@ pub mod fixtures {
             .await;
         data["createOfficer"]["id"].as_str().expect("id").to_owned()
     }
+}
+
+/// The day `offset` days from today (negative: in the past), as YYYY-MM-DD.
+pub fn days_from_today(offset: i64) -> String {
+    (chrono::Utc::now().date_naive() + chrono::Duration::days(offset)).to_string()
 }

@@ -3,7 +3,7 @@
 use reqwest::{header, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::TestApp;
+use crate::helpers::{days_from_today, fixtures, TestApp};
 
 async fn a_mutation_over_get_is_refused_with_405_and_does_not_run(app: TestApp) {
     let res = app
@@ -255,8 +255,46 @@ async fn a_required_variable_that_is_not_given_gets_bad_user_input(app: TestApp)
     }
 }
 
+/// GraphQL's "Serialized Map Ordering": an answer keeps the order of the selection set at the
+/// root and in every nested object, whatever order the fields finish in (some here wait on
+/// DataLoaders, some are columns already read). The same query 100 times gives the same bytes.
+async fn answers_keep_the_selection_order_at_every_level(app: TestApp) {
+    let partner = fixtures::partner(&app, "TKM").await;
+    fixtures::cycle(&app, &partner, "IPCP", &days_from_today(30)).await;
+    app.ok(
+        "mutation($p: ID!, $d: Date!) { createPartnershipMilestone(input: {partnerId: $p, framework: PFP, occurredOn: $d, description: \"Joined\"}) { id } }",
+        json!({ "p": partner, "d": days_from_today(-3000) }),
+    )
+    .await;
+    let query = "{ z: partner(code: \"TKM\") { code activeCycle { kind } milestones { framework } name cycles { status kind } } \
+                 a: partners(first: 5) { totalCount edges { node { name code } } } \
+                 m: partner(code: \"TKM\") { name code __typename } }";
+    let expected = concat!(
+        r#"{"data":{"#,
+        r#""z":{"code":"TKM","activeCycle":null,"milestones":[{"framework":"PFP"}],"name":"Partner","cycles":[{"status":"DRAFT","kind":"IPCP"}]},"#,
+        r#""a":{"totalCount":1,"edges":[{"node":{"name":"Partner","code":"TKM"}}]},"#,
+        r#""m":{"name":"Partner","code":"TKM","__typename":"Partner"}"#,
+        r#"}}"#
+    );
+    for attempt in 0..100 {
+        let body = app
+            .client
+            .post(format!("{}/graphql", app.address))
+            .bearer_auth(&app.admin_token)
+            .json(&json!({ "query": query }))
+            .send()
+            .await
+            .expect("request sent")
+            .text()
+            .await
+            .expect("body");
+        assert_eq!(body, expected, "answer {attempt} out of selection order");
+    }
+}
+
 crate::on_both_backends!(
     a_required_variable_that_is_not_given_gets_bad_user_input,
+    answers_keep_the_selection_order_at_every_level,
     cors_is_off_unless_origins_are_configured,
     a_connection_costs_its_page_size,
     a_mutation_over_get_is_refused_with_405_and_does_not_run,

@@ -91,8 +91,8 @@ async fn twenty_concurrent_replays_of_one_key_give_one_effect(app: TestApp) {
     let iteration = fixtures::iteration(
         &app,
         &course,
-        &crate::helpers::day(60),
-        &crate::helpers::day(64),
+        &crate::helpers::days_from_today(60),
+        &crate::helpers::days_from_today(64),
         10,
         None,
     )

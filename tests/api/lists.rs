@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{day, fixtures, TestApp};
+use crate::helpers::{days_from_today, fixtures, TestApp};
 
 async fn lists_follow_the_chosen_order_with_stable_opaque_cursors(app: TestApp) {
     for code in ["UZB", "ARM", "KAZ", "GEO"] {
@@ -50,8 +50,24 @@ async fn lists_follow_the_chosen_order_with_stable_opaque_cursors(app: TestApp) 
 
 async fn iterations_filter_by_topic_organiser_and_search_and_order_by_start(app: TestApp) {
     let course = fixtures::course(&app, "BSC-1", None).await;
-    let late = fixtures::iteration(&app, &course, &day(400), &day(401), 5, None).await;
-    let early = fixtures::iteration(&app, &course, &day(35), &day(36), 5, None).await;
+    let late = fixtures::iteration(
+        &app,
+        &course,
+        &days_from_today(400),
+        &days_from_today(401),
+        5,
+        None,
+    )
+    .await;
+    let early = fixtures::iteration(
+        &app,
+        &course,
+        &days_from_today(35),
+        &days_from_today(36),
+        5,
+        None,
+    )
+    .await;
     let data = app
         .ok(
             "{ courseIterations(topic: BORDER_SECURITY, organiser: \"NATO School Oberammergau\", search: \"bsc\", orderBy: {field: START_DATE}) { edges { node { id } } } none: courseIterations(search: \"nothing like it\") { totalCount } }",

@@ -8,7 +8,7 @@ use crate::{
     concurrency::concurrently,
     cycle_rules::approved,
     enrollment_rules::NOMINATE,
-    helpers::{day, fixtures, TestApp},
+    helpers::{days_from_today, fixtures, TestApp},
 };
 
 const SEAT_HOLDING: &str = "('CONFIRMED', 'ATTENDED', 'COMPLETED', 'FAILED')";
@@ -77,7 +77,15 @@ async fn thirty_concurrent_nominations_from_one_partner_seat_exactly_its_quota_o
 ) {
     let partner = fixtures::partner(&app, "TKM").await;
     let course = fixtures::course(&app, "BS-101", None).await;
-    let it = fixtures::iteration(&app, &course, &day(60), &day(64), 40, Some(5)).await;
+    let it = fixtures::iteration(
+        &app,
+        &course,
+        &days_from_today(60),
+        &days_from_today(64),
+        40,
+        Some(5),
+    )
+    .await;
     let officers = officers(&app, &partner, 30).await;
     let vars = officers
         .iter()
@@ -96,7 +104,15 @@ async fn thirty_concurrent_nominations_from_one_partner_seat_exactly_its_quota_o
 async fn twenty_concurrent_nominations_of_one_officer_leave_one_live_enrollment(app: TestApp) {
     let partner = fixtures::partner(&app, "TKM").await;
     let course = fixtures::course(&app, "BS-101", None).await;
-    let it = fixtures::iteration(&app, &course, &day(60), &day(64), 10, None).await;
+    let it = fixtures::iteration(
+        &app,
+        &course,
+        &days_from_today(60),
+        &days_from_today(64),
+        10,
+        None,
+    )
+    .await;
     let officer = fixtures::officer(&app, &partner, None).await;
     let vars = (0..20).map(|_| json!({ "i": it, "o": officer })).collect();
     let bodies = concurrently(&app, NOMINATE, vars).await;
@@ -184,7 +200,15 @@ async fn cutting_the_capacity_while_forty_nominations_run_never_holds_more_seats
 ) {
     let partner = fixtures::partner(&app, "TKM").await;
     let course = fixtures::course(&app, "BS-101", None).await;
-    let it = fixtures::iteration(&app, &course, &day(60), &day(64), 40, None).await;
+    let it = fixtures::iteration(
+        &app,
+        &course,
+        &days_from_today(60),
+        &days_from_today(64),
+        40,
+        None,
+    )
+    .await;
     let officers = officers(&app, &partner, 40).await;
     let vars = officers
         .iter()
@@ -219,7 +243,15 @@ async fn cutting_the_capacity_while_forty_nominations_run_never_holds_more_seats
 async fn cancelling_an_iteration_while_nominations_run_leaves_no_live_enrollment(app: TestApp) {
     let partner = fixtures::partner(&app, "TKM").await;
     let course = fixtures::course(&app, "BS-101", None).await;
-    let it = fixtures::iteration(&app, &course, &day(60), &day(64), 10, None).await;
+    let it = fixtures::iteration(
+        &app,
+        &course,
+        &days_from_today(60),
+        &days_from_today(64),
+        10,
+        None,
+    )
+    .await;
     let officers = officers(&app, &partner, 30).await;
     let cancel = async {
         loop {

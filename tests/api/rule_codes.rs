@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use crate::{
     cycle_rules::{active, approved},
     enrollment_rules::nominate,
-    helpers::{day, fixtures, TestApp},
+    helpers::{days_from_today, fixtures, TestApp},
 };
 
 const UPDATE_ITERATION: &str = "mutation($id: ID!, $v: Int!, $s: Date, $e: Date, $cap: Int) { updateCourseIteration(input: {id: $id, version: $v, startDate: $s, endDate: $e, capacity: $cap}) { id version capacity } }";
@@ -47,16 +47,24 @@ async fn a_start_after_the_end_is_refused_with_invalid_dates(app: TestApp) {
         &app,
         "INVALID_DATES",
         "mutation($c: ID!, $s: Date!, $e: Date!) { createCourseIteration(input: {courseId: $c, startDate: $s, endDate: $e, location: \"Oberammergau\", capacity: 5}) { id } }",
-        json!({ "c": course, "s": day(40), "e": day(39) }),
+        json!({ "c": course, "s": days_from_today(40), "e": days_from_today(39) }),
     )
     .await;
-    let iteration = fixtures::iteration(&app, &course, &day(40), &day(44), 5, None).await;
+    let iteration = fixtures::iteration(
+        &app,
+        &course,
+        &days_from_today(40),
+        &days_from_today(44),
+        5,
+        None,
+    )
+    .await;
     let v = iteration_version(&app, &iteration).await;
     refused(
         &app,
         "INVALID_DATES",
         UPDATE_ITERATION,
-        json!({ "id": iteration, "v": v, "s": day(45) }),
+        json!({ "id": iteration, "v": v, "s": days_from_today(45) }),
     )
     .await;
     refused(
@@ -160,7 +168,15 @@ async fn an_activity_serving_an_objective_of_another_cycle_is_refused(app: TestA
 async fn a_capacity_below_the_seats_held_is_refused(app: TestApp) {
     let partner = fixtures::partner(&app, "TKM").await;
     let course = fixtures::course(&app, "BS-101", None).await;
-    let iteration = fixtures::iteration(&app, &course, &day(40), &day(44), 5, None).await;
+    let iteration = fixtures::iteration(
+        &app,
+        &course,
+        &days_from_today(40),
+        &days_from_today(44),
+        5,
+        None,
+    )
+    .await;
     for _ in 0..3 {
         let officer = fixtures::officer(&app, &partner, None).await;
         let e = nominate(&app, &iteration, &officer).await;
@@ -271,7 +287,7 @@ async fn the_benchmark_dataset_into_a_database_with_data_is_refused_with_databas
     )
     .await
     .expect_err("a database with data is refused");
-    assert_eq!(refusal.code(), "DATABASE_NOT_EMPTY");
+    assert_eq!(refusal.code().as_str(), "DATABASE_NOT_EMPTY");
     db.conn.close().await.ok();
     app.assert_unchanged(&before, "a refused benchmark load")
         .await;

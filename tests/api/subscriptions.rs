@@ -13,7 +13,7 @@ use ipcp::{
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::{client::IntoClientRequest, http::HeaderValue, Message};
 
-use crate::helpers::{day, fixtures, Backend, TestApp};
+use crate::helpers::{days_from_today, fixtures, Backend, TestApp};
 
 pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -101,8 +101,24 @@ async fn subscribe(app: &TestApp, payload: Value, query: &str, mut variables: Va
 async fn an_enrollment_change_reaches_a_subscriber(app: TestApp) {
     let partner = fixtures::partner(&app, "SUB").await;
     let course = fixtures::course(&app, "C-SUB", None).await;
-    let iteration = fixtures::iteration(&app, &course, &day(60), &day(61), 10, None).await;
-    let other = fixtures::iteration(&app, &course, &day(120), &day(121), 10, None).await;
+    let iteration = fixtures::iteration(
+        &app,
+        &course,
+        &days_from_today(60),
+        &days_from_today(61),
+        10,
+        None,
+    )
+    .await;
+    let other = fixtures::iteration(
+        &app,
+        &course,
+        &days_from_today(120),
+        &days_from_today(121),
+        10,
+        None,
+    )
+    .await;
     let officer = fixtures::officer(&app, &partner, None).await;
     let analyst = app.token_for(Role::Analyst).await;
     let mut socket = subscribe(
@@ -251,7 +267,15 @@ async fn a_subscription_with_a_bad_argument_gets_a_coded_error(app: TestApp) {
 async fn a_waitlist_promotion_is_announced_with_the_withdrawal_that_freed_the_seat(app: TestApp) {
     let partner = fixtures::partner(&app, "WLP").await;
     let course = fixtures::course(&app, "C-WLP", None).await;
-    let iteration = fixtures::iteration(&app, &course, &day(60), &day(61), 1, None).await;
+    let iteration = fixtures::iteration(
+        &app,
+        &course,
+        &days_from_today(60),
+        &days_from_today(61),
+        1,
+        None,
+    )
+    .await;
     let nominate = "mutation($i: ID!, $o: ID!) { nominateOfficer(input: {iterationId: $i, officerId: $o}) { id version status } }";
     let first = fixtures::officer(&app, &partner, None).await;
     let seated = app
@@ -296,7 +320,15 @@ async fn a_waitlist_promotion_is_announced_with_the_withdrawal_that_freed_the_se
 async fn enrollments_recorded_in_bulk_reach_a_subscriber(app: TestApp) {
     let partner = fixtures::partner(&app, "BLK").await;
     let course = fixtures::course(&app, "C-BLK", None).await;
-    let iteration = fixtures::iteration(&app, &course, &day(60), &day(61), 10, None).await;
+    let iteration = fixtures::iteration(
+        &app,
+        &course,
+        &days_from_today(60),
+        &days_from_today(61),
+        10,
+        None,
+    )
+    .await;
     let officer = fixtures::officer(&app, &partner, None).await;
     let mut socket = subscribe(
         &app,

@@ -11,6 +11,7 @@
 //! the property test `a_nomination_batch_records_what_single_nominations_record` holds the two
 //! paths to the same outcome, row by row.
 
+use sea_orm::ActiveEnum as _;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::NaiveDate;
@@ -36,7 +37,7 @@ use crate::{
         batch,
         enrollment::{
             already_nominated, check_language, clash_error, has_seat_for, open_for_nominations,
-            status_name, ENDED_WITHOUT_TRAINING, SEAT_HOLDING,
+            ENDED_WITHOUT_TRAINING, SEAT_HOLDING,
         },
         iteration, now,
     },
@@ -330,7 +331,7 @@ async fn officers_enrollments(
     if conn.get_database_backend() == DbBackend::Postgres {
         let ended: Vec<String> = ENDED_WITHOUT_TRAINING
             .iter()
-            .map(|s| format!("'{}'", status_name(*s)))
+            .map(|s| format!("'{}'", s.to_value()))
             .collect();
         let sql = format!(
             "SELECT e.id, e.officer_id, e.iteration_id, e.status, e.start_date, e.end_date \
@@ -554,7 +555,7 @@ async fn insert_unnest(
         array(placed, |p| p.iteration_id).into(),
         array(placed, |p| p.officer_id).into(),
         array(placed, |p| p.partner_id).into(),
-        array(placed, |p| status_name(p.status)).into(),
+        array(placed, |p| p.status.to_value()).into(),
         positions.into(),
         at.into(),
         decided_by.to_owned().into(),

@@ -11,12 +11,14 @@ pub mod sign;
 pub mod url;
 pub mod worker;
 
+use crate::error::ErrorCode;
 use chrono::{DateTime, Duration, Utc};
 use entity::{
     change_log,
     webhook_delivery::{self, DeliveryStatus},
     webhook_endpoint,
 };
+use sea_orm::ActiveEnum as _;
 use sea_orm::{
     sea_query::Expr, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder,
@@ -94,7 +96,7 @@ pub struct DeliveryRecord {
     pub id: i32,
     pub endpoint_id: i32,
     pub position: i64,
-    pub status: &'static str,
+    pub status: String,
     pub attempts: i32,
     pub retry_until: DateTime<Utc>,
 }
@@ -112,18 +114,10 @@ impl From<&webhook_delivery::Model> for DeliveryRecord {
             id: m.id,
             endpoint_id: m.endpoint_id,
             position: m.position,
-            status: status_name(m.status),
+            status: m.status.to_value(),
             attempts: m.attempts,
             retry_until: m.retry_until,
         }
-    }
-}
-
-pub fn status_name(status: DeliveryStatus) -> &'static str {
-    match status {
-        DeliveryStatus::Pending => "PENDING",
-        DeliveryStatus::Delivered => "DELIVERED",
-        DeliveryStatus::Failed => "FAILED",
     }
 }
 
@@ -254,7 +248,7 @@ async fn mark_disabled<C: ConnectionTrait>(
     let before = endpoint(conn, id).await?;
     if !before.active {
         return Err(AppError::rule(
-            "ALREADY_DISABLED",
+            ErrorCode::AlreadyDisabled,
             format!("webhook endpoint {id} is already disabled"),
         ));
     }
@@ -329,10 +323,10 @@ async fn mark_pending<C: ConnectionTrait>(
     let before = delivery(conn, id).await?;
     if before.status != DeliveryStatus::Failed {
         return Err(AppError::rule(
-            "WEBHOOK_DELIVERY_NOT_FAILED",
+            ErrorCode::WebhookDeliveryNotFailed,
             format!(
                 "webhook delivery {id} is {}; only a FAILED delivery can be sent again",
-                status_name(before.status)
+                before.status.to_value()
             ),
         ));
     }
@@ -359,7 +353,7 @@ async fn mark_pending<C: ConnectionTrait>(
         .await?;
     if done.rows_affected != 1 {
         return Err(AppError::rule(
-            "WEBHOOK_DELIVERY_NOT_FAILED",
+            ErrorCode::WebhookDeliveryNotFailed,
             format!(
                 "webhook delivery {id} changed meanwhile; only a FAILED delivery can be sent again"
             ),

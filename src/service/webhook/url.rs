@@ -13,9 +13,8 @@ use std::{
 
 use reqwest::Url;
 
-use crate::error::{AppError, Result};
+use crate::error::{AppError, ErrorCode, Result};
 
-pub const URL_REFUSED: &str = "WEBHOOK_URL_REFUSED";
 const MAX_URL_LEN: usize = 2048;
 
 /// Hosts exempt from the address check, as configured (lower case, brackets of IPv6 removed).
@@ -82,8 +81,7 @@ pub async fn check(text: &str, allow: &AllowHosts) -> Result<Url> {
         .await
         .map_err(|_| AppError::invalid("url", format!("the host {host} does not resolve")))?;
     if let Some(bad) = addrs.iter().find(|a| !is_global(a.ip())) {
-        return Err(AppError::rule(
-            URL_REFUSED,
+        return Err(AppError::rule(ErrorCode::WebhookUrlRefused,
             format!(
                 "the host {host} resolves to {}, an address inside a private network; an operator may allow it with IPCP_WEBHOOK_ALLOW_HOSTS",
                 bad.ip()
@@ -220,9 +218,9 @@ mod tests {
     async fn loopback_is_refused_unless_allowed() {
         let none = AllowHosts::default();
         let err = check("http://127.0.0.1:9/hook", &none).await.unwrap_err();
-        assert_eq!(err.code(), URL_REFUSED);
+        assert_eq!(err.code(), ErrorCode::WebhookUrlRefused);
         let err = check("http://[::1]:9/hook", &none).await.unwrap_err();
-        assert_eq!(err.code(), URL_REFUSED);
+        assert_eq!(err.code(), ErrorCode::WebhookUrlRefused);
         let allow = AllowHosts::new(&["127.0.0.1".into()]);
         assert!(check("http://127.0.0.1:9/hook", &allow).await.is_ok());
     }
@@ -238,7 +236,7 @@ mod tests {
             "http://u:p@1.1.1.1/",
         ] {
             let err = check(text, &none).await.unwrap_err();
-            assert_eq!(err.code(), "BAD_USER_INPUT", "{text}");
+            assert_eq!(err.code(), ErrorCode::BadUserInput, "{text}");
         }
     }
 }

@@ -140,7 +140,7 @@ impl Worker {
                 let busy = match self.round().await {
                     Ok(busy) => busy,
                     Err(e) => {
-                        tracing::warn!(error = %e.message(), code = e.code(), "webhook round failed");
+                        tracing::warn!(error = %e.message(), code = e.code().as_str(), "webhook round failed");
                         false
                     }
                 };

@@ -1,11 +1,6 @@
-use std::{
-    future::{Future, poll_fn},
-    pin::Pin,
-    sync::Arc,
-    task::Poll,
-};
+use std::{future::Future, pin::Pin, sync::Arc};
 
-use futures_util::{FutureExt, StreamExt as _, stream::FuturesUnordered};
+use futures_util::FutureExt;
 use indexmap::IndexMap;
 
 use crate::{
@@ -145,6 +140,14 @@ pub async fn resolve_container_serial<'a, T: ContainerType + ?Sized>(
     resolve_container_inner(ctx, root, false).await
 }
 
+pub(crate) fn create_value_object(values: Vec<(Name, Value)>) -> Value {
+    let mut map = IndexMap::new();
+    for (name, value) in values {
+        insert_value(&mut map, name, value);
+    }
+    Value::Object(map)
+}
+
 fn insert_value(target: &mut IndexMap<Name, Value>, name: Name, value: Value) {
     if let Some(prev_value) = target.get_mut(&name) {
         if let Value::Object(target_map) = prev_value {
@@ -179,56 +182,17 @@ async fn resolve_container_inner<'a, T: ContainerType + ?Sized>(
     let mut fields = Fields(Vec::new());
     fields.add_set(ctx, root)?;
 
-    Ok(do_resolve_container(ctx, parallel, fields.0).await)
-}
-
-pub(crate) async fn do_resolve_container<'a>(
-    ctx: &ContextSelectionSet<'a>,
-    parallel: bool,
-    futures: Vec<BoxFieldFuture<'a>>,
-) -> Value {
-    // ipcp patch: sized to the selection. `IndexMap::new()` grows to room for 3-4 entries on the
-    // first insert, and most objects of a large answer select one or two fields (see
-    // vendor/async-graphql/PATCHES.md).
-    let mut results = IndexMap::with_capacity(futures.len());
-    let mut handle = |res| match res {
-        Ok((name, value)) => insert_value(&mut results, name, value),
-        Err(e) => ctx.add_error(e),
+    let res = if parallel {
+        futures_util::future::try_join_all(fields.0).await?
+    } else {
+        let mut results = Vec::with_capacity(fields.0.len());
+        for field in fields.0 {
+            results.push(field.await?);
+        }
+        results
     };
 
-    if parallel {
-        // ipcp patch: each field is polled once, in selection order, before any is waited on.
-        // Most fields of a large answer are ready at that first poll and never enter a
-        // `FuturesUnordered`, which allocates twice when created and once per future pushed. The
-        // fields still pending then run together, as before (see vendor/async-graphql/PATCHES.md).
-        let mut pending = Vec::new();
-        for mut fut in futures {
-            match poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await {
-                Poll::Ready(field) => handle(field),
-                Poll::Pending => pending.push(fut),
-            }
-        }
-        if pending.len() == 1 {
-            for fut in pending {
-                handle(fut.await);
-            }
-        } else if !pending.is_empty() {
-            let mut set: FuturesUnordered<_> = pending.into_iter().collect();
-            while let Some(field) = set.next().await {
-                handle(field);
-            }
-        }
-    } else {
-        for fut in futures {
-            handle(fut.await);
-        }
-    }
-
-    if results.is_empty() {
-        Value::Null
-    } else {
-        Value::Object(results)
-    }
+    Ok(create_value_object(res))
 }
 
 type BoxFieldFuture<'a> = Pin<Box<dyn Future<Output = ServerResult<(Name, Value)>> + 'a + Send>>;

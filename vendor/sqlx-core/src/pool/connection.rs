@@ -304,17 +304,17 @@ impl<DB: Database> Floating<DB, Live<DB>> {
             }
         }
 
-        // ipcp patch: flush the connection on release instead of pinging it (see
-        // vendor/sqlx-core/PATCHES.md). Flushing sends what is still buffered (a dropped
-        // transaction's ROLLBACK) and reads until every statement sent has answered, which is what
-        // leaves the connection clean after an Executor future/stream was dropped during an
-        // `.await`; on a connection that is already clean it does no I/O, where a ping is one more
-        // round trip to the database for every connection released. A connection that fails to
-        // flush is closed, as one that failed its ping was.
-        if let Err(error) = self.raw.flush().await {
+        // test the connection on-release to ensure it is still viable,
+        // and flush anything time-sensitive like transaction rollbacks
+        // if an Executor future/stream is dropped during an `.await` call, the connection
+        // is likely to be left in an inconsistent state, in which case it should not be
+        // returned to the pool; also of course, if it was dropped due to an error
+        // this is simply a band-aid as SQLx-next connections should be able
+        // to recover from cancellations
+        if let Err(error) = self.raw.ping().await {
             tracing::warn!(
                 %error,
-                "error occurred while flushing the connection on-release",
+                "error occurred while testing the connection on-release",
             );
 
             // Connection is broken, don't try to gracefully close.

@@ -2,6 +2,8 @@
 //! HTTP endpoints (`/exports/...`): CSV with a header row (long format, one figure a row, see
 //! `service::report::csv_records`) or JSON (the report as the GraphQL field gives it, snake_case).
 
+pub mod csv;
+
 use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
@@ -57,7 +59,7 @@ pub fn render(report: &report::CycleReport, format: Format, header: bool) -> Res
         }
         Format::Csv => {
             let mut out = Vec::new();
-            report::write_csv(report, &mut out, header)?;
+            csv::write_csv(report, &mut out, header)?;
             Ok(out)
         }
     }

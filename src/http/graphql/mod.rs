@@ -1,0 +1,569 @@
+//! GraphQL over HTTP (the GraphQL-over-HTTP specification): POST with `application/json`, GET for
+//! queries only (a mutation over GET gets 405 and does not run), responses as
+//! `application/graphql-response+json` when the client accepts it (request errors then get 400) or
+//! `application/json` otherwise (always 200 once the request was understood).
+
+mod codes;
+mod document;
+
+use std::sync::Arc;
+
+use async_graphql::{
+    parser::types::{ExecutableDocument, OperationType},
+    Variables,
+};
+use axum::{
+    body::Bytes,
+    extract::{Query, State},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+
+use super::{error_body::HttpError, rate_limit::rate_limited, AppState, REQUEST_ID};
+use crate::{
+    config::IntrospectionMode,
+    error::{AppError, ErrorCode},
+    graphql::{auth::RequestId, batching::Batched, documents::Known},
+    service::{self, auth::Caller},
+    telemetry,
+};
+use entity::enums::Role;
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+const JSON: &str = "application/json";
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetParams {
+    query: Option<String>,
+    operation_name: Option<String>,
+    variables: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PostBody {
+    query: Option<String>,
+    operation_name: Option<String>,
+    #[serde(default)]
+    variables: Option<serde_json::Value>,
+    #[serde(default)]
+    extensions: Option<serde_json::Value>,
+}
+
+/// An idempotency key and the fingerprint of the request that carries it.
+struct Idempotency {
+    key: String,
+    request_hash: String,
+}
+
+/// The media type to answer with, from the Accept header.
+fn response_media_type(headers: &HeaderMap) -> &'static str {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if accept.contains(GRAPHQL_RESPONSE) {
+        GRAPHQL_RESPONSE
+    } else {
+        JSON
+    }
+}
+
+/// A request that is not a well-formed GraphQL-over-HTTP request: no GraphQL execution happened.
+fn request_error(status: StatusCode, media: &'static str, message: &str) -> Response {
+    HttpError::new(status, media, ErrorCode::BadRequest, message).into_response()
+}
+
+pub async fn post_graphql(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let media = response_media_type(&headers);
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if essence != JSON {
+        return request_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            media,
+            "POST /graphql takes Content-Type: application/json",
+        );
+    }
+    let parsed: PostBody = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(_) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                media,
+                "the body must be one JSON object with a \"query\" string (batched arrays are not accepted)",
+            )
+        }
+    };
+    let Some(query) = parsed.query else {
+        return request_error(StatusCode::BAD_REQUEST, media, "the body has no \"query\"");
+    };
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| {
+            parsed
+                .extensions
+                .as_ref()
+                .and_then(|e| e["idempotencyKey"].as_str())
+                .map(str::to_owned)
+        });
+    let idempotency = key.map(|key| Idempotency {
+        request_hash: service::idempotency::fingerprint(&[
+            &query,
+            parsed.operation_name.as_deref().unwrap_or(""),
+            &parsed
+                .variables
+                .as_ref()
+                .map(|v| v.to_string())
+                .unwrap_or_default(),
+        ]),
+        key,
+    });
+    let variables = match parsed.variables {
+        None | Some(serde_json::Value::Null) => Variables::default(),
+        Some(v @ serde_json::Value::Object(_)) => Variables::from_json(v),
+        Some(_) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                media,
+                "\"variables\" must be a JSON object",
+            )
+        }
+    };
+    execute(
+        &state,
+        &headers,
+        media,
+        query,
+        parsed.operation_name,
+        variables,
+        idempotency,
+    )
+    .await
+}
+
+pub async fn get_graphql(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<GetParams>,
+) -> Response {
+    let media = response_media_type(&headers);
+    let Some(query) = params.query else {
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            media,
+            "GET /graphql needs a \"query\" parameter",
+        );
+    };
+    if let Ok(parsed) = state.documents.parse(&query) {
+        if document::operation_type(&parsed.document, params.operation_name.as_deref())
+            == Some(OperationType::Mutation)
+        {
+            let mut response = request_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                media,
+                "mutations are only accepted over POST",
+            );
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+            return response;
+        }
+    }
+    let variables = match params
+        .variables
+        .as_deref()
+        .map(serde_json::from_str::<serde_json::Value>)
+    {
+        None => Variables::default(),
+        Some(Ok(v @ serde_json::Value::Object(_))) => Variables::from_json(v),
+        Some(Ok(serde_json::Value::Null)) => Variables::default(),
+        Some(_) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                media,
+                "\"variables\" must be a JSON object",
+            )
+        }
+    };
+    execute(
+        &state,
+        &headers,
+        media,
+        query,
+        params.operation_name,
+        variables,
+        None,
+    )
+    .await
+}
+
+/// One GraphQL request, as a pipeline of named steps; each step either passes the request on or
+/// answers it.
+async fn execute(
+    state: &AppState,
+    headers: &HeaderMap,
+    media: &'static str,
+    query: String,
+    operation_name: Option<String>,
+    variables: Variables,
+    idempotency: Option<Idempotency>,
+) -> Response {
+    let request = Incoming {
+        headers,
+        media,
+        query,
+        operation_name,
+        variables,
+    };
+    match pipeline(state, request, idempotency).await {
+        Ok(response) | Err(response) => response,
+    }
+}
+
+/// What the client sent, read off the HTTP request.
+struct Incoming<'a> {
+    headers: &'a HeaderMap,
+    media: &'static str,
+    query: String,
+    operation_name: Option<String>,
+    variables: Variables,
+}
+
+async fn pipeline(
+    state: &AppState,
+    incoming: Incoming<'_>,
+    idempotency: Option<Idempotency>,
+) -> Result<Response, Response> {
+    let caller = authenticate(state, incoming.headers).await?;
+    tracing::Span::current().record("caller", caller.name.as_str());
+    admit(state, &caller, incoming.media)?;
+    let plan = plan(state, &caller, &incoming)?;
+    let claimed = claim(state, &caller, idempotency, &plan, incoming.media).await?;
+    let response = run(
+        state,
+        caller,
+        incoming.query,
+        incoming.operation_name,
+        incoming.variables,
+        incoming.headers,
+        &plan,
+    )
+    .await;
+    let answer = Answer::new(response, incoming.media, plan.last_answer_bytes());
+    if let Some(known) = &plan.known {
+        known.record_answer(answer.body.len());
+    }
+    settle(state, claimed, &answer).await;
+    // Its pages go back to the system once large answers stop (src/alloc.rs).
+    if answer.body.len() > state.large_answer_bytes {
+        state.trimmer.large_answer_freed();
+    }
+    Ok(answer.into_response())
+}
+
+/// The caller named by `Authorization: Bearer <token>`; anonymous without the header. A bad,
+/// revoked or expired token gets 401 (the request does not run as anonymous).
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, Response> {
+    let unauthorized = |message: &str| {
+        HttpError::new(
+            StatusCode::UNAUTHORIZED,
+            JSON,
+            ErrorCode::Unauthenticated,
+            message,
+        )
+        .into_response()
+    };
+    let secret = match super::bearer(headers) {
+        Ok(None) => return Ok(Caller::anonymous()),
+        Ok(Some(secret)) => secret,
+        Err(()) => {
+            return Err(unauthorized(
+                "the Authorization header must be `Bearer <token>`",
+            ))
+        }
+    };
+    match service::token::authenticate_cached(&state.db.conn, &state.db.callers, secret).await {
+        Ok(caller) => Ok(caller),
+        Err(AppError::Unauthenticated) => {
+            Err(unauthorized("the token is unknown, revoked or expired"))
+        }
+        Err(err) => Err(HttpError::from_app(&err, JSON).into_response()),
+    }
+}
+
+/// The caller's request budget (`IPCP_RATE_LIMIT_PER_SECOND`).
+// A refusal is the response itself, built once per request and moved out: no need to box it.
+#[allow(clippy::result_large_err)]
+fn admit(state: &AppState, caller: &Caller, media: &'static str) -> Result<(), Response> {
+    match state.rate_limit.retry_after(caller) {
+        Some(secs) => Err(rate_limited(media, secs).into_response()),
+        None => Ok(()),
+    }
+}
+
+/// The parsed document and what the checks before execution read off it.
+struct Plan {
+    document: ExecutableDocument,
+    known: Option<Arc<Known>>,
+    operation: Option<OperationType>,
+    may_introspect: bool,
+}
+
+impl Plan {
+    fn is_mutation(&self) -> bool {
+        self.operation == Some(OperationType::Mutation)
+    }
+
+    /// The size of this text's last answer (0 for a new text).
+    fn last_answer_bytes(&self) -> usize {
+        self.known.as_ref().map_or(0, |k| k.last_answer_bytes())
+    }
+}
+
+/// Parses the document (once per text) and applies the checks that need no execution: syntax,
+/// introspection rights, the alias limit.
+#[allow(clippy::result_large_err)] // as in `admit`
+fn plan(state: &AppState, caller: &Caller, incoming: &Incoming<'_>) -> Result<Plan, Response> {
+    let media = incoming.media;
+    let parsed = state.documents.parse(&incoming.query).map_err(|err| {
+        let mut error = async_graphql::ServerError::from(err);
+        error
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("code", ErrorCode::GraphqlParseFailed.as_str());
+        super::metrics::graphql_errors(std::slice::from_ref(&error));
+        request_failed(media, &[error])
+    })?;
+    let may_introspect = match state.introspection {
+        IntrospectionMode::On => caller.role.is_some(),
+        IntrospectionMode::Admin => caller.role == Some(Role::Admin),
+        IntrospectionMode::Off => false,
+    };
+    let document = parsed.document;
+    if !may_introspect && document::introspects(&document) {
+        let code = if caller.role.is_none() {
+            ErrorCode::Unauthenticated
+        } else {
+            ErrorCode::Forbidden
+        };
+        return Err(coded_error(
+            media,
+            code,
+            "schema introspection is reserved to ADMIN tokens here",
+        ));
+    }
+    let aliases = document::count_aliases(&document);
+    if aliases > state.max_aliases {
+        return Err(coded_error(
+            media,
+            ErrorCode::QueryTooComplex,
+            &format!(
+                "the request uses {aliases} aliases; at most {} are accepted",
+                state.max_aliases
+            ),
+        ));
+    }
+    Ok(Plan {
+        operation: document::operation_type(&document, incoming.operation_name.as_deref()),
+        document,
+        known: parsed.known,
+        may_introspect,
+    })
+}
+
+/// A mutation with an idempotency key runs once per key: the first request claims it, a replay
+/// gets the first response.
+async fn claim(
+    state: &AppState,
+    caller: &Caller,
+    idempotency: Option<Idempotency>,
+    plan: &Plan,
+    media: &'static str,
+) -> Result<Option<(String, String)>, Response> {
+    let Some(idem) = idempotency.filter(|_| plan.is_mutation() && caller.role.is_some()) else {
+        return Ok(None);
+    };
+    let owner = caller.name.clone();
+    match service::idempotency::claim(&state.db.conn, &owner, &idem.key, &idem.request_hash).await {
+        Ok(service::idempotency::Claim::Run) => Ok(Some((owner, idem.key))),
+        Ok(service::idempotency::Claim::Replay(body)) => {
+            let mut response = (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, HeaderValue::from_static(media))],
+                body,
+            )
+                .into_response();
+            response
+                .headers_mut()
+                .insert("idempotent-replayed", HeaderValue::from_static("true"));
+            Err(response)
+        }
+        Err(err) => Err(coded_error(media, err.code(), &err.message())),
+    }
+}
+
+/// Executes the operation once an execution slot is free (and first a large-answer slot when
+/// this text's last answer was large; the request timeout bounds the wait).
+async fn run(
+    state: &AppState,
+    caller: Caller,
+    query: String,
+    operation_name: Option<String>,
+    variables: Variables,
+    headers: &HeaderMap,
+    plan: &Plan,
+) -> async_graphql::Response {
+    let mut request = async_graphql::Request::new(query).variables(variables);
+    if !plan.may_introspect {
+        request = request.disable_introspection();
+    }
+    if let Some(id) = headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()) {
+        request = request.data(RequestId(id.to_owned()));
+    }
+    request = request.data(caller);
+    let operation_label = telemetry::operation_label(plan.operation);
+    let started = telemetry::operation_started(operation_name.as_deref(), operation_label);
+    if let Some(name) = operation_name {
+        request = request.operation_name(name);
+    }
+    request.set_parsed_query(plan.document.clone());
+    // The semaphores are never closed, so acquiring cannot fail.
+    let _large_slot = if plan.last_answer_bytes() > state.large_answer_bytes {
+        state.large_operations.acquire().await.ok()
+    } else {
+        None
+    };
+    let _slot = state.operations.acquire().await.ok();
+    let statements_before = state.db.statements_run();
+    let mut response = Batched::new(state.schema.execute(request)).await;
+    telemetry::operation_finished(operation_label, started);
+    if state.expose_statement_count {
+        let ran = state.db.statements_run().saturating_sub(statements_before);
+        response
+            .extensions
+            .insert("statementCount".into(), async_graphql::Value::from(ran));
+    }
+    for error in &mut response.errors {
+        codes::add_code(error);
+    }
+    super::metrics::graphql_errors(&response.errors);
+    response
+}
+
+/// The serialised answer and its status.
+struct Answer {
+    status: StatusCode,
+    media: &'static str,
+    body: String,
+    /// Whether an error says the same request may succeed later.
+    retryable: bool,
+}
+
+impl Answer {
+    fn new(response: async_graphql::Response, media: &'static str, size_hint: usize) -> Answer {
+        // Errors without a path happened before execution (validation, limits): a request error.
+        let request_failed = response.data == async_graphql::Value::Null
+            && !response.errors.is_empty()
+            && response.errors.iter().all(|e| e.path.is_empty());
+        let retryable = response.errors.iter().any(|e| {
+            e.extensions
+                .as_ref()
+                .and_then(|x| x.get("code"))
+                .is_some_and(|c| matches!(c, async_graphql::Value::String(s) if s == ErrorCode::ServiceUnavailable.as_str() || s == ErrorCode::InternalServerError.as_str()))
+        });
+        let status = if media == GRAPHQL_RESPONSE && request_failed {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        };
+        let body = if request_failed {
+            serde_json::json!({ "errors": response.errors }).to_string()
+        } else {
+            // Room for this text's last answer up front: a large answer is written once, not
+            // through a run of doubling copies.
+            let mut buf = Vec::with_capacity(size_hint + size_hint / 16 + 256);
+            serde_json::to_writer(&mut buf, &response)
+                .ok()
+                .and_then(|()| String::from_utf8(buf).ok())
+                .unwrap_or_else(|| {
+                    HttpError::body(ErrorCode::InternalServerError, "internal error")
+                })
+        };
+        Answer {
+            status,
+            media,
+            body,
+            retryable,
+        }
+    }
+
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            [(header::CONTENT_TYPE, HeaderValue::from_static(self.media))],
+            self.body,
+        )
+            .into_response()
+    }
+}
+
+/// Records a claimed idempotency key's outcome: the answer for replays, or the key given back
+/// when the failure may pass.
+async fn settle(state: &AppState, claimed: Option<(String, String)>, answer: &Answer) {
+    let Some((owner, key)) = claimed else {
+        return;
+    };
+    let stored = if answer.retryable {
+        service::idempotency::release(&state.db.conn, &owner, &key).await
+    } else {
+        service::idempotency::finish(&state.db.conn, &owner, &key, &answer.body).await
+    };
+    if let Err(err) = stored {
+        tracing::warn!(
+            code = err.code().as_str(),
+            "could not record an idempotency key's outcome"
+        );
+    }
+}
+
+/// A request refused before execution with a specific code.
+fn coded_error(media: &'static str, code: ErrorCode, message: &str) -> Response {
+    let status = if media == GRAPHQL_RESPONSE {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    HttpError::new(status, media, code, message).into_response()
+}
+
+/// A request error raised by GraphQL itself (the document does not parse).
+fn request_failed(media: &'static str, errors: &[async_graphql::ServerError]) -> Response {
+    let status = if media == GRAPHQL_RESPONSE {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    (
+        status,
+        [(header::CONTENT_TYPE, HeaderValue::from_static(media))],
+        serde_json::json!({ "errors": errors }).to_string(),
+    )
+        .into_response()
+}
