@@ -9,6 +9,7 @@ mod access;
 mod batching;
 mod bench_data;
 mod bulk;
+mod catalogue;
 mod change_log;
 mod concurrency;
 mod cycle_rules;
