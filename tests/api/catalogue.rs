@@ -51,7 +51,11 @@ fn every_code_of_the_error_catalogue_is_asserted_by_a_test() {
             _ => {}
         }
     }
-    assert_eq!(untested, Vec::<&str>::new(), "codes of the catalogue no test asserts");
+    assert_eq!(
+        untested,
+        Vec::<&str>::new(),
+        "codes of the catalogue no test asserts"
+    );
     assert_eq!(
         tested_but_listed,
         Vec::<&str>::new(),
