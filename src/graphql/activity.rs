@@ -148,7 +148,10 @@ impl ActivityQuery {
         #[graphql(desc = "Only activities ending on or after this day.")] from: Option<Date>,
         #[graphql(desc = "Only activities starting on or before this day.")] to: Option<Date>,
         #[graphql(desc = "Only activities serving this objective.")] objective_id: Option<ID>,
-        #[graphql(desc = "Search in the title.")] search: Option<String>,
+        #[graphql(
+            desc = "Search in the title (at most 200 characters; `%` and `_` match themselves)."
+        )]
+        search: Option<String>,
         #[graphql(desc = "Page size, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Cursor to start after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end, at most 100.")] last: Option<i32>,

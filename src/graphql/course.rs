@@ -139,7 +139,10 @@ impl CourseQuery {
         #[graphql(desc = "Only this topic.")] topic: Option<CourseTopic>,
         #[graphql(desc = "Only this organiser.")] organiser: Option<String>,
         #[graphql(desc = "Only this delivery.")] delivery: Option<Delivery>,
-        #[graphql(desc = "Search in titles and codes.")] search: Option<String>,
+        #[graphql(
+            desc = "Search in titles and codes (at most 200 characters; `%` and `_` match themselves)."
+        )]
+        search: Option<String>,
         #[graphql(desc = "Page size, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Cursor to start after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end, at most 100.")] last: Option<i32>,

@@ -192,7 +192,10 @@ impl IterationQuery {
         #[graphql(desc = "Only iterations of courses by this organiser.")] organiser: Option<
             String,
         >,
-        #[graphql(desc = "Search in the course's title and code.")] search: Option<String>,
+        #[graphql(
+            desc = "Search in the course's title and code (at most 200 characters; `%` and `_` match themselves)."
+        )]
+        search: Option<String>,
         #[graphql(desc = "Page size, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Cursor to start after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end, at most 100.")] last: Option<i32>,

@@ -151,7 +151,10 @@ impl ObjectiveQuery {
         #[graphql(desc = "Only this area's.")] area_id: Option<ID>,
         #[graphql(desc = "Only in this status.")] status: Option<ObjectiveStatus>,
         #[graphql(desc = "Only objectives of this partner's cycles.")] partner_id: Option<ID>,
-        #[graphql(desc = "Search in the title.")] search: Option<String>,
+        #[graphql(
+            desc = "Search in the title (at most 200 characters; `%` and `_` match themselves)."
+        )]
+        search: Option<String>,
         #[graphql(desc = "Page size, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Cursor to start after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end, at most 100.")] last: Option<i32>,

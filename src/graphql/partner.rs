@@ -239,7 +239,10 @@ impl PartnerQuery {
     async fn partners(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Search in names and codes.")] search: Option<String>,
+        #[graphql(
+            desc = "Search in names and codes (at most 200 characters; `%` and `_` match themselves)."
+        )]
+        search: Option<String>,
         #[graphql(desc = "Page size, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Cursor to start after.")] after: Option<String>,
         #[graphql(desc = "Page size from the end, at most 100.")] last: Option<i32>,

@@ -96,7 +96,7 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(v) = filter.objective_id {
         q = q.filter(Column::ObjectiveId.eq(v));
     }
-    if let Some(s) = filter.search.filter(|s| !s.trim().is_empty()) {
+    if let Some(s) = super::search_text(filter.search)? {
         q = q.filter(super::contains((Entity, Column::Title), &s));
     }
     let desc = filter.order.descending;

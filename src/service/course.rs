@@ -75,12 +75,11 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(o) = filter.organiser {
         q = q.filter(Column::Organiser.eq(o));
     }
-    if let Some(s) = filter.search.filter(|s| !s.trim().is_empty()) {
-        let pattern = format!("%{}%", s.trim());
+    if let Some(s) = super::search_text(filter.search)? {
         q = q.filter(
             sea_orm::Condition::any()
-                .add(Column::Title.like(pattern.clone()))
-                .add(Column::Code.like(pattern)),
+                .add(super::contains((Entity, Column::Title), &s))
+                .add(super::contains((Entity, Column::Code), &s)),
         );
     }
     let desc = filter.order.descending;

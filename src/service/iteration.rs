@@ -113,7 +113,7 @@ pub async fn list<C: ConnectionTrait>(
             )
             .filter(iteration_objective::Column::ObjectiveId.eq(v));
     }
-    let search = filter.search.filter(|s| !s.trim().is_empty());
+    let search = super::search_text(filter.search)?;
     if filter.topic.is_some() || filter.organiser.is_some() || search.is_some() {
         q = q.join(
             JoinType::InnerJoin,

@@ -50,14 +50,47 @@ pub fn now() -> DateTime<Utc> {
     Utc::now()
 }
 
-/// Case-insensitive "contains" on a text column, in SQL on both backends (`LOWER(col) LIKE %text%`).
+/// The longest search text a list accepts, in characters. Titles and names are far shorter; a
+/// longer text cannot match anything and SQLite refuses LIKE patterns beyond 50,000 bytes.
+pub const MAX_SEARCH_CHARS: usize = 200;
+
+/// A list's search text as the caller typed it: trimmed, `None` when empty, and refused with
+/// BAD_USER_INPUT beyond [`MAX_SEARCH_CHARS`].
+pub fn search_text(search: Option<String>) -> Result<Option<String>> {
+    let Some(text) = search else { return Ok(None) };
+    let text = text.trim();
+    if text.chars().count() > MAX_SEARCH_CHARS {
+        return Err(AppError::invalid(
+            "search",
+            format!("at most {MAX_SEARCH_CHARS} characters"),
+        ));
+    }
+    Ok((!text.is_empty()).then(|| text.to_owned()))
+}
+
+/// A LIKE pattern that finds `text` anywhere, its `%`, `_` and `\` taken literally (escaped
+/// with `\`, which both backends accept as the ESCAPE character).
+pub fn like_anywhere(text: &str) -> sea_orm::sea_query::LikeExpr {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')
+}
+
+/// Case-insensitive "contains" on a text column, in SQL on both backends (`LOWER(col) LIKE %text%`),
+/// wildcards in `text` taken literally.
 pub fn contains(
     col: impl sea_orm::sea_query::IntoColumnRef,
     text: &str,
 ) -> sea_orm::sea_query::SimpleExpr {
     use sea_orm::sea_query::Func;
-    let pattern = format!("%{}%", text.trim().to_lowercase());
-    Expr::expr(Func::lower(Expr::col(col))).like(pattern)
+    Expr::expr(Func::lower(Expr::col(col))).like(like_anywhere(&text.trim().to_lowercase()))
 }
 
 /// Loads one record by id or fails with NOT_FOUND naming the entity.

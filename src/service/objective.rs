@@ -81,7 +81,7 @@ pub async fn list<C: ConnectionTrait>(
             ),
         );
     }
-    if let Some(s) = filter.search.filter(|s| !s.trim().is_empty()) {
+    if let Some(s) = super::search_text(filter.search)? {
         q = q.filter(super::contains((Entity, Column::Title), &s));
     }
     paging::page(conn, q, Column::Id, req).await

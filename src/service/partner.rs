@@ -138,12 +138,11 @@ pub async fn list<C: ConnectionTrait>(
     req: &PageRequest,
 ) -> Result<Page<partner::Model>> {
     let mut q = Entity::find();
-    if let Some(s) = filter.search.filter(|s| !s.trim().is_empty()) {
-        let pattern = format!("%{}%", s.trim());
+    if let Some(s) = super::search_text(filter.search)? {
         q = q.filter(
             Condition::any()
-                .add(Column::Name.like(pattern.clone()))
-                .add(Column::Code.like(pattern.to_uppercase())),
+                .add(super::contains((Entity, Column::Name), &s))
+                .add(super::contains((Entity, Column::Code), &s)),
         );
     }
     let desc = filter.order.descending;

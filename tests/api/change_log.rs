@@ -12,7 +12,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::{
     helpers::{fixtures, Backend, TestApp},
-    live::{connect, next_json, Socket},
+    subscriptions::{connect, next_json, Socket},
 };
 
 const CHANGES: &str = "query($after: String, $first: Int, $kinds: [ChangeKind!], $partner: ID) {

@@ -9,7 +9,7 @@ use crate::{
 };
 
 /// Sends the same-shaped request `n` times at once, each from its own task, and returns the bodies.
-async fn concurrently(app: &TestApp, query: &str, vars: Vec<Value>) -> Vec<Value> {
+pub(crate) async fn concurrently(app: &TestApp, query: &str, vars: Vec<Value>) -> Vec<Value> {
     let url = format!("{}/graphql", app.address);
     let tasks = vars.into_iter().map(|variables| {
         let client = app.client.clone();

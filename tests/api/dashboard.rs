@@ -9,7 +9,7 @@ use entity::enums::Role;
 
 use crate::{
     helpers::{Backend, TestApp},
-    reports::{build_dataset, cycle_id},
+    report_dataset::{build_dataset, cycle_id},
 };
 
 fn chromium() -> String {
@@ -189,7 +189,7 @@ async fn the_dashboard_shows_the_demo_programme_in_french() {
 struct Browser {
     child: tokio::process::Child,
     profile: std::path::PathBuf,
-    socket: crate::live::Socket,
+    socket: crate::subscriptions::Socket,
     next_id: u64,
 }
 

@@ -72,12 +72,12 @@ const ACTIONS: [Action; 8] = [
     Action::Fail,
 ];
 const OFFICERS: usize = 5;
-/// Two iterations that overlap (2090; random moves shift them by up to 6 days), one that has
-/// started (2020).
-const ITERATIONS: [(&str, &str, i32, Option<i32>); 3] = [
-    ("2090-01-06", "2090-01-10", 2, Some(2)),
-    ("2090-01-08", "2090-01-12", 1, None),
-    ("2020-01-06", "2020-01-10", 2, None),
+/// Two iterations that overlap (a year from today; random moves shift them by up to 6 days), one
+/// that has started (a year ago): first and last day, counted from today, capacity, quota.
+const ITERATIONS: [(i64, i64, i32, Option<i32>); 3] = [
+    (365, 369, 2, Some(2)),
+    (367, 371, 1, None),
+    (-365, -361, 2, None),
 ];
 
 fn op() -> impl Strategy<Value = Op> {
@@ -147,12 +147,20 @@ struct World {
     queue: Vec<i32>,
 }
 
-fn date(s: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+impl World {
+    /// Closes the pool before the database is dropped, so that dropping it (on PostgreSQL) need not
+    /// terminate open connections.
+    async fn close(self) {
+        self.db.conn.clone().close().await.ok();
+    }
 }
 
-async fn world() -> World {
-    let database = TestDatabase::create(Backend::Sqlite).await;
+fn date(days_from_today: i64) -> NaiveDate {
+    chrono::Utc::now().date_naive() + chrono::Duration::days(days_from_today)
+}
+
+async fn world(backend: Backend) -> World {
+    let database = TestDatabase::create(backend).await;
     let db = Db::connect(&DatabaseArgs::new(database.url.clone()))
         .await
         .unwrap();
@@ -465,25 +473,39 @@ fn check(w: &mut World, op: &Op, changed: bool, before: &Snapshot, after: &Snaps
     }
 }
 
+fn no_sequence_of_operations_breaks_the_enrollment_rules(backend: Backend, ops: Vec<Op>) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut w = world(backend).await;
+        for op in &ops {
+            let before = snapshot(&w.db).await;
+            let changed = run(&w, op).await;
+            let after = snapshot(&w.db).await;
+            check(&mut w, op, changed, &before, &after);
+        }
+        w.close().await;
+    });
+}
+
+// PostgreSQL runs fewer cases: each creates and migrates a database of its own (about two
+// seconds there, against milliseconds for a SQLite file).
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
-
     #[test]
-    fn no_sequence_of_operations_breaks_the_enrollment_rules(ops in proptest::collection::vec(op(), 1..40)) {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let mut w = world().await;
-            for op in &ops {
-                let before = snapshot(&w.db).await;
-                let changed = run(&w, op).await;
-                let after = snapshot(&w.db).await;
-                check(&mut w, op, changed, &before, &after);
-            }
-        });
+    fn sqlite_no_sequence_of_operations_breaks_the_enrollment_rules(ops in proptest::collection::vec(op(), 1..40)) {
+        no_sequence_of_operations_breaks_the_enrollment_rules(Backend::Sqlite, ops)
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(5))]
+    #[test]
+    fn postgres_no_sequence_of_operations_breaks_the_enrollment_rules(ops in proptest::collection::vec(op(), 1..40)) {
+        no_sequence_of_operations_breaks_the_enrollment_rules(Backend::Postgres, ops)
     }
 }
 
@@ -532,32 +554,48 @@ async fn record(
         .collect()
 }
 
+/// ALL_OR_NOTHING reports each row exactly as PER_ROW records it, and writes nothing unless
+/// every row passed.
+fn all_or_nothing_reports_what_per_row_records(backend: Backend, rows: Vec<(usize, usize, usize)>) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let all = world(backend).await;
+        let before = snapshot(&all.db).await;
+        let all_or_nothing = record(&all, &rows, service::bulk::BulkMode::AllOrNothing).await;
+        let after = snapshot(&all.db).await;
+        let per_row_world = world(backend).await;
+        let per_row = record(&per_row_world, &rows, service::bulk::BulkMode::PerRow).await;
+        assert_eq!(all_or_nothing, per_row);
+        if all_or_nothing.iter().any(Result::is_err) {
+            assert_eq!(before, after, "a refused batch wrote something");
+        } else {
+            assert_eq!(
+                after.enrollments.len(),
+                snapshot(&per_row_world.db).await.enrollments.len()
+            );
+        }
+        all.close().await;
+        per_row_world.close().await;
+    });
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(12))]
-
-    /// ALL_OR_NOTHING reports each row exactly as PER_ROW records it, and writes nothing unless
-    /// every row passed.
     #[test]
-    fn all_or_nothing_reports_what_per_row_records(rows in proptest::collection::vec(bulk_row(), 1..25)) {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let all = world().await;
-            let before = snapshot(&all.db).await;
-            let all_or_nothing = record(&all, &rows, service::bulk::BulkMode::AllOrNothing).await;
-            let after = snapshot(&all.db).await;
-            let per_row_world = world().await;
-            let per_row = record(&per_row_world, &rows, service::bulk::BulkMode::PerRow).await;
-            assert_eq!(all_or_nothing, per_row);
-            if all_or_nothing.iter().any(Result::is_err) {
-                assert_eq!(before, after, "a refused batch wrote something");
-            } else {
-                assert_eq!(after.enrollments.len(), snapshot(&per_row_world.db).await.enrollments.len());
-            }
-        });
+    fn sqlite_all_or_nothing_reports_what_per_row_records(rows in proptest::collection::vec(bulk_row(), 1..25)) {
+        all_or_nothing_reports_what_per_row_records(Backend::Sqlite, rows)
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3))]
+    #[test]
+    fn postgres_all_or_nothing_reports_what_per_row_records(rows in proptest::collection::vec(bulk_row(), 1..25)) {
+        all_or_nothing_reports_what_per_row_records(Backend::Postgres, rows)
     }
 }
 
@@ -603,75 +641,95 @@ async fn nominate_one(w: &World, officer: usize, iteration: usize) -> Result<S, 
     .map_err(|err| err.code().as_str().to_owned())
 }
 
+/// A batch of nominations only (the set-based path: `insert_unnest` on PostgreSQL) records, row
+/// by row, what the same nominations made one at a time record: the same status or refusal per
+/// row, the same enrollments (status, waitlist position, version) and seat counters; over
+/// enrollments made before the batch.
+fn a_nomination_batch_records_what_single_nominations_record(
+    backend: Backend,
+    earlier: Vec<(usize, usize)>,
+    rows: Vec<(usize, usize)>,
+) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let batch_world = world(backend).await;
+        let single_world = world(backend).await;
+        for (officer, iteration) in &earlier {
+            let a = nominate_one(&batch_world, *officer, *iteration).await;
+            let b = nominate_one(&single_world, *officer, *iteration).await;
+            assert_eq!(a, b);
+        }
+        let input = rows
+            .iter()
+            .map(|(officer, iteration)| {
+                Ok(service::bulk::EnrollmentRow {
+                    iteration: service::bulk::IterationRef::Id(batch_world.iterations[*iteration]),
+                    officer_id: batch_world.officers[*officer].0,
+                    action: service::bulk::RowAction::Nominate,
+                    evaluation_score: None,
+                })
+            })
+            .collect();
+        let report = service::bulk::record(
+            &batch_world.db,
+            &actor(),
+            "recordEnrollments",
+            input,
+            service::bulk::BulkMode::PerRow,
+            &|_| {},
+        )
+        .await
+        .unwrap();
+        let batch: Vec<Result<S, String>> = report
+            .rows
+            .into_iter()
+            .map(|r| match (r.enrollment, r.error) {
+                (Some(e), None) => Ok(e.status),
+                (_, Some(err)) => Err(err.code().as_str().to_owned()),
+                (None, None) => Err("no outcome".to_owned()),
+            })
+            .collect();
+        let mut seen = std::collections::HashSet::new();
+        let mut single = Vec::new();
+        for (officer, iteration) in &rows {
+            single.push(if seen.insert((officer, iteration)) {
+                nominate_one(&single_world, *officer, *iteration).await
+            } else {
+                Err("DUPLICATE_ROW".to_owned())
+            });
+        }
+        assert_eq!(batch, single);
+        assert_eq!(
+            placements(&batch_world.db).await,
+            placements(&single_world.db).await
+        );
+        batch_world.close().await;
+        single_world.close().await;
+    });
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(16))]
-
-    /// A batch of nominations only (the set-based path) records, row by row, what the same
-    /// nominations made one at a time record: the same status or refusal per row, the same
-    /// enrollments (status, waitlist position, version) and seat counters; over enrollments made
-    /// before the batch.
     #[test]
-    fn a_nomination_batch_records_what_single_nominations_record(
+    fn sqlite_a_nomination_batch_records_what_single_nominations_record(
         earlier in proptest::collection::vec((0..OFFICERS, 0..ITERATIONS.len()), 0..6),
         rows in proptest::collection::vec((0..OFFICERS, 0..ITERATIONS.len()), 1..20),
     ) {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let batch_world = world().await;
-            let single_world = world().await;
-            for (officer, iteration) in &earlier {
-                let a = nominate_one(&batch_world, *officer, *iteration).await;
-                let b = nominate_one(&single_world, *officer, *iteration).await;
-                assert_eq!(a, b);
-            }
-            let input = rows
-                .iter()
-                .map(|(officer, iteration)| {
-                    Ok(service::bulk::EnrollmentRow {
-                        iteration: service::bulk::IterationRef::Id(batch_world.iterations[*iteration]),
-                        officer_id: batch_world.officers[*officer].0,
-                        action: service::bulk::RowAction::Nominate,
-                        evaluation_score: None,
-                    })
-                })
-                .collect();
-            let report = service::bulk::record(
-                &batch_world.db,
-                &actor(),
-                "recordEnrollments",
-                input,
-                service::bulk::BulkMode::PerRow,
-                &|_| {},
-            )
-            .await
-            .unwrap();
-            let batch: Vec<Result<S, String>> = report
-                .rows
-                .into_iter()
-                .map(|r| match (r.enrollment, r.error) {
-                    (Some(e), None) => Ok(e.status),
-                    (_, Some(err)) => Err(err.code().as_str().to_owned()),
-                    (None, None) => Err("no outcome".to_owned()),
-                })
-                .collect();
-            let mut seen = std::collections::HashSet::new();
-            let mut single = Vec::new();
-            for (officer, iteration) in &rows {
-                single.push(if seen.insert((officer, iteration)) {
-                    nominate_one(&single_world, *officer, *iteration).await
-                } else {
-                    Err("DUPLICATE_ROW".to_owned())
-                });
-            }
-            assert_eq!(batch, single);
-            assert_eq!(
-                placements(&batch_world.db).await,
-                placements(&single_world.db).await
-            );
-        });
+        a_nomination_batch_records_what_single_nominations_record(Backend::Sqlite, earlier, rows)
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(5))]
+    #[test]
+    fn postgres_a_nomination_batch_records_what_single_nominations_record(
+        earlier in proptest::collection::vec((0..OFFICERS, 0..ITERATIONS.len()), 0..6),
+        rows in proptest::collection::vec((0..OFFICERS, 0..ITERATIONS.len()), 1..20),
+    ) {
+        a_nomination_batch_records_what_single_nominations_record(Backend::Postgres, earlier, rows)
     }
 }

@@ -24,7 +24,15 @@ async fn every_entity_can_be_created_and_read_back(app: TestApp) {
         .expect("id")
         .to_owned();
     let course = fixtures::course(&app, "BS-101", None).await;
-    let iteration = fixtures::iteration(&app, &course, "2030-03-04", "2030-03-08", 10, None).await;
+    let iteration = fixtures::iteration(
+        &app,
+        &course,
+        &crate::helpers::days_from_today(60),
+        &crate::helpers::days_from_today(64),
+        10,
+        None,
+    )
+    .await;
     app.ok(
         "mutation($i: ID!, $o: ID!) { linkIterationObjective(iterationId: $i, objectiveId: $o) { id } }",
         json!({ "i": iteration, "o": objective }),

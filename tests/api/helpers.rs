@@ -271,6 +271,98 @@ impl TestApp {
     }
 }
 
+/// Columns that change when a caller is merely served (a token's last use), left out of
+/// [`TestApp::contents`]: "nothing changed" means no record of the domain, the audit log, the change
+/// log or any other table changed.
+const VOLATILE_COLUMNS: &[(&str, &str)] = &[("api_token", "last_used_at")];
+
+/// The full contents of every table: each row as text, sorted, per table.
+pub type Contents = std::collections::BTreeMap<String, Vec<String>>;
+
+impl TestApp {
+    /// Every table's full contents (see [`Contents`]); compare two to prove a request wrote
+    /// nothing, UPDATEs included.
+    pub async fn contents(&self) -> Contents {
+        let conn = Database::connect(&self.database.url)
+            .await
+            .expect("connect");
+        let backend = conn.get_database_backend();
+        let sqlite = backend == sea_orm::DatabaseBackend::Sqlite;
+        let text_rows = |sql: String| {
+            let conn = &conn;
+            async move {
+                conn.query_all_raw(sea_orm::Statement::from_string(backend, sql.clone()))
+                    .await
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"))
+                    .into_iter()
+                    .map(|row| row.try_get_by_index::<String>(0).expect("text"))
+                    .collect::<Vec<String>>()
+            }
+        };
+        let tables = text_rows(if sqlite {
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name".into()
+        } else {
+            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1".into()
+        })
+        .await;
+        let mut contents = Contents::new();
+        for table in tables {
+            let columns: Vec<String> = text_rows(if sqlite {
+                format!("SELECT name FROM pragma_table_info('{table}') ORDER BY cid")
+            } else {
+                format!("SELECT column_name::text FROM information_schema.columns WHERE table_schema = 'public' AND table_name = '{table}' ORDER BY ordinal_position")
+            })
+            .await
+            .into_iter()
+            .filter(|c| !VOLATILE_COLUMNS.contains(&(table.as_str(), c.as_str())))
+            .collect();
+            let row = if sqlite {
+                columns
+                    .iter()
+                    .map(|c| format!("quote(\"{c}\")"))
+                    .collect::<Vec<_>>()
+                    .join(" || ',' || ")
+            } else {
+                format!(
+                    "concat_ws(',', {})",
+                    columns
+                        .iter()
+                        .map(|c| format!("quote_nullable(\"{c}\"::text)"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            let rows = text_rows(format!("SELECT {row} FROM \"{table}\" ORDER BY 1")).await;
+            contents.insert(table, rows);
+        }
+        conn.close().await.ok();
+        contents
+    }
+
+    /// Panics, naming the tables that differ, unless the database holds exactly `before`.
+    pub async fn assert_unchanged(&self, before: &Contents, what: &str) {
+        let after = self.contents().await;
+        if &after != before {
+            let changed: Vec<String> = after
+                .iter()
+                .filter(|(t, rows)| before.get(*t) != Some(rows))
+                .map(|(t, rows)| {
+                    format!(
+                        "{t}: {} rows before, {} after; new or changed: {:?}",
+                        before.get(t).map_or(0, Vec::len),
+                        rows.len(),
+                        rows.iter()
+                            .filter(|r| !before.get(t).is_some_and(|b| b.contains(r)))
+                            .take(3)
+                            .collect::<Vec<_>>()
+                    )
+                })
+                .collect();
+            panic!("{what} changed the database: {changed:#?}");
+        }
+    }
+}
+
 /// Builders for the records most tests need.
 pub mod fixtures {
     use super::*;

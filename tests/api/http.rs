@@ -225,6 +225,36 @@ async fn the_same_query_text_runs_with_each_requests_variables(app: TestApp) {
     assert_eq!(data["partner"]["name"], "Kazakhstan");
 }
 
+/// Found by fuzzing (`fuzz/main.rs`, http_bodies_and_variables): a required variable missing from
+/// `variables` (absent or `{}`) answered INTERNAL_SERVER_ERROR; `variables` that are not an
+/// object are refused before, with BAD_REQUEST.
+async fn a_required_variable_that_is_not_given_gets_bad_user_input(app: TestApp) {
+    let query = "query($id: ID!) { partner(id: $id) { id } }";
+    for (variables, code) in [
+        (json!(null), "BAD_USER_INPUT"),
+        (json!({}), "BAD_USER_INPUT"),
+        (json!({ "other": 1 }), "BAD_USER_INPUT"),
+        (json!(5), "BAD_REQUEST"),
+        (json!([]), "BAD_REQUEST"),
+    ] {
+        let body: Value = app
+            .client
+            .post(format!("{}/graphql", app.address))
+            .bearer_auth(&app.admin_token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("sent")
+            .json()
+            .await
+            .expect("JSON");
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], code,
+            "variables {variables}: {body:#}"
+        );
+    }
+}
+
 /// GraphQL's "Serialized Map Ordering": an answer keeps the order of the selection set at the
 /// root and in every nested object, whatever order the fields finish in (some here wait on
 /// DataLoaders, some are columns already read). The same query 100 times gives the same bytes.
@@ -263,6 +293,7 @@ async fn answers_keep_the_selection_order_at_every_level(app: TestApp) {
 }
 
 crate::on_both_backends!(
+    a_required_variable_that_is_not_given_gets_bad_user_input,
     answers_keep_the_selection_order_at_every_level,
     cors_is_off_unless_origins_are_configured,
     a_connection_costs_its_page_size,

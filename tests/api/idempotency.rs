@@ -88,7 +88,15 @@ async fn the_key_can_travel_in_the_request_extensions(app: TestApp) {
 async fn twenty_concurrent_replays_of_one_key_give_one_effect(app: TestApp) {
     let partner = fixtures::partner(&app, "TKM").await;
     let course = fixtures::course(&app, "LOAC-1", None).await;
-    let iteration = fixtures::iteration(&app, &course, "2031-01-05", "2031-01-09", 10, None).await;
+    let iteration = fixtures::iteration(
+        &app,
+        &course,
+        &crate::helpers::days_from_today(60),
+        &crate::helpers::days_from_today(64),
+        10,
+        None,
+    )
+    .await;
     let officer = fixtures::officer(&app, &partner, None).await;
     let body = json!({
         "query": "mutation($i: ID!, $o: ID!) { nominateOfficer(input: {iterationId: $i, officerId: $o}) { id status } }",

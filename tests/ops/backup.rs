@@ -54,10 +54,16 @@ async fn a_backup_taken_during_writes_restores_every_acknowledged_write_and_pass
             }
         })
     };
-    tokio::time::sleep(Duration::from_millis(500)).await;
-
+    // Until the writer has made progress (polled with a deadline).
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while acknowledged.lock().expect("lock").is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the writer made no progress"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let before: Vec<String> = acknowledged.lock().expect("lock").clone();
-    assert!(!before.is_empty(), "the writer made no progress");
     let copy = SqliteFile::new();
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_ipcp"))
         .arg("backup")
@@ -71,14 +77,17 @@ async fn a_backup_taken_during_writes_restores_every_acknowledged_write_and_pass
         "backup failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Writes go on: more are acknowledged after the backup began (polled with a deadline).
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while acknowledged.lock().expect("lock").len() <= before.len() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "writes did not go on during the backup"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     stop.store(true, Ordering::Relaxed);
     writer.await.expect("writer");
-    let total = acknowledged.lock().expect("lock").len();
-    assert!(
-        total > before.len(),
-        "writes did not go on during the backup"
-    );
 
     // A second backup to the same file is refused rather than overwriting it.
     let again = tokio::process::Command::new(env!("CARGO_BIN_EXE_ipcp"))

@@ -22,7 +22,10 @@ use crate::support::{
 
 const ACQUIRE_TIMEOUT_MS: u64 = 1000;
 /// What a failing request may take beyond the acquire timeout (scheduling, a refused connect).
-const MARGIN_MS: u64 = 1500;
+/// Failing fast is the feature, so there is a bound; it is generous because on a busy 2-core
+/// machine scheduling alone can take seconds, and a request that waited for the database to
+/// come back (the bug this catches) would take the whole outage, ten seconds.
+const MARGIN_MS: u64 = 4000;
 
 /// One request of the write load and what came back.
 #[derive(Debug, Clone)]
@@ -66,8 +69,12 @@ async fn a_postgres_crash_loses_no_acknowledged_write_and_the_service_recovers_b
     let course = data["createCourse"]["id"].as_str().expect("id").to_owned();
     let data = app
         .ok(
-            "mutation($c: ID!) { createCourseIteration(input: {courseId: $c, startDate: \"2031-03-03\", endDate: \"2031-03-07\", location: \"Oberammergau\", capacity: 100000, status: OPEN}) { id } }",
-            json!({ "c": course }),
+            "mutation($c: ID!, $s: Date!, $e: Date!) { createCourseIteration(input: {courseId: $c, startDate: $s, endDate: $e, location: \"Oberammergau\", capacity: 100000, status: OPEN}) { id } }",
+            json!({
+                "c": course,
+                "s": (chrono::Utc::now().date_naive() + chrono::Duration::days(60)).to_string(),
+                "e": (chrono::Utc::now().date_naive() + chrono::Duration::days(64)).to_string(),
+            }),
         )
         .await;
     let iteration = data["createCourseIteration"]["id"]
@@ -135,12 +142,18 @@ async fn a_postgres_crash_loses_no_acknowledged_write_and_the_service_recovers_b
         }));
     }
 
+    // Two seconds of load before the crash: the load's shape, not synchronisation.
     tokio::time::sleep(Duration::from_secs(2)).await;
     tokio::task::block_in_place(|| cluster.pg_ctl_stop_immediate());
     let crashed_at = Instant::now();
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let ready = app.get("/readyz").await;
-    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    // readyz notices the outage (polled with a deadline, not after a fixed sleep).
+    while app.get("/readyz").await.status() != StatusCode::SERVICE_UNAVAILABLE {
+        assert!(
+            crashed_at.elapsed() < Duration::from_secs(8),
+            "readyz did not notice the outage"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
     let query = app
         .gql("{ partners(first: 1) { totalCount } }", json!({}))
@@ -342,9 +355,9 @@ async fn requests_beyond_the_pool_fail_fast_with_the_retryable_code_while_health
                 && elapsed <= Duration::from_millis(ACQUIRE_TIMEOUT_MS + MARGIN_MS),
             "an extra request took {elapsed:?}"
         );
-        let started = Instant::now();
+        // 200 while every connection is taken: healthz needs none (one that waited for a
+        // connection would end in the acquire timeout's error, not in 200).
         assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
-        assert!(started.elapsed() < Duration::from_millis(ACQUIRE_TIMEOUT_MS / 2));
     }
 
     lock.rollback().await.expect("release the lock");

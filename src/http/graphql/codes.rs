@@ -43,7 +43,11 @@ fn classify(error: &ServerError) -> ErrorCode {
         } else {
             ErrorCode::GraphqlValidationFailed
         }
-    } else if bad_input || m.contains("Invalid value") {
+    } else if bad_input
+        || m.contains("Invalid value")
+        // A required variable the request's `variables` does not hold (found by fuzzing).
+        || (m.starts_with("Variable ") && m.ends_with(" is not defined."))
+    {
         ErrorCode::BadUserInput
     } else {
         ErrorCode::InternalServerError
