@@ -147,11 +147,22 @@ impl TestApp {
         Self::spawn_with(backend, ServeArgs::default()).await
     }
 
-    pub async fn spawn_with(backend: Backend, mut serve: ServeArgs) -> TestApp {
+    pub async fn spawn_with(backend: Backend, serve: ServeArgs) -> TestApp {
+        Self::spawn_configured(backend, serve, |_| {}).await
+    }
+
+    /// As `spawn_with`, with database settings changed by `configure` (a longer statement timeout).
+    pub async fn spawn_configured(
+        backend: Backend,
+        mut serve: ServeArgs,
+        configure: impl FnOnce(&mut DatabaseArgs),
+    ) -> TestApp {
         let database = TestDatabase::create(backend).await;
         serve.listen = "127.0.0.1:0".parse().expect("address");
+        let mut database_args = DatabaseArgs::new(database.url.clone());
+        configure(&mut database_args);
         let settings = Settings {
-            database: DatabaseArgs::new(database.url.clone()),
+            database: database_args,
             serve,
         };
         let app = Application::build(settings)
