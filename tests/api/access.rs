@@ -32,8 +32,6 @@ const REPORT_FIELDS: &[&str] = &[
     "changes",
 ];
 
-const TYPE_REF: &str = "fragment T on __Type { kind name ofType { kind name ofType { kind name ofType { kind name } } } }";
-
 /// What the policy says a role may do with a root field.
 fn allowed(role: Option<Role>, field: &str, is_mutation: bool) -> bool {
     let Some(role) = role else { return false };
@@ -49,104 +47,23 @@ fn allowed(role: Option<Role>, field: &str, is_mutation: bool) -> bool {
     matches!(role, Role::Admin | Role::ProgrammeOfficer | Role::Analyst)
 }
 
-/// A literal of the given (introspected) type, for the required arguments.
-fn literal(ty: &Value, types: &Value) -> String {
-    match ty["kind"].as_str() {
-        Some("NON_NULL") => literal(&ty["ofType"], types),
-        Some("LIST") => "[]".into(),
-        Some("ENUM") => {
-            let def = types
-                .as_array()
-                .and_then(|t| t.iter().find(|d| d["name"] == ty["name"]))
-                .expect("enum");
-            def["enumValues"][0]["name"]
-                .as_str()
-                .expect("value")
-                .to_owned()
-        }
-        Some("INPUT_OBJECT") => {
-            let def = types
-                .as_array()
-                .and_then(|t| t.iter().find(|d| d["name"] == ty["name"]))
-                .expect("input");
-            let fields: Vec<String> = def["inputFields"]
-                .as_array()
-                .expect("fields")
-                .iter()
-                .filter(|f| f["type"]["kind"] == "NON_NULL" && f["defaultValue"].is_null())
-                .map(|f| {
-                    format!(
-                        "{}: {}",
-                        f["name"].as_str().unwrap_or_default(),
-                        literal(&f["type"], types)
-                    )
-                })
-                .collect();
-            format!("{{{}}}", fields.join(", "))
-        }
-        _ => match ty["name"].as_str() {
-            Some("Int") => "1".into(),
-            Some("Float") => "1.5".into(),
-            Some("Boolean") => "true".into(),
-            Some("Date") => "\"2024-01-01\"".into(),
-            Some("DateTime") => "\"2030-01-01T00:00:00Z\"".into(),
-            _ => "\"1\"".into(),
-        },
-    }
-}
-
-fn named_kind(ty: &Value) -> &str {
-    if ty["ofType"].is_null() {
-        ty["kind"].as_str().unwrap_or_default()
-    } else {
-        named_kind(&ty["ofType"])
-    }
-}
-
-/// Every root field of the schema with a minimal document calling it.
-async fn root_operations(app: &TestApp) -> Vec<(String, bool, String)> {
-    let query = format!(
-        "{{ __schema {{ queryType {{ fields {{ name args {{ name type {{ ...T }} }} type {{ ...T }} }} }}
-            mutationType {{ fields {{ name args {{ name type {{ ...T }} }} type {{ ...T }} }} }}
-            types {{ name kind enumValues {{ name }} inputFields {{ name defaultValue type {{ ...T }} }} }} }} }} {TYPE_REF}"
-    );
-    let schema = app.ok(&query, json!({})).await;
-    let types = &schema["__schema"]["types"];
+/// Every root field of the schema (queries and mutations) and whether it is a mutation.
+async fn root_operations(app: &TestApp) -> Vec<(String, bool)> {
+    let schema = app
+        .ok(
+            "{ __schema { queryType { fields { name } } mutationType { fields { name } } } }",
+            json!({}),
+        )
+        .await;
     let mut ops = Vec::new();
     for (root, is_mutation) in [("queryType", false), ("mutationType", true)] {
         for field in schema["__schema"][root]["fields"]
             .as_array()
             .expect("fields")
         {
-            let name = field["name"].as_str().expect("name").to_owned();
-            let args: Vec<String> = field["args"]
-                .as_array()
-                .expect("args")
-                .iter()
-                .filter(|a| a["type"]["kind"] == "NON_NULL")
-                .map(|a| {
-                    format!(
-                        "{}: {}",
-                        a["name"].as_str().unwrap_or_default(),
-                        literal(&a["type"], types)
-                    )
-                })
-                .collect();
-            let args = if args.is_empty() {
-                String::new()
-            } else {
-                format!("({})", args.join(", "))
-            };
-            let selection = if named_kind(&field["type"]) == "OBJECT" {
-                " { __typename }"
-            } else {
-                ""
-            };
-            let keyword = if is_mutation { "mutation" } else { "query" };
             ops.push((
-                name.clone(),
+                field["name"].as_str().expect("name").to_owned(),
                 is_mutation,
-                format!("{keyword} {{ {name}{args}{selection} }}"),
             ));
         }
     }
@@ -1082,7 +999,7 @@ async fn every_operation_succeeds_for_the_roles_allowed_and_changes_nothing_for_
     let shared = Shared::build(&app).await;
     let mut n = 0;
     let mut checked = 0;
-    for (field, is_mutation, _) in &ops {
+    for (field, is_mutation) in &ops {
         for caller in &callers {
             let call = if *is_mutation {
                 n += 1;
