@@ -211,7 +211,7 @@ async fn changing_the_kind_or_dates_of_an_approved_cycle_is_refused_with_cycle_n
         for change in [
             json!({ "s": "2024-02-01" }),
             json!({ "k": "IPP" }),
-            json!({ "k": "ITPP", "e": "2030-12-31" }),
+            json!({ "k": "ITPP", "e": "2025-06-30" }),
         ] {
             let mut vars = change.clone();
             vars["id"] = json!(id);
@@ -546,7 +546,6 @@ async fn a_mutation_over_the_rate_budget_is_refused_with_rate_limited_and_writes
         ..ServeArgs::default()
     };
     let app = TestApp::spawn_with(backend, serve).await;
-    let mut served = 0;
     for n in 0..30u8 {
         let code = format!("Q{}{}", (b'A' + n / 26) as char, (b'A' + n % 26) as char);
         let before = app.contents().await;
@@ -570,11 +569,10 @@ async fn a_mutation_over_the_rate_budget_is_refused_with_rate_limited_and_writes
             );
             app.assert_unchanged(&before, "a rate-limited mutation")
                 .await;
-            assert!(served >= 3, "the burst of 3 was served first ({served})");
+            assert!(n >= 3, "the burst of 3 was served first ({n} were)");
             return;
         }
         assert_eq!(body["data"]["createPartner"]["code"], json!(code), "{body}");
-        served += 1;
     }
     panic!("no 429 after 30 mutations in a row");
 }
