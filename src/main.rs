@@ -28,7 +28,8 @@ async fn main() {
     if let Err(err) = run(cli).await {
         match &err {
             AppError::Internal(cause) => eprintln!("error: {cause}"),
-            other => eprintln!("error: {}", other.message()),
+            // The code first, as in the catalogue, so that scripts can tell refusals apart.
+            other => eprintln!("error[{}]: {}", other.code(), other.message()),
         }
         std::process::exit(1);
     }

@@ -191,3 +191,153 @@ fn is_transient(err: &sqlx::Error) -> bool {
         _ => false,
     }
 }
+
+/// Each constraint the mapping names, provoked for real on a migrated database of each backend:
+/// the names above must be the ones the databases report, or the mapping silently falls through to
+/// `Internal`. These are also the tests of the codes that only the database's own checks give,
+/// because a service rule answers first through the API (`CAPACITY_EXCEEDED` behind the seat
+/// count and the waitlist, `REFERENCE_NOT_FOUND` behind each service's `NOT_FOUND`,
+/// `CONSTRAINT_VIOLATION` behind the input validation, `ALREADY_LINKED` behind the idempotent
+/// `linkIterationObjective`).
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed expectation is a failed test
+
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+
+    use super::AppError;
+    use crate::{config::DatabaseArgs, db::Pool};
+
+    const NOW: &str = "'2024-01-01 00:00:00+00:00'";
+
+    /// Rows the provocations build on: partner 1 with an ACTIVE cycle 1 (2020-2021) and an
+    /// objective 1, a course 1 with iteration 1 of capacity 1 serving that objective, a token "job".
+    fn setup() -> Vec<String> {
+        vec![
+            format!("INSERT INTO partner (code, name, created_at, updated_at) VALUES ('TKM', 'Turkmenistan', {NOW}, {NOW})"),
+            format!("INSERT INTO cooperation_area (code, name, description, created_at, updated_at) VALUES ('AREA', 'Area', 'd', {NOW}, {NOW})"),
+            format!("INSERT INTO programme_cycle (partner_id, kind, start_date, end_date, status, nac_approved_on, partner_approved_on, created_at, updated_at) VALUES (1, 'IPCP', '2020-01-01', '2021-12-31', 'ACTIVE', '2019-06-01', '2019-06-02', {NOW}, {NOW})"),
+            format!("INSERT INTO objective (cycle_id, area_id, title, indicator, status, created_at, updated_at) VALUES (1, 1, 'Objective', 'officers trained', 'PLANNED', {NOW}, {NOW})"),
+            format!("INSERT INTO course (code, title, topic, organiser, delivery, duration_days, created_at, updated_at) VALUES ('BS-101', 'Course', 'OTHER', 'NATO School', 'DISTANCE', 5, {NOW}, {NOW})"),
+            format!("INSERT INTO course_iteration (course_id, start_date, end_date, location, capacity, status, created_at, updated_at) VALUES (1, '2030-01-01', '2030-01-05', 'Oberammergau', 1, 'OPEN', {NOW}, {NOW})"),
+            "INSERT INTO iteration_objective (iteration_id, objective_id) VALUES (1, 1)".into(),
+            format!("INSERT INTO api_token (name, role, token_hash, prefix, created_at) VALUES ('job', 'ANALYST', 'hash', 'prefix', {NOW})"),
+        ]
+    }
+
+    /// Runs `sql`, which breaks one constraint, and asserts the code the mapping gives.
+    async fn assert_maps_to(conn: &DatabaseConnection, what: &str, sql: &str, code: &str) {
+        let err = conn.execute_unprepared(sql).await.expect_err(what);
+        let mapped = AppError::from(err);
+        assert_eq!(mapped.code().as_str(), code, "{what}: {mapped:?}");
+    }
+
+    async fn each_named_constraint_maps_to_its_rule(url: &str, postgres: bool) {
+        let pool = Pool::connect(&DatabaseArgs::new(url.to_owned()))
+            .await
+            .expect("connect");
+        Migrator::up(&pool.conn, None).await.expect("migrate");
+        let conn = &pool.conn;
+        for sql in setup() {
+            conn.execute_unprepared(&sql)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+        assert_maps_to(
+            conn,
+            "seats held beyond capacity (ck_iteration_seats)",
+            "UPDATE course_iteration SET seats_held = 2 WHERE id = 1",
+            "CAPACITY_EXCEEDED",
+        )
+        .await;
+        assert_maps_to(
+            conn,
+            "an iteration of a course that does not exist (a foreign key)",
+            &format!("INSERT INTO course_iteration (course_id, start_date, end_date, location, capacity, status, created_at, updated_at) VALUES (999, '2030-01-01', '2030-01-05', 'x', 1, 'OPEN', {NOW}, {NOW})"),
+            "REFERENCE_NOT_FOUND",
+        )
+        .await;
+        assert_maps_to(
+            conn,
+            "a negative partner quota (ck_iteration_quota, a check no rule names)",
+            "UPDATE course_iteration SET partner_quota = -1 WHERE id = 1",
+            "CONSTRAINT_VIOLATION",
+        )
+        .await;
+        assert_maps_to(
+            conn,
+            "the same objective linked twice (iteration_objective's key)",
+            "INSERT INTO iteration_objective (iteration_id, objective_id) VALUES (1, 1)",
+            "ALREADY_LINKED",
+        )
+        .await;
+        assert_maps_to(
+            conn,
+            "a second token named job (api_token_name_key)",
+            &format!("INSERT INTO api_token (name, role, token_hash, prefix, created_at) VALUES ('job', 'ADMIN', 'other', 'other', {NOW})"),
+            "DUPLICATE_NAME",
+        )
+        .await;
+        assert_maps_to(
+            conn,
+            "a second partner TKM (partner_code_key)",
+            &format!("INSERT INTO partner (code, name, created_at, updated_at) VALUES ('TKM', 'Again', {NOW}, {NOW})"),
+            "DUPLICATE_CODE",
+        )
+        .await;
+        assert_maps_to(
+            conn,
+            "a second ACTIVE cycle of partner 1 (ux_cycle_one_active)",
+            &format!("INSERT INTO programme_cycle (partner_id, kind, start_date, end_date, status, nac_approved_on, partner_approved_on, created_at, updated_at) VALUES (1, 'IPCP', '2024-01-01', '2025-12-31', 'ACTIVE', '2023-06-01', '2023-06-02', {NOW}, {NOW})"),
+            "ONE_ACTIVE_CYCLE",
+        )
+        .await;
+        if postgres {
+            // SQLite has no exclusion constraint: there the rule is the service's alone.
+            assert_maps_to(
+                conn,
+                "an APPROVED cycle overlapping the ACTIVE one (ex_cycle_no_overlap)",
+                &format!("INSERT INTO programme_cycle (partner_id, kind, start_date, end_date, status, nac_approved_on, partner_approved_on, created_at, updated_at) VALUES (1, 'IPCP', '2021-06-01', '2023-05-31', 'APPROVED', '2021-01-01', '2021-01-02', {NOW}, {NOW})"),
+                "CYCLE_OVERLAP",
+            )
+            .await;
+        }
+        pool.conn.close().await.ok();
+    }
+
+    #[tokio::test]
+    async fn sqlite_each_named_constraint_maps_to_its_rule() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("db.sqlite").display()
+        );
+        each_named_constraint_maps_to_its_rule(&url, false).await;
+    }
+
+    /// Fails, never skips, without a PostgreSQL server (as the black-box tests).
+    #[tokio::test]
+    async fn postgres_each_named_constraint_maps_to_its_rule() {
+        let base = std::env::var("IPCP_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+        let name = format!(
+            "ipcp_unit_constraints_{}_{}",
+            std::process::id(),
+            chrono::Utc::now().timestamp_micros()
+        );
+        let admin = Database::connect(format!("{base}/postgres"))
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL must run at {base} for the tests: {e}"));
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create database");
+        each_named_constraint_maps_to_its_rule(&format!("{base}/{name}"), true).await;
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await
+            .ok();
+        admin.close().await.ok();
+    }
+}

@@ -416,18 +416,22 @@ pub async fn serve_objective<C: ConnectionTrait>(
 ) -> Result<course_iteration::Model> {
     let iteration = get(conn, iteration_id).await?;
     objective::get(conn, objective_id).await?;
-    let exists = iteration_objective::Entity::find()
-        .filter(iteration_objective::Column::IterationId.eq(iteration_id))
-        .filter(iteration_objective::Column::ObjectiveId.eq(objective_id))
-        .one(conn)
-        .await?;
-    if exists.is_none() {
-        iteration_objective::Entity::insert(iteration_objective::ActiveModel {
-            iteration_id: Set(iteration_id),
-            objective_id: Set(objective_id),
-        })
-        .exec_without_returning(conn)
-        .await?;
-    }
+    // ON CONFLICT DO NOTHING, not a look-up first: two requests linking the same pair at once
+    // would both find no row, and the second would fail on the key (ALREADY_LINKED) instead of
+    // finding the link made.
+    iteration_objective::Entity::insert(iteration_objective::ActiveModel {
+        iteration_id: Set(iteration_id),
+        objective_id: Set(objective_id),
+    })
+    .on_conflict(
+        sea_orm::sea_query::OnConflict::columns([
+            iteration_objective::Column::IterationId,
+            iteration_objective::Column::ObjectiveId,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(conn)
+    .await?;
     Ok(iteration)
 }

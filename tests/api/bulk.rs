@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 
 use crate::{
     enrollment_rules::enrollment_state,
-    helpers::{fixtures, Backend, TestApp},
+    helpers::{days_from_today, fixtures, Backend, TestApp},
 };
 
 const RECORD: &str = "mutation($rows: [EnrollmentRowInput!]!, $mode: BulkMode) { recordEnrollments(rows: $rows, mode: $mode) { mode committed applied refused rows { row outcome status code message enrollment { id status } } } }";
@@ -17,11 +17,20 @@ struct World {
     officers: Vec<String>,
 }
 
-/// A 2-seat iteration of BS-101 starting 2090-03-04, one that has started, and four officers.
+/// A 2-seat iteration of BS-101 starting 400 days from today, one that has started, and four
+/// officers.
 async fn world(app: &TestApp) -> World {
     let partner = fixtures::partner(app, "TKM").await;
     let course = fixtures::course(app, "BS-101", None).await;
-    let iteration = fixtures::iteration(app, &course, "2090-03-04", "2090-03-08", 2, None).await;
+    let iteration = fixtures::iteration(
+        app,
+        &course,
+        &days_from_today(400),
+        &days_from_today(404),
+        2,
+        None,
+    )
+    .await;
     let started = fixtures::iteration(app, &course, "2020-01-06", "2020-01-10", 5, None).await;
     let mut officers = Vec::new();
     for _ in 0..4 {
@@ -69,7 +78,7 @@ async fn every_row_is_reported_with_what_was_done(app: TestApp) {
             RECORD,
             json!({ "rows": [
                 { "iterationId": w.iteration, "officerId": o[0], "action": "NOMINATE" },
-                { "courseCode": "BS-101", "iterationStart": "2090-03-04", "officerId": o[1], "action": "NOMINATE" },
+                { "courseCode": "BS-101", "iterationStart": days_from_today(400), "officerId": o[1], "action": "NOMINATE" },
                 { "iterationId": w.iteration, "officerId": o[2], "action": "NOMINATE" },
                 { "iterationId": w.started, "officerId": o[3], "action": "NOMINATE" },
                 { "iterationId": w.started, "officerId": o[3], "action": "ATTEND" },
@@ -134,7 +143,7 @@ async fn all_or_nothing_rolls_back_every_row_when_one_is_refused(app: TestApp) {
     assert!(report["rows"][2]["message"]
         .as_str()
         .unwrap()
-        .contains("starts on 2090-03-04"));
+        .contains(&format!("starts on {}", days_from_today(400))));
     assert_eq!(report["rows"][0]["enrollment"], Value::Null);
     assert_eq!(enrollment_state(&app).await, before);
 }
@@ -181,8 +190,11 @@ async fn per_row_keeps_the_rows_that_pass(app: TestApp) {
         1
     );
     assert_eq!(
-        app.sql_count("SELECT CAST(seats_held AS BIGINT) FROM course_iteration WHERE start_date > '2050-01-01'")
-            .await,
+        app.sql_count(&format!(
+            "SELECT CAST(seats_held AS BIGINT) FROM course_iteration WHERE start_date > '{}'",
+            days_from_today(0)
+        ))
+        .await,
         1
     );
 }
@@ -211,15 +223,16 @@ async fn a_csv_reports_bad_dates_unknown_officers_and_duplicate_rows_row_by_row(
         "{HEADER}\n\
          {it},,,{o0},NOMINATE,\n\
          ,BS-101,2090-02-30,{o1},NOMINATE,\n\
-         ,BS-101,2090-03-04,999999,NOMINATE,\n\
+         ,BS-101,{start},999999,NOMINATE,\n\
          {it},,,{o0},NOMINATE,\n\
-         ,BS-101,2090-03-04,{o2},nominate,\n\
-         ,NO-SUCH,2090-03-04,{o3},NOMINATE,\n",
+         ,BS-101,{start},{o2},nominate,\n\
+         ,NO-SUCH,{start},{o3},NOMINATE,\n",
         it = w.iteration,
         o0 = o[0],
         o1 = o[1],
         o2 = o[2],
         o3 = o[3],
+        start = days_from_today(400),
     );
     let before = enrollment_state(&app).await;
     let data = app.ok(IMPORT, json!({ "csv": csv })).await;
@@ -313,7 +326,15 @@ async fn a_nomination_batch_seats_within_capacity_and_quota_then_waitlists_in_ro
     let kaz = fixtures::partner(&app, "KAZ").await;
     let course = fixtures::course(&app, "BS-101", None).await;
     // Three seats, at most two per partner.
-    let it = fixtures::iteration(&app, &course, "2090-03-04", "2090-03-08", 3, Some(2)).await;
+    let it = fixtures::iteration(
+        &app,
+        &course,
+        &days_from_today(400),
+        &days_from_today(404),
+        3,
+        Some(2),
+    )
+    .await;
     let mut t = Vec::new();
     let mut k = Vec::new();
     for _ in 0..3 {
@@ -374,10 +395,42 @@ async fn a_nomination_batch_seats_within_capacity_and_quota_then_waitlists_in_ro
 async fn a_nomination_batch_refuses_a_second_overlapping_seat_even_from_its_own_rows(app: TestApp) {
     let tkm = fixtures::partner(&app, "TKM").await;
     let course = fixtures::course(&app, "BS-101", None).await;
-    let first = fixtures::iteration(&app, &course, "2090-03-04", "2090-03-08", 5, None).await;
-    let overlapping = fixtures::iteration(&app, &course, "2090-03-06", "2090-03-10", 5, None).await;
-    let full = fixtures::iteration(&app, &course, "2090-03-05", "2090-03-07", 1, None).await;
-    let later = fixtures::iteration(&app, &course, "2090-04-06", "2090-04-10", 1, None).await;
+    let first = fixtures::iteration(
+        &app,
+        &course,
+        &days_from_today(400),
+        &days_from_today(404),
+        5,
+        None,
+    )
+    .await;
+    let overlapping = fixtures::iteration(
+        &app,
+        &course,
+        &days_from_today(402),
+        &days_from_today(406),
+        5,
+        None,
+    )
+    .await;
+    let full = fixtures::iteration(
+        &app,
+        &course,
+        &days_from_today(401),
+        &days_from_today(403),
+        1,
+        None,
+    )
+    .await;
+    let later = fixtures::iteration(
+        &app,
+        &course,
+        &days_from_today(433),
+        &days_from_today(437),
+        1,
+        None,
+    )
+    .await;
     let a = fixtures::officer(&app, &tkm, None).await;
     let b = fixtures::officer(&app, &tkm, None).await;
     let c = fixtures::officer(&app, &tkm, None).await;
@@ -414,7 +467,9 @@ async fn a_nomination_batch_refuses_a_second_overlapping_seat_even_from_its_own_
     let message = report["rows"][1]["message"].as_str().unwrap();
     assert!(
         message.contains(&format!(
-            "course iteration {first} (2090-03-04 to 2090-03-08)"
+            "course iteration {first} ({} to {})",
+            days_from_today(400),
+            days_from_today(404)
         )),
         "{message}"
     );
@@ -429,9 +484,33 @@ async fn a_nomination_batch_applies_the_single_nomination_rules_to_each_row(app:
     let tkm = fixtures::partner(&app, "TKM").await;
     let plain = fixtures::course(&app, "BS-101", None).await;
     let english = fixtures::course(&app, "LANG-201", Some("3232")).await;
-    let it = fixtures::iteration(&app, &plain, "2090-03-04", "2090-03-08", 5, None).await;
-    let demanding = fixtures::iteration(&app, &english, "2090-05-04", "2090-05-08", 5, None).await;
-    let cancelled = fixtures::iteration(&app, &plain, "2090-06-04", "2090-06-08", 5, None).await;
+    let it = fixtures::iteration(
+        &app,
+        &plain,
+        &days_from_today(400),
+        &days_from_today(404),
+        5,
+        None,
+    )
+    .await;
+    let demanding = fixtures::iteration(
+        &app,
+        &english,
+        &days_from_today(461),
+        &days_from_today(465),
+        5,
+        None,
+    )
+    .await;
+    let cancelled = fixtures::iteration(
+        &app,
+        &plain,
+        &days_from_today(492),
+        &days_from_today(496),
+        5,
+        None,
+    )
+    .await;
     let v = app
         .ok(
             "query($id: ID!) { courseIteration(id: $id) { version } }",
@@ -468,7 +547,7 @@ async fn a_nomination_batch_applies_the_single_nomination_rules_to_each_row(app:
                 nominate(&it, "424243"),
                 nominate(&demanding, &fluent),
                 { "iterationId": it, "officerId": weak, "action": "NOMINATE", "evaluationScore": 50 },
-                { "courseCode": "BS-101", "iterationStart": "2090-03-04", "officerId": fluent, "action": "NOMINATE" },
+                { "courseCode": "BS-101", "iterationStart": days_from_today(400), "officerId": fluent, "action": "NOMINATE" },
             ] }),
         )
         .await;
@@ -531,7 +610,8 @@ async fn the_cli_imports_enrollments_from_a_csv_file() {
     std::fs::write(
         &good,
         format!(
-            "{HEADER}\n{it},,,{a},NOMINATE,\n,BS-101,2090-03-04,{b},NOMINATE,\n",
+            "{HEADER}\n{it},,,{a},NOMINATE,\n,BS-101,{start},{b},NOMINATE,\n",
+            start = days_from_today(400),
             it = w.iteration,
             a = w.officers[0],
             b = w.officers[1]

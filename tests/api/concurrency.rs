@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use crate::{
     enrollment_rules::NOMINATE,
-    helpers::{fixtures, TestApp},
+    helpers::{days_from_today, fixtures, TestApp},
 };
 
 /// Sends the same-shaped request `n` times at once, each from its own task, and returns the bodies.
@@ -39,7 +39,15 @@ pub(crate) async fn concurrently(app: &TestApp, query: &str, vars: Vec<Value>) -
 async fn fifty_concurrent_nominations_fill_twenty_seats_and_waitlist_thirty_in_order(app: TestApp) {
     let partner = fixtures::partner(&app, "TKM").await;
     let course = fixtures::course(&app, "BS-101", None).await;
-    let it = fixtures::iteration(&app, &course, "2090-01-06", "2090-01-10", 20, None).await;
+    let it = fixtures::iteration(
+        &app,
+        &course,
+        &days_from_today(400),
+        &days_from_today(404),
+        20,
+        None,
+    )
+    .await;
     let mut officers = Vec::new();
     for _ in 0..50 {
         officers.push(fixtures::officer(&app, &partner, None).await);
@@ -113,7 +121,15 @@ fn outcomes(bodies: &[Value]) -> (usize, Vec<String>) {
 async fn fifty_concurrent_updates_with_the_same_version_give_exactly_one_success(app: TestApp) {
     let partner = fixtures::partner(&app, "TKM").await;
     let course = fixtures::course(&app, "BS-101", None).await;
-    let it = fixtures::iteration(&app, &course, "2090-01-06", "2090-01-10", 20, None).await;
+    let it = fixtures::iteration(
+        &app,
+        &course,
+        &days_from_today(400),
+        &days_from_today(404),
+        20,
+        None,
+    )
+    .await;
 
     let vars = (0..50)
         .map(|n| json!({ "id": it, "l": format!("Room {n}") }))
@@ -155,7 +171,15 @@ async fn fifty_concurrent_updates_with_the_same_version_give_exactly_one_success
 async fn concurrent_withdrawals_promote_each_waitlisted_officer_once(app: TestApp) {
     let partner = fixtures::partner(&app, "TKM").await;
     let course = fixtures::course(&app, "BS-101", None).await;
-    let it = fixtures::iteration(&app, &course, "2090-01-06", "2090-01-10", 10, None).await;
+    let it = fixtures::iteration(
+        &app,
+        &course,
+        &days_from_today(400),
+        &days_from_today(404),
+        10,
+        None,
+    )
+    .await;
     let mut enrollments = Vec::new();
     for _ in 0..20 {
         let o = fixtures::officer(&app, &partner, None).await;
@@ -205,8 +229,24 @@ async fn concurrent_confirmations_never_seat_an_officer_in_two_overlapping_itera
 ) {
     let partner = fixtures::partner(&app, "TKM").await;
     let course = fixtures::course(&app, "BS-101", None).await;
-    let a = fixtures::iteration(&app, &course, "2090-01-06", "2090-01-10", 20, None).await;
-    let b = fixtures::iteration(&app, &course, "2090-01-08", "2090-01-12", 20, None).await;
+    let a = fixtures::iteration(
+        &app,
+        &course,
+        &days_from_today(400),
+        &days_from_today(404),
+        20,
+        None,
+    )
+    .await;
+    let b = fixtures::iteration(
+        &app,
+        &course,
+        &days_from_today(402),
+        &days_from_today(406),
+        20,
+        None,
+    )
+    .await;
     let mut vars = Vec::new();
     for _ in 0..10 {
         let o = fixtures::officer(&app, &partner, None).await;
@@ -240,8 +280,24 @@ async fn concurrent_confirmations_never_seat_an_officer_in_two_overlapping_itera
 async fn concurrent_batches_over_the_same_iterations_all_apply(app: TestApp) {
     let partner = fixtures::partner(&app, "TKM").await;
     let course = fixtures::course(&app, "BS-101", None).await;
-    let a = fixtures::iteration(&app, &course, "2090-01-06", "2090-01-10", 100, None).await;
-    let b = fixtures::iteration(&app, &course, "2090-02-06", "2090-02-10", 100, None).await;
+    let a = fixtures::iteration(
+        &app,
+        &course,
+        &days_from_today(400),
+        &days_from_today(404),
+        100,
+        None,
+    )
+    .await;
+    let b = fixtures::iteration(
+        &app,
+        &course,
+        &days_from_today(431),
+        &days_from_today(435),
+        100,
+        None,
+    )
+    .await;
     let mut batches = Vec::new();
     for batch in 0..6 {
         // Half the batches name the iterations in one order, half in the other.
@@ -277,7 +333,15 @@ async fn concurrent_batches_over_the_same_iterations_all_apply(app: TestApp) {
 async fn nominations_and_other_writes_at_the_same_time_all_succeed(app: TestApp) {
     let partner = fixtures::partner(&app, "TKM").await;
     let course = fixtures::course(&app, "BS-101", None).await;
-    let it = fixtures::iteration(&app, &course, "2090-01-06", "2090-01-10", 10, None).await;
+    let it = fixtures::iteration(
+        &app,
+        &course,
+        &days_from_today(400),
+        &days_from_today(404),
+        10,
+        None,
+    )
+    .await;
     let mut officers = Vec::new();
     for _ in 0..30 {
         officers.push(fixtures::officer(&app, &partner, None).await);

@@ -1,10 +1,11 @@
 //! Enrollment invariants (DOMAIN.md 4-6), one test per rule; every refusal changes nothing.
 //!
-//! Time gates depend on today: iterations in 2020 have started, iterations in 2030+ have not.
+//! Time gates depend on today: iterations in 2020 have started, iterations a year or more from today
+//! (`days_from_today`) have not.
 
 use serde_json::{json, Value};
 
-use crate::helpers::{fixtures, TestApp};
+use crate::helpers::{days_from_today, fixtures, TestApp};
 
 pub const NOMINATE: &str = "mutation($i: ID!, $o: ID!, $place: Boolean! = true) { nominateOfficer(input: {iterationId: $i, officerId: $o, place: $place}) { id status waitlistPosition version } }";
 const ITERATION: &str =
@@ -97,7 +98,15 @@ async fn setup(app: &TestApp) -> Setup {
 async fn enrollment_status_changes_only_along_the_lifecycle(app: TestApp) {
     let s = setup(&app).await;
     let started = fixtures::iteration(&app, &s.course, "2020-01-06", "2020-01-10", 5, None).await;
-    let future = fixtures::iteration(&app, &s.course, "2090-01-06", "2090-01-10", 5, None).await;
+    let future = fixtures::iteration(
+        &app,
+        &s.course,
+        &days_from_today(400),
+        &days_from_today(404),
+        5,
+        None,
+    )
+    .await;
     let (a, b, c) = (
         fixtures::officer(&app, &s.partner, None).await,
         fixtures::officer(&app, &s.partner, None).await,
@@ -184,7 +193,15 @@ async fn enrollment_status_changes_only_along_the_lifecycle(app: TestApp) {
 async fn a_confirmed_officer_can_withdraw_only_before_the_start(app: TestApp) {
     let s = setup(&app).await;
     let started = fixtures::iteration(&app, &s.course, "2020-01-06", "2020-01-10", 5, None).await;
-    let future = fixtures::iteration(&app, &s.course, "2090-01-06", "2090-01-10", 5, None).await;
+    let future = fixtures::iteration(
+        &app,
+        &s.course,
+        &days_from_today(400),
+        &days_from_today(404),
+        5,
+        None,
+    )
+    .await;
     let officer = fixtures::officer(&app, &s.partner, None).await;
     let late = nominate(&app, &started, &officer).await;
     let before = enrollment_state(&app).await;
@@ -201,7 +218,15 @@ async fn a_confirmed_officer_can_withdraw_only_before_the_start(app: TestApp) {
 
 async fn attendance_is_recorded_only_once_the_iteration_has_started(app: TestApp) {
     let s = setup(&app).await;
-    let future = fixtures::iteration(&app, &s.course, "2090-01-06", "2090-01-10", 5, None).await;
+    let future = fixtures::iteration(
+        &app,
+        &s.course,
+        &days_from_today(400),
+        &days_from_today(404),
+        5,
+        None,
+    )
+    .await;
     let officer = fixtures::officer(&app, &s.partner, None).await;
     let e = nominate(&app, &future, &officer).await;
     let before = enrollment_state(&app).await;
@@ -213,7 +238,15 @@ async fn attendance_is_recorded_only_once_the_iteration_has_started(app: TestApp
 
 async fn beyond_capacity_a_nomination_is_waitlisted_with_a_position(app: TestApp) {
     let s = setup(&app).await;
-    let it = fixtures::iteration(&app, &s.course, "2090-01-06", "2090-01-10", 2, None).await;
+    let it = fixtures::iteration(
+        &app,
+        &s.course,
+        &days_from_today(400),
+        &days_from_today(404),
+        2,
+        None,
+    )
+    .await;
     let mut got = Vec::new();
     for _ in 0..5 {
         let o = fixtures::officer(&app, &s.partner, None).await;
@@ -238,7 +271,15 @@ async fn beyond_capacity_a_nomination_is_waitlisted_with_a_position(app: TestApp
 async fn a_partners_quota_is_never_exceeded(app: TestApp) {
     let s = setup(&app).await;
     let other = fixtures::partner(&app, "KAZ").await;
-    let it = fixtures::iteration(&app, &s.course, "2090-01-06", "2090-01-10", 5, Some(1)).await;
+    let it = fixtures::iteration(
+        &app,
+        &s.course,
+        &days_from_today(400),
+        &days_from_today(404),
+        5,
+        Some(1),
+    )
+    .await;
     let a1 = fixtures::officer(&app, &s.partner, None).await;
     let a2 = fixtures::officer(&app, &s.partner, None).await;
     let b1 = fixtures::officer(&app, &other, None).await;
@@ -258,7 +299,15 @@ async fn a_partners_quota_is_never_exceeded(app: TestApp) {
 
 async fn a_freed_seat_promotes_the_first_waitlisted(app: TestApp) {
     let s = setup(&app).await;
-    let it = fixtures::iteration(&app, &s.course, "2090-01-06", "2090-01-10", 1, None).await;
+    let it = fixtures::iteration(
+        &app,
+        &s.course,
+        &days_from_today(400),
+        &days_from_today(404),
+        1,
+        None,
+    )
+    .await;
     let mut enrollments = Vec::new();
     for _ in 0..3 {
         let o = fixtures::officer(&app, &s.partner, None).await;
@@ -288,7 +337,15 @@ async fn a_freed_seat_promotes_the_first_waitlisted(app: TestApp) {
 
 async fn an_officer_has_one_live_enrollment_per_iteration(app: TestApp) {
     let s = setup(&app).await;
-    let it = fixtures::iteration(&app, &s.course, "2090-01-06", "2090-01-10", 5, None).await;
+    let it = fixtures::iteration(
+        &app,
+        &s.course,
+        &days_from_today(400),
+        &days_from_today(404),
+        5,
+        None,
+    )
+    .await;
     let officer = fixtures::officer(&app, &s.partner, None).await;
     let e = nominate(&app, &it, &officer).await;
     let before = enrollment_state(&app).await;
@@ -306,13 +363,51 @@ async fn an_officer_has_one_live_enrollment_per_iteration(app: TestApp) {
 async fn an_officer_holds_no_seats_in_two_overlapping_iterations(app: TestApp) {
     let s = setup(&app).await;
     let officer = fixtures::officer(&app, &s.partner, None).await;
-    let first = fixtures::iteration(&app, &s.course, "2090-03-02", "2090-03-06", 5, None).await;
-    let same_end_start =
-        fixtures::iteration(&app, &s.course, "2090-03-06", "2090-03-10", 5, None).await;
-    let inside = fixtures::iteration(&app, &s.course, "2090-03-03", "2090-03-04", 5, None).await;
-    let next_day = fixtures::iteration(&app, &s.course, "2090-03-07", "2090-03-10", 5, None).await;
-    let day_before =
-        fixtures::iteration(&app, &s.course, "2090-02-25", "2090-03-01", 5, None).await;
+    let first = fixtures::iteration(
+        &app,
+        &s.course,
+        &days_from_today(455),
+        &days_from_today(459),
+        5,
+        None,
+    )
+    .await;
+    let same_end_start = fixtures::iteration(
+        &app,
+        &s.course,
+        &days_from_today(459),
+        &days_from_today(463),
+        5,
+        None,
+    )
+    .await;
+    let inside = fixtures::iteration(
+        &app,
+        &s.course,
+        &days_from_today(456),
+        &days_from_today(457),
+        5,
+        None,
+    )
+    .await;
+    let next_day = fixtures::iteration(
+        &app,
+        &s.course,
+        &days_from_today(460),
+        &days_from_today(463),
+        5,
+        None,
+    )
+    .await;
+    let day_before = fixtures::iteration(
+        &app,
+        &s.course,
+        &days_from_today(450),
+        &days_from_today(454),
+        5,
+        None,
+    )
+    .await;
     nominate(&app, &first, &officer).await;
     let before = enrollment_state(&app).await;
     for clash in [&same_end_start, &inside] {
@@ -338,8 +433,24 @@ async fn a_waitlisted_officer_is_not_confirmed_into_an_overlapping_iteration(app
     let s = setup(&app).await;
     let a = fixtures::officer(&app, &s.partner, None).await;
     let b = fixtures::officer(&app, &s.partner, None).await;
-    let full = fixtures::iteration(&app, &s.course, "2090-03-02", "2090-03-06", 1, None).await;
-    let other = fixtures::iteration(&app, &s.course, "2090-03-04", "2090-03-08", 5, None).await;
+    let full = fixtures::iteration(
+        &app,
+        &s.course,
+        &days_from_today(455),
+        &days_from_today(459),
+        1,
+        None,
+    )
+    .await;
+    let other = fixtures::iteration(
+        &app,
+        &s.course,
+        &days_from_today(457),
+        &days_from_today(461),
+        5,
+        None,
+    )
+    .await;
     let seat = nominate(&app, &full, &a).await;
     let waiting = nominate(&app, &full, &b).await;
     assert_eq!(waiting["status"], "WAITLISTED");
@@ -357,7 +468,15 @@ async fn a_waitlisted_officer_is_not_confirmed_into_an_overlapping_iteration(app
 async fn an_officer_must_meet_the_courses_language_requirement(app: TestApp) {
     let partner = fixtures::partner(&app, "TKM").await;
     let course = fixtures::course(&app, "LANG-1", Some("3332")).await;
-    let it = fixtures::iteration(&app, &course, "2090-01-06", "2090-01-10", 5, None).await;
+    let it = fixtures::iteration(
+        &app,
+        &course,
+        &days_from_today(400),
+        &days_from_today(404),
+        5,
+        None,
+    )
+    .await;
     let weak = fixtures::officer(&app, &partner, Some("3322")).await;
     let none = fixtures::officer(&app, &partner, None).await;
     let strong = fixtures::officer(&app, &partner, Some("4343")).await;
@@ -374,7 +493,15 @@ async fn an_officer_must_meet_the_courses_language_requirement(app: TestApp) {
 
 async fn cancelling_an_iteration_cancels_its_live_enrollments(app: TestApp) {
     let s = setup(&app).await;
-    let it = fixtures::iteration(&app, &s.course, "2090-01-06", "2090-01-10", 1, None).await;
+    let it = fixtures::iteration(
+        &app,
+        &s.course,
+        &days_from_today(400),
+        &days_from_today(404),
+        1,
+        None,
+    )
+    .await;
     let mut e = Vec::new();
     for _ in 0..4 {
         let o = fixtures::officer(&app, &s.partner, None).await;
@@ -421,7 +548,15 @@ async fn cancelling_an_iteration_cancels_its_live_enrollments(app: TestApp) {
 
 async fn an_enrollment_change_with_a_stale_version_is_refused_and_changes_nothing(app: TestApp) {
     let s = setup(&app).await;
-    let it = fixtures::iteration(&app, &s.course, "2090-01-06", "2090-01-10", 5, None).await;
+    let it = fixtures::iteration(
+        &app,
+        &s.course,
+        &days_from_today(400),
+        &days_from_today(404),
+        5,
+        None,
+    )
+    .await;
     let officer = fixtures::officer(&app, &s.partner, None).await;
     let e = app
         .ok(NOMINATE, json!({ "i": it, "o": officer, "place": false }))
@@ -452,26 +587,59 @@ async fn iteration_version(app: &TestApp, id: &str) -> Value {
 async fn moving_an_iteration_onto_a_seated_officers_other_iteration_is_refused(app: TestApp) {
     let s = setup(&app).await;
     let officer = fixtures::officer(&app, &s.partner, None).await;
-    let first = fixtures::iteration(&app, &s.course, "2090-03-02", "2090-03-06", 5, None).await;
-    let second = fixtures::iteration(&app, &s.course, "2090-03-09", "2090-03-13", 5, None).await;
+    let first = fixtures::iteration(
+        &app,
+        &s.course,
+        &days_from_today(455),
+        &days_from_today(459),
+        5,
+        None,
+    )
+    .await;
+    let second = fixtures::iteration(
+        &app,
+        &s.course,
+        &days_from_today(462),
+        &days_from_today(466),
+        5,
+        None,
+    )
+    .await;
     nominate(&app, &first, &officer).await;
     nominate(&app, &second, &officer).await;
     let v = iteration_version(&app, &second).await;
     let before = enrollment_state(&app).await;
     let code = app
-        .error_code(MOVE, json!({ "id": second, "v": v, "s": "2090-03-06" }))
+        .error_code(
+            MOVE,
+            json!({ "id": second, "v": v, "s": days_from_today(459) }),
+        )
         .await;
     assert_eq!(code, "SCHEDULE_CONFLICT");
     assert_eq!(enrollment_state(&app).await, before);
     let data = app
-        .ok(MOVE, json!({ "id": second, "v": v, "s": "2090-03-07" }))
+        .ok(
+            MOVE,
+            json!({ "id": second, "v": v, "s": days_from_today(460) }),
+        )
         .await;
-    assert_eq!(data["updateCourseIteration"]["startDate"], "2090-03-07");
+    assert_eq!(
+        data["updateCourseIteration"]["startDate"],
+        days_from_today(460)
+    );
 }
 
 async fn a_quota_cannot_drop_below_the_seats_a_partner_holds(app: TestApp) {
     let s = setup(&app).await;
-    let it = fixtures::iteration(&app, &s.course, "2090-01-06", "2090-01-10", 5, None).await;
+    let it = fixtures::iteration(
+        &app,
+        &s.course,
+        &days_from_today(400),
+        &days_from_today(404),
+        5,
+        None,
+    )
+    .await;
     for _ in 0..2 {
         let o = fixtures::officer(&app, &s.partner, None).await;
         nominate(&app, &it, &o).await;

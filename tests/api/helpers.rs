@@ -147,11 +147,22 @@ impl TestApp {
         Self::spawn_with(backend, ServeArgs::default()).await
     }
 
-    pub async fn spawn_with(backend: Backend, mut serve: ServeArgs) -> TestApp {
+    pub async fn spawn_with(backend: Backend, serve: ServeArgs) -> TestApp {
+        Self::spawn_configured(backend, serve, |_| {}).await
+    }
+
+    /// As `spawn_with`, with database settings changed by `configure` (a longer statement timeout).
+    pub async fn spawn_configured(
+        backend: Backend,
+        mut serve: ServeArgs,
+        configure: impl FnOnce(&mut DatabaseArgs),
+    ) -> TestApp {
         let database = TestDatabase::create(backend).await;
         serve.listen = "127.0.0.1:0".parse().expect("address");
+        let mut database_args = DatabaseArgs::new(database.url.clone());
+        configure(&mut database_args);
         let settings = Settings {
-            database: DatabaseArgs::new(database.url.clone()),
+            database: database_args,
             serve,
         };
         let app = Application::build(settings)
@@ -299,23 +310,29 @@ impl TestApp {
                     .collect::<Vec<String>>()
             }
         };
-        let tables = text_rows(if sqlite {
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name".into()
+        // Every column of every table, in order, in one statement: "table<TAB>column" rows.
+        let mut columns_of = std::collections::BTreeMap::<String, Vec<String>>::new();
+        for entry in text_rows(if sqlite {
+            "SELECT m.name || char(9) || c.name FROM sqlite_master m, pragma_table_info(m.name) c \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, c.cid"
+                .into()
         } else {
-            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1".into()
+            "SELECT c.relname::text || chr(9) || a.attname::text FROM pg_attribute a \
+             JOIN pg_class c ON a.attrelid = c.oid JOIN pg_namespace n ON c.relnamespace = n.oid \
+             WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND a.attnum > 0 \
+             AND NOT a.attisdropped ORDER BY c.relname, a.attnum"
+                .into()
         })
-        .await;
+        .await
+        {
+            let (table, column) = entry.split_once('\t').expect("table and column");
+            let columns = columns_of.entry(table.to_owned()).or_default();
+            if !VOLATILE_COLUMNS.contains(&(table, column)) {
+                columns.push(column.to_owned());
+            }
+        }
         let mut contents = Contents::new();
-        for table in tables {
-            let columns: Vec<String> = text_rows(if sqlite {
-                format!("SELECT name FROM pragma_table_info('{table}') ORDER BY cid")
-            } else {
-                format!("SELECT column_name::text FROM information_schema.columns WHERE table_schema = 'public' AND table_name = '{table}' ORDER BY ordinal_position")
-            })
-            .await
-            .into_iter()
-            .filter(|c| !VOLATILE_COLUMNS.contains(&(table.as_str(), c.as_str())))
-            .collect();
+        for (table, columns) in columns_of {
             let row = if sqlite {
                 columns
                     .iter()

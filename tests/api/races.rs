@@ -305,7 +305,58 @@ async fn cancelling_an_iteration_while_nominations_run_leaves_no_live_enrollment
     assert_eq!((held, counter), (0, 0));
 }
 
+/// Linking is idempotent, also when the same link is asked for many times at once: every request
+/// succeeds and one row records it.
+async fn twenty_concurrent_links_of_one_iteration_to_one_objective_all_succeed_with_one_row(
+    app: TestApp,
+) {
+    let partner = fixtures::partner(&app, "TKM").await;
+    let area = fixtures::area(&app, "AREA").await;
+    let (cycle, _) = fixtures::cycle(&app, &partner, "IPCP", "2024-01-01").await;
+    let course = fixtures::course(&app, "BS-101", None).await;
+    let mut pairs = Vec::new();
+    // Several pairs, so the race is run more than once.
+    for n in 0..5 {
+        let it = fixtures::iteration(
+            &app,
+            &course,
+            &days_from_today(60 + n),
+            &days_from_today(64 + n),
+            10,
+            None,
+        )
+        .await;
+        let objective = app
+            .ok(
+                "mutation($c: ID!, $a: ID!) { createObjective(input: {cycleId: $c, areaId: $a, title: \"o\", indicator: \"i\"}) { id } }",
+                json!({ "c": cycle, "a": area }),
+            )
+            .await["createObjective"]["id"]
+            .clone();
+        pairs.push((it, objective));
+    }
+    let vars = pairs
+        .iter()
+        .flat_map(|(it, o)| (0..20).map(move |_| json!({ "i": it, "o": o })))
+        .collect();
+    let bodies = concurrently(
+        &app,
+        "mutation($i: ID!, $o: ID!) { linkIterationObjective(iterationId: $i, objectiveId: $o) { id } }",
+        vars,
+    )
+    .await;
+    let (codes, done) = outcomes(&bodies, "linkIterationObjective");
+    assert_eq!(codes, Vec::<String>::new(), "{bodies:#?}");
+    assert_eq!(done.len(), 100);
+    assert_eq!(
+        app.sql_count("SELECT COUNT(*) FROM iteration_objective")
+            .await,
+        5
+    );
+}
+
 crate::on_both_backends!(
+    twenty_concurrent_links_of_one_iteration_to_one_objective_all_succeed_with_one_row,
     thirty_concurrent_nominations_from_one_partner_seat_exactly_its_quota_of_five,
     twenty_concurrent_nominations_of_one_officer_leave_one_live_enrollment,
     two_approved_cycles_activated_at_once_leave_exactly_one_active,

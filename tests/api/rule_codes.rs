@@ -7,8 +7,9 @@ use serde_json::{json, Value};
 use crate::{
     cycle_rules::{active, approved},
     enrollment_rules::nominate,
-    helpers::{days_from_today, fixtures, TestApp},
+    helpers::{days_from_today, fixtures, Backend, TestApp},
 };
+use ipcp::config::{ServeArgs, WebhookArgs};
 
 const UPDATE_ITERATION: &str = "mutation($id: ID!, $v: Int!, $s: Date, $e: Date, $cap: Int) { updateCourseIteration(input: {id: $id, version: $v, startDate: $s, endDate: $e, capacity: $cap}) { id version capacity } }";
 const RECORD_ACTIVITY: &str = "mutation($c: ID!, $a: ID!, $o: ID, $s: Date!, $e: Date!) { recordActivity(input: {cycleId: $c, areaId: $a, objectiveId: $o, kind: MEETING, title: \"Talks\", description: \"d\", startDate: $s, endDate: $e}) { id version } }";
@@ -210,7 +211,7 @@ async fn changing_the_kind_or_dates_of_an_approved_cycle_is_refused_with_cycle_n
         for change in [
             json!({ "s": "2024-02-01" }),
             json!({ "k": "IPP" }),
-            json!({ "k": "ITPP", "e": "2030-12-31" }),
+            json!({ "k": "ITPP", "e": "2025-06-30" }),
         ] {
             let mut vars = change.clone();
             vars["id"] = json!(id);
@@ -297,11 +298,190 @@ async fn the_benchmark_dataset_into_a_database_with_data_is_refused_with_databas
         .env("DATABASE_URL", &app.database.url)
         .output()
         .expect("ipcp runs");
-    assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("empty database"), "{stderr}");
+    assert_eq!(cli_error_code(&out), "DATABASE_NOT_EMPTY");
     app.assert_unchanged(&before, "a refused `ipcp seed bench`")
         .await;
+}
+
+const RECORD_ENROLLMENTS: &str = "mutation($rows: [EnrollmentRowInput!]!, $mode: BulkMode) { recordEnrollments(rows: $rows, mode: $mode) { committed applied refused rows { row outcome code message } } }";
+
+async fn a_bulk_row_naming_a_course_and_a_day_two_iterations_start_is_ambiguous(app: TestApp) {
+    let partner = fixtures::partner(&app, "TKM").await;
+    let officer = fixtures::officer(&app, &partner, None).await;
+    let course = fixtures::course(&app, "BS-101", None).await;
+    let start = days_from_today(40);
+    for end in [days_from_today(44), days_from_today(45)] {
+        fixtures::iteration(&app, &course, &start, &end, 5, None).await;
+    }
+    for mode in ["ALL_OR_NOTHING", "PER_ROW"] {
+        let before = app.contents().await;
+        let report = app
+            .ok(
+                RECORD_ENROLLMENTS,
+                json!({ "mode": mode, "rows": [{ "courseCode": "BS-101", "iterationStart": start, "officerId": officer, "action": "NOMINATE" }] }),
+            )
+            .await["recordEnrollments"]
+            .clone();
+        assert_eq!(
+            report["rows"][0]["code"], "AMBIGUOUS_ITERATION",
+            "{report:#}"
+        );
+        assert_eq!(
+            (&report["committed"], &report["applied"]),
+            (&json!(false), &json!(0)),
+            "{report:#}"
+        );
+        app.assert_unchanged(&before, &format!("an ambiguous row ({mode})"))
+            .await;
+    }
+    // The same row by iteration id is recorded.
+    let id = app
+        .ok(
+            "query($s: Date!) { courseIterations(from: $s, to: $s) { edges { node { id } } } }",
+            json!({ "s": start }),
+        )
+        .await["courseIterations"]["edges"][0]["node"]["id"]
+        .clone();
+    let report = app
+        .ok(
+            RECORD_ENROLLMENTS,
+            json!({ "rows": [{ "iterationId": id, "officerId": officer, "action": "NOMINATE" }] }),
+        )
+        .await;
+    assert_eq!(report["recordEnrollments"]["applied"], 1, "{report:#}");
+}
+
+/// Runs the `ipcp` binary against the app's database.
+fn ipcp(app: &TestApp, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_ipcp"))
+        .args(args)
+        .env("DATABASE_URL", &app.database.url)
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("ipcp runs")
+}
+
+/// The code of a failed `ipcp` command: it exits with status 1 and prints `error[CODE]: message`.
+fn cli_error_code(out: &std::process::Output) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("error[")?.split_once("]: "))
+        .map(|(code, _)| code.to_owned())
+        .unwrap_or_else(|| panic!("no `error[CODE]: ` line: {stderr}"))
+}
+
+async fn a_cli_import_with_a_refused_row_fails_with_rows_refused(app: TestApp) {
+    let partner = fixtures::partner(&app, "TKM").await;
+    let officer = fixtures::officer(&app, &partner, None).await;
+    let course = fixtures::course(&app, "BS-101", None).await;
+    let iteration = fixtures::iteration(
+        &app,
+        &course,
+        &days_from_today(40),
+        &days_from_today(44),
+        5,
+        None,
+    )
+    .await;
+    let file = std::env::temp_dir().join(format!(
+        "ipcp-rows-refused-{}-{}.csv",
+        std::process::id(),
+        app.address.rsplit(':').next().unwrap_or_default()
+    ));
+    std::fs::write(
+        &file,
+        format!(
+            "iteration_id,course_code,iteration_start,officer_id,action,evaluation_score\n\
+             {iteration},,,{officer},NOMINATE,\n{iteration},,,424242,NOMINATE,\n"
+        ),
+    )
+    .unwrap();
+    for mode in ["all-or-nothing", "per-row"] {
+        let before = app.contents().await;
+        let file_arg = file.to_str().unwrap();
+        let args: Vec<&str> = if mode == "per-row" {
+            // Per row, the good row would be recorded: give the bad row alone.
+            std::fs::write(
+                &file,
+                format!(
+                    "iteration_id,course_code,iteration_start,officer_id,action,evaluation_score\n\
+                     {iteration},,,424242,NOMINATE,\n"
+                ),
+            )
+            .unwrap();
+            vec!["import", "enrollments", file_arg, "--mode", mode]
+        } else {
+            vec!["import", "enrollments", file_arg]
+        };
+        let out = ipcp(&app, &args);
+        assert_eq!(cli_error_code(&out), "ROWS_REFUSED", "{mode}");
+        app.assert_unchanged(&before, &format!("a refused import ({mode})"))
+            .await;
+    }
+    let _ = std::fs::remove_file(file);
+}
+
+async fn a_second_token_of_the_same_name_is_refused_with_duplicate_name(app: TestApp) {
+    let create = "mutation($n: String!) { createApiToken(input: {name: $n, role: ANALYST}) { token { name } } }";
+    app.ok(create, json!({ "n": "nightly" })).await;
+    refused(&app, "DUPLICATE_NAME", create, json!({ "n": "nightly" })).await;
+    // From the command line too.
+    let before = app.contents().await;
+    let out = ipcp(
+        &app,
+        &["token", "create", "--name", "nightly", "--role", "reporter"],
+    );
+    assert_eq!(cli_error_code(&out), "DUPLICATE_NAME");
+    app.assert_unchanged(&before, "a refused `ipcp token create`")
+        .await;
+}
+
+async fn the_current_cycle_report_of_a_partner_without_a_cycle_is_refused_with_no_cycle(
+    app: TestApp,
+) {
+    fixtures::partner(&app, "TKM").await;
+    let before = app.contents().await;
+    for format in ["json", "csv"] {
+        let res = app
+            .client
+            .get(format!(
+                "{}/exports/cycle-report?partner=TKM&format={format}",
+                app.address
+            ))
+            .bearer_auth(&app.admin_token)
+            .send()
+            .await
+            .expect("answered");
+        let status = res.status();
+        let body: Value = res.json().await.expect("a JSON error body");
+        assert!(status.is_client_error(), "{format}: {status} {body}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "NO_CYCLE",
+            "{format}: {body}"
+        );
+    }
+    let out = ipcp(&app, &["report", "cycle", "--partner", "TKM"]);
+    assert_eq!(cli_error_code(&out), "NO_CYCLE");
+    app.assert_unchanged(&before, "a refused cycle report")
+        .await;
+    // With a cycle, the same export is served.
+    let partner = app.ok("{ partner(code: \"TKM\") { id } }", json!({})).await["partner"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    fixtures::cycle(&app, &partner, "IPCP", "2024-01-01").await;
+    let res = app
+        .client
+        .get(format!("{}/exports/cycle-report?partner=TKM", app.address))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(res.status(), reqwest::StatusCode::OK);
 }
 
 crate::on_both_backends!(
@@ -312,4 +492,186 @@ crate::on_both_backends!(
     changing_the_kind_or_dates_of_an_approved_cycle_is_refused_with_cycle_not_draft,
     an_objective_added_to_a_closed_or_superseded_cycle_is_refused_with_cycle_closed,
     the_benchmark_dataset_into_a_database_with_data_is_refused_with_database_not_empty,
+    a_bulk_row_naming_a_course_and_a_day_two_iterations_start_is_ambiguous,
+    a_cli_import_with_a_refused_row_fails_with_rows_refused,
+    a_second_token_of_the_same_name_is_refused_with_duplicate_name,
+    the_current_cycle_report_of_a_partner_without_a_cycle_is_refused_with_no_cycle,
 );
+
+// The codes below need a server configured for them, so each runs through its own pair of tests
+// rather than `on_both_backends!`.
+
+async fn disabling_a_disabled_webhook_endpoint_is_refused_with_already_disabled(backend: Backend) {
+    let serve = ServeArgs {
+        webhooks: WebhookArgs {
+            webhook_allow_hosts: vec!["127.0.0.1".into()],
+            // No deliveries: nothing but the requests may write.
+            webhook_worker: false,
+            ..WebhookArgs::default()
+        },
+        ..ServeArgs::default()
+    };
+    let app = TestApp::spawn_with(backend, serve).await;
+    let endpoint = app
+        .ok(
+            "mutation { registerWebhookEndpoint(input: {url: \"http://127.0.0.1:9/hook\", kinds: [PARTNER]}) { endpoint { id } } }",
+            json!({}),
+        )
+        .await["registerWebhookEndpoint"]["endpoint"]["id"]
+        .clone();
+    let disable = "mutation($id: ID!) { disableWebhookEndpoint(id: $id) { active } }";
+    let disabled = app.ok(disable, json!({ "id": endpoint })).await;
+    assert_eq!(disabled["disableWebhookEndpoint"]["active"], false);
+    refused(&app, "ALREADY_DISABLED", disable, json!({ "id": endpoint })).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_disabling_a_disabled_webhook_endpoint_is_refused_with_already_disabled() {
+    disabling_a_disabled_webhook_endpoint_is_refused_with_already_disabled(Backend::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_disabling_a_disabled_webhook_endpoint_is_refused_with_already_disabled() {
+    disabling_a_disabled_webhook_endpoint_is_refused_with_already_disabled(Backend::Postgres).await
+}
+
+/// A burst of 3, then one request a second: mutations sent in a row meet the limit within a few
+/// requests however slow the machine, and the refused one writes nothing.
+async fn a_mutation_over_the_rate_budget_is_refused_with_rate_limited_and_writes_nothing(
+    backend: Backend,
+) {
+    let serve = ServeArgs {
+        rate_limit_per_second: 1,
+        rate_limit_burst: 3,
+        ..ServeArgs::default()
+    };
+    let app = TestApp::spawn_with(backend, serve).await;
+    for n in 0..30u8 {
+        let code = format!("Q{}{}", (b'A' + n / 26) as char, (b'A' + n % 26) as char);
+        let before = app.contents().await;
+        let res = app
+            .client
+            .post(format!("{}/graphql", app.address))
+            .bearer_auth(&app.admin_token)
+            .json(&json!({
+                "query": "mutation($c: String!) { createPartner(input: {code: $c, name: \"Partner\"}) { code } }",
+                "variables": { "c": code },
+            }))
+            .send()
+            .await
+            .expect("answered");
+        let status = res.status();
+        let body: Value = res.json().await.expect("a JSON body");
+        if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            assert_eq!(
+                body["errors"][0]["extensions"]["code"], "RATE_LIMITED",
+                "{body}"
+            );
+            app.assert_unchanged(&before, "a rate-limited mutation")
+                .await;
+            assert!(n >= 3, "the burst of 3 was served first ({n} were)");
+            return;
+        }
+        assert_eq!(body["data"]["createPartner"]["code"], json!(code), "{body}");
+    }
+    panic!("no 429 after 30 mutations in a row");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_mutation_over_the_rate_budget_is_refused_with_rate_limited_and_writes_nothing() {
+    a_mutation_over_the_rate_budget_is_refused_with_rate_limited_and_writes_nothing(Backend::Sqlite)
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_mutation_over_the_rate_budget_is_refused_with_rate_limited_and_writes_nothing()
+{
+    a_mutation_over_the_rate_budget_is_refused_with_rate_limited_and_writes_nothing(
+        Backend::Postgres,
+    )
+    .await
+}
+
+/// PostgreSQL only. The first request is held running by a row lock the test takes on the partner it
+/// updates, after it claimed its key. SQLite cannot hold a request that way: its one write lock is
+/// taken by the key's claim as much as by the update, so a lock held from outside stops the first
+/// request before it claims (and fails it after the busy timeout), and the process's writer mutex
+/// is not reachable from outside.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_replay_while_the_first_request_runs_is_refused_with_idempotency_key_in_use() {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let serve = ServeArgs {
+        // The replay waits 15 s for the first response; the held request must outlive that.
+        request_timeout_ms: 120_000,
+        ..ServeArgs::default()
+    };
+    let app = TestApp::spawn_configured(Backend::Postgres, serve, |db| {
+        db.db_statement_timeout_ms = 120_000;
+    })
+    .await;
+    let partner = fixtures::partner(&app, "TKM").await;
+    let conn = sea_orm::Database::connect(&app.database.url)
+        .await
+        .expect("connect");
+    let lock = conn.begin().await.expect("begin");
+    lock.execute_unprepared(&format!(
+        "SELECT id FROM partner WHERE id = {partner} FOR UPDATE"
+    ))
+    .await
+    .expect("row lock");
+    let send = |app: &TestApp| {
+        app.client
+            .post(format!("{}/graphql", app.address))
+            .bearer_auth(&app.admin_token)
+            .header("idempotency-key", "update-tkm-notes")
+            .json(&json!({
+                "query": "mutation($id: ID!) { updatePartner(input: {id: $id, version: 1, notes: \"first\"}) { notes version } }",
+                "variables": { "id": partner },
+            }))
+            .send()
+    };
+    let first = tokio::spawn(send(&app));
+    // The key is claimed (committed) before the update waits for the row.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while app.sql_count("SELECT COUNT(*) FROM idempotency_key").await < 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the key was never claimed"
+        );
+        tokio::task::yield_now().await;
+    }
+    let before = app.contents().await;
+    let replay: Value = send(&app)
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("a JSON body");
+    assert_eq!(
+        replay["errors"][0]["extensions"]["code"], "IDEMPOTENCY_KEY_IN_USE",
+        "{replay}"
+    );
+    app.assert_unchanged(&before, "a replay refused while its first request ran")
+        .await;
+    assert!(!first.is_finished(), "the first request was held");
+    lock.rollback().await.expect("release the row");
+    conn.close().await.ok();
+    let first: Value = first
+        .await
+        .expect("joined")
+        .expect("answered")
+        .json()
+        .await
+        .expect("a JSON body");
+    assert_eq!(first["data"]["updatePartner"]["notes"], "first", "{first}");
+    // Now the replay gets the first response.
+    let again = send(&app).await.expect("answered");
+    assert_eq!(
+        again
+            .headers()
+            .get("idempotent-replayed")
+            .and_then(|v| v.to_str().ok()),
+        Some("true")
+    );
+    assert_eq!(again.json::<Value>().await.expect("JSON"), first);
+}

@@ -80,7 +80,12 @@ pub(crate) async fn head_cursor(app: &TestApp) -> Option<String> {
 /// Connects, authenticates with `payload` and subscribes after the newest change committed so far
 /// (the query takes `$after`), so the subscriber sees every change made from now on however soon
 /// the server registers it; panics unless the server acknowledges the connection.
-async fn subscribe(app: &TestApp, payload: Value, query: &str, mut variables: Value) -> Socket {
+pub(crate) async fn subscribe(
+    app: &TestApp,
+    payload: Value,
+    query: &str,
+    mut variables: Value,
+) -> Socket {
     variables["after"] = json!(head_cursor(app).await);
     let mut socket = connect(&app.address).await;
     let init = json!({ "type": "connection_init", "payload": payload });
