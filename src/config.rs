@@ -304,6 +304,10 @@ pub struct ServeArgs {
     /// off (`IPCP_WEBHOOK_WORKER=false`).
     #[arg(long, env = "IPCP_EXPOSE_STATEMENT_COUNT", default_value_t = false, action = clap::ArgAction::Set)]
     pub expose_statement_count: bool,
+    /// Days after a course iteration's last day during which its level 1 evaluation
+    /// questionnaires are accepted.
+    #[arg(long, env = "IPCP_EVALUATION_WINDOW_DAYS", default_value_t = 60)]
+    pub evaluation_window_days: u32,
     #[command(flatten)]
     pub webhooks: WebhookArgs,
 }
@@ -393,6 +397,7 @@ impl Default for ServeArgs {
             shutdown_delay_ms: 0,
             metrics: true,
             expose_statement_count: false,
+            evaluation_window_days: 60,
             webhooks: WebhookArgs::default(),
         }
     }

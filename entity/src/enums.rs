@@ -221,3 +221,33 @@ pub enum Role {
     #[sea_orm(string_value = "REPORTER")]
     Reporter,
 }
+
+/// Level 3 of course evaluation: whether the officer applies what the course taught, back at work.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum AppliedAtWork {
+    #[sea_orm(string_value = "YES")]
+    Yes,
+    #[sea_orm(string_value = "PARTLY")]
+    Partly,
+    #[sea_orm(string_value = "NO")]
+    No,
+}
+
+/// What a point of contact is for.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(24))")]
+pub enum ContactRole {
+    #[sea_orm(string_value = "COURSE_DIRECTOR")]
+    CourseDirector,
+    #[sea_orm(string_value = "PARTNER_POC")]
+    PartnerPoc,
+    #[sea_orm(string_value = "NATO_DESK_OFFICER")]
+    NatoDeskOfficer,
+    #[sea_orm(string_value = "OTHER")]
+    Other,
+}

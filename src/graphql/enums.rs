@@ -229,6 +229,12 @@ pub enum ChangeKind {
     Enrollment,
     /// A cooperation activity.
     Activity,
+    /// A level 1 course evaluation response (ratings and comment: shown per the reader's role).
+    EvaluationResponse,
+    /// A level 3 course evaluation follow-up (note: shown per the reader's role).
+    EvaluationFollowUp,
+    /// A point of contact (names, email, phone: shown per the reader's role).
+    PointOfContact,
     /// An API token (never its secret).
     ApiToken,
     /// A webhook endpoint (never its secret).
@@ -253,6 +259,9 @@ impl ChangeKind {
             ChangeKind::Officer => "officer",
             ChangeKind::Enrollment => "enrollment",
             ChangeKind::Activity => "activity",
+            ChangeKind::EvaluationResponse => "evaluation_response",
+            ChangeKind::EvaluationFollowUp => "evaluation_follow_up",
+            ChangeKind::PointOfContact => "point_of_contact",
             ChangeKind::ApiToken => "api_token",
             ChangeKind::WebhookEndpoint => "webhook_endpoint",
             ChangeKind::WebhookDelivery => "webhook_delivery",

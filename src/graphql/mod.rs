@@ -8,11 +8,13 @@ pub mod auth;
 pub mod batching;
 pub mod bulk;
 pub mod changes;
+pub mod contact;
 pub mod course;
 pub mod cycle;
 pub mod documents;
 pub mod enrollment;
 pub mod enums;
+pub mod evaluation;
 pub mod iteration;
 pub mod loaders;
 pub mod objective;
@@ -51,6 +53,8 @@ pub struct QueryRoot(
     report::ReportQuery,
     webhook::WebhookQuery,
     changes::ChangeQuery,
+    evaluation::EvaluationQuery,
+    contact::ContactQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -67,6 +71,8 @@ pub struct MutationRoot(
     admin::AdminMutation,
     bulk::BulkMutation,
     webhook::WebhookMutation,
+    evaluation::EvaluationMutation,
+    contact::ContactMutation,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, subscription::SubscriptionRoot>;
@@ -108,8 +114,14 @@ fn builder(
         allow: crate::service::webhook::url::AllowHosts::new(&serve.webhooks.webhook_allow_hosts),
         retry_window: std::time::Duration::from_secs(serve.webhooks.webhook_retry_window_secs),
     });
+    builder = builder.data(evaluation::EvaluationPolicy {
+        window_days: serve.evaluation_window_days,
+    });
     if let Some(db) = db {
-        builder = builder.data(loaders::Loaders::new(&db)).data(db);
+        builder = builder
+            .data(loaders::Loaders::new(&db))
+            .data(evaluation::EvaluationLoaders::new(&db))
+            .data(db);
     }
     builder
 }
