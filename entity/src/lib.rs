@@ -6,6 +6,7 @@ pub mod api_token;
 pub mod audit_event;
 pub mod change_log;
 pub mod cooperation_area;
+pub mod cost_line;
 pub mod course;
 pub mod course_iteration;
 pub mod enrollment;

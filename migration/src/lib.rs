@@ -13,6 +13,7 @@ mod m20261201_000002_create_webhook;
 mod m20261201_000003_create_change_log_retention;
 mod m20261202_000001_create_course_evaluation;
 mod m20261202_000002_create_point_of_contact;
+mod m20261202_000003_create_cost_line;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000003_create_change_log_retention::Migration),
             Box::new(m20261202_000001_create_course_evaluation::Migration),
             Box::new(m20261202_000002_create_point_of_contact::Migration),
+            Box::new(m20261202_000003_create_cost_line::Migration),
         ]
     }
 }

@@ -235,6 +235,8 @@ pub enum ChangeKind {
     EvaluationFollowUp,
     /// A point of contact (names, email, phone: shown per the reader's role).
     PointOfContact,
+    /// A cost line.
+    CostLine,
     /// An API token (never its secret).
     ApiToken,
     /// A webhook endpoint (never its secret).
@@ -262,6 +264,7 @@ impl ChangeKind {
             ChangeKind::EvaluationResponse => "evaluation_response",
             ChangeKind::EvaluationFollowUp => "evaluation_follow_up",
             ChangeKind::PointOfContact => "point_of_contact",
+            ChangeKind::CostLine => "cost_line",
             ChangeKind::ApiToken => "api_token",
             ChangeKind::WebhookEndpoint => "webhook_endpoint",
             ChangeKind::WebhookDelivery => "webhook_delivery",

@@ -9,6 +9,7 @@ pub mod batching;
 pub mod bulk;
 pub mod changes;
 pub mod contact;
+pub mod cost;
 pub mod course;
 pub mod cycle;
 pub mod documents;
@@ -55,6 +56,7 @@ pub struct QueryRoot(
     changes::ChangeQuery,
     evaluation::EvaluationQuery,
     contact::ContactQuery,
+    cost::CostQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -73,6 +75,7 @@ pub struct MutationRoot(
     webhook::WebhookMutation,
     evaluation::EvaluationMutation,
     contact::ContactMutation,
+    cost::CostMutation,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, subscription::SubscriptionRoot>;

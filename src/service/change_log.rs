@@ -46,6 +46,7 @@ pub const KINDS: &[&str] = &[
     "evaluation_response",
     "evaluation_follow_up",
     "point_of_contact",
+    "cost_line",
     "api_token",
     "webhook_endpoint",
     "webhook_delivery",

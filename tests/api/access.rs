@@ -28,6 +28,7 @@ const REPORT_FIELDS: &[&str] = &[
     "waitlists",
     "reportCycles",
     "changes",
+    "cycleCostReport",
 ];
 
 const TYPE_REF: &str = "fragment T on __Type { kind name ofType { kind name ofType { kind name ofType { kind name } } } }";

@@ -11,6 +11,7 @@ mod bulk;
 mod change_log;
 mod concurrency;
 pub mod contacts;
+pub mod costs;
 mod cycle_rules;
 mod dashboard;
 mod enrollment_properties;

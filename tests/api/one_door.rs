@@ -512,6 +512,27 @@ async fn every_mutation_leaves_one_audit_event_and_one_change_log_entry_and_a_re
     w.refuse("updatePointOfContact", q, json!({"id": poc, "v": 99}))
         .await;
 
+    // Cost lines.
+    let q = crate::costs::RECORD;
+    let cost = id(&w
+        .commit(
+            "recordCostLine",
+            q,
+            json!({"i": running, "p": partner, "m": 125000}),
+        )
+        .await);
+    w.refuse(
+        "recordCostLine",
+        q,
+        json!({"i": running, "m": 1, "cur": "XYZ"}),
+    )
+    .await;
+    let q = "mutation($id: ID!, $v: Int!) { updateCostLine(input: {id: $id, version: $v, stage: ACTUAL}) { id version } }";
+    w.commit("updateCostLine", q, json!({"id": cost, "v": 1}))
+        .await;
+    w.refuse("updateCostLine", q, json!({"id": cost, "v": 99}))
+        .await;
+
     // Tokens.
     let q = "mutation($n: String!) { createApiToken(input: {name: $n, role: ANALYST}) { secret } }";
     w.commit("createApiToken", q, json!({"n": "one-door"}))
