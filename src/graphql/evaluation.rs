@@ -419,3 +419,139 @@ impl EvaluationMutation {
         .map(EvaluationFollowUp)
     }
 }
+
+/// One questionnaire item's figures over a report's responses.
+#[derive(SimpleObject)]
+pub struct EvaluationItemFigures {
+    /// The item's code (`relevance`, `content`, `instruction`, `organisation`, `overall`).
+    pub item: String,
+    /// The item in the requested language.
+    pub label: String,
+    /// Responses that rated it.
+    pub responses: i64,
+    /// Mean rating, 1 to 5.
+    pub mean: f64,
+    /// How many rated it 1, 2, 3, 4 and 5 (five numbers).
+    pub distribution: Vec<i64>,
+}
+
+/// How many follow-ups gave each answer.
+#[derive(SimpleObject)]
+pub struct AppliedAtWorkCounts {
+    /// Applies it.
+    pub yes: i64,
+    /// Applies part of it.
+    pub partly: i64,
+    /// Does not apply it.
+    pub no: i64,
+}
+
+/// Course evaluation figures over a scope. No aggregate of answers is shown over fewer than 3
+/// responses, so that no answer can be traced to one officer: those figures are null and
+/// `withheldReason` says why.
+#[derive(SimpleObject)]
+pub struct EvaluationReport {
+    /// Enrollments ATTENDED, COMPLETED or FAILED in the scope (who could answer level 1).
+    pub eligible: i64,
+    /// Level 1 responses.
+    pub responses: i64,
+    /// responses / eligible (0 when none is eligible).
+    pub response_rate: f64,
+    /// `TOO_FEW_RESPONSES` when the level 1 figures are withheld; null otherwise.
+    pub withheld_reason: Option<String>,
+    /// Per item, in questionnaire order; null when withheld.
+    pub items: Option<Vec<EvaluationItemFigures>>,
+    /// COMPLETED enrollments whose level 3 follow-up is due (iteration ended 3 months ago or more).
+    pub follow_ups_due: i64,
+    /// Level 3 follow-ups recorded.
+    pub follow_ups_recorded: i64,
+    /// followUpsRecorded / followUpsDue: the level 3 completion rate.
+    pub follow_up_rate: f64,
+    /// What officers apply at work; null over fewer than 3 follow-ups.
+    pub applied_at_work: Option<AppliedAtWorkCounts>,
+}
+
+impl From<service::evaluation_report::EvaluationReport> for EvaluationReport {
+    fn from(r: service::evaluation_report::EvaluationReport) -> Self {
+        EvaluationReport {
+            eligible: r.eligible,
+            responses: r.responses,
+            response_rate: r.response_rate,
+            withheld_reason: r.withheld.then(|| "TOO_FEW_RESPONSES".to_owned()),
+            items: (!r.withheld).then(|| {
+                r.items
+                    .into_iter()
+                    .map(|i| EvaluationItemFigures {
+                        item: i.item,
+                        label: i.label,
+                        responses: i.responses,
+                        mean: i.mean,
+                        distribution: i.distribution.to_vec(),
+                    })
+                    .collect()
+            }),
+            follow_ups_due: r.follow_ups_due,
+            follow_ups_recorded: r.follow_ups_recorded,
+            follow_up_rate: r.follow_up_rate,
+            applied_at_work: r.applied.map(|a| {
+                let n = |k: &str| a.get(k).copied().unwrap_or(0);
+                AppliedAtWorkCounts {
+                    yes: n("YES"),
+                    partly: n("PARTLY"),
+                    no: n("NO"),
+                }
+            }),
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct EvaluationReportQuery;
+
+#[Object]
+impl EvaluationReportQuery {
+    /// Course evaluation figures (level 1 response rate and ratings per item, level 3 follow-up
+    /// completion) over the enrollments of a course, a topic, an organiser and/or a cycle (every
+    /// filter given applies; none: all). Aggregates over fewer than 3 answers are withheld.
+    #[graphql(guard = "Allow(Access::Report)")]
+    async fn evaluation_report(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only this course's iterations.")] course_id: Option<ID>,
+        #[graphql(desc = "Only courses of this topic.")] topic: Option<super::enums::CourseTopic>,
+        #[graphql(desc = "Only courses of this organiser (case-insensitive).")] organiser: Option<
+            String,
+        >,
+        #[graphql(
+            desc = "Only this cycle's partner's enrollments in iterations within its dates."
+        )]
+        cycle_id: Option<ID>,
+        #[graphql(
+            desc = "Language of the labels.",
+            default_with = "super::report::Language::En"
+        )]
+        lang: super::report::Language,
+    ) -> Result<EvaluationReport> {
+        use sea_orm::ActiveEnum;
+        let scope = service::evaluation_report::EvaluationScope {
+            course_id: course_id
+                .as_ref()
+                .map(|id| parse_id("course", id))
+                .transpose()?,
+            topic: topic.map(|t| entity::enums::CourseTopic::from(t).to_value()),
+            organiser: organiser.filter(|o| !o.trim().is_empty()),
+            cycle_id: cycle_id
+                .as_ref()
+                .map(|id| parse_id("programme cycle", id))
+                .transpose()?,
+        };
+        let report = service::evaluation_report::evaluation_report(
+            &db(ctx)?.conn,
+            &scope,
+            today(),
+            lang.into(),
+        )
+        .await?;
+        Ok(report.into())
+    }
+}

@@ -55,6 +55,7 @@ pub struct QueryRoot(
     webhook::WebhookQuery,
     changes::ChangeQuery,
     evaluation::EvaluationQuery,
+    evaluation::EvaluationReportQuery,
     contact::ContactQuery,
     cost::CostQuery,
 );

@@ -17,6 +17,7 @@ pub mod currency;
 pub mod dates;
 pub mod enrollment;
 pub mod evaluation;
+pub mod evaluation_report;
 pub mod events;
 pub mod figures;
 pub mod idempotency;

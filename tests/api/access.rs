@@ -29,6 +29,7 @@ const REPORT_FIELDS: &[&str] = &[
     "reportCycles",
     "changes",
     "cycleCostReport",
+    "evaluationReport",
 ];
 
 const TYPE_REF: &str = "fragment T on __Type { kind name ofType { kind name ofType { kind name ofType { kind name } } } }";

@@ -324,6 +324,145 @@ async fn follow_ups_due_lists_completed_enrollments_without_a_follow_up(app: Tes
     );
 }
 
+const REPORT: &str = "query($c: ID, $t: CourseTopic, $o: String, $cy: ID, $l: Language! = EN) { evaluationReport(courseId: $c, topic: $t, organiser: $o, cycleId: $cy, lang: $l) { eligible responses responseRate withheldReason items { item label responses mean distribution } followUpsDue followUpsRecorded followUpRate appliedAtWork { yes partly no } } }";
+
+/// Answers the questionnaire of `e` with every item rated `rating`, except `overall`.
+async fn respond(app: &TestApp, e: &Value, rating: i64, overall: i64) {
+    let mut r = ratings(rating);
+    r.as_array_mut().unwrap()[4]["rating"] = json!(overall);
+    app.ok(RESPOND, json!({"e": e["id"], "r": r})).await;
+}
+
+async fn the_evaluation_report_gives_the_response_rate_and_each_items_mean_and_distribution(
+    app: TestApp,
+) {
+    let partner = fixtures::partner(&app, "TKM").await;
+    let (course, it) = iteration(&app, "EV-1", -14, -10).await;
+    let mut es = Vec::new();
+    for status in ["COMPLETED", "COMPLETED", "FAILED", "ATTENDED"] {
+        es.push(enrolled(&app, &partner, &it, status).await);
+    }
+    // Not eligible: a confirmed officer who never attended is not counted.
+    enrolled(&app, &partner, &it, "NO_SHOW").await;
+    respond(&app, &es[0], 5, 5).await;
+    respond(&app, &es[1], 4, 3).await;
+    respond(&app, &es[2], 3, 1).await;
+    let r = app.ok(REPORT, json!({"c": course})).await["evaluationReport"].clone();
+    assert_eq!(r["eligible"], 4);
+    assert_eq!(r["responses"], 3);
+    assert_eq!(r["responseRate"], 0.75);
+    assert!(r["withheldReason"].is_null());
+    let items = r["items"].as_array().unwrap();
+    assert_eq!(items.len(), 5);
+    assert_eq!(items[0]["item"], "relevance");
+    assert_eq!(items[0]["label"], "Relevance");
+    assert_eq!(items[0]["mean"], 4.0);
+    assert_eq!(items[0]["distribution"], json!([0, 0, 1, 1, 1]));
+    assert_eq!(items[4]["item"], "overall");
+    assert_eq!(items[4]["mean"], 3.0);
+    assert_eq!(items[4]["distribution"], json!([1, 0, 1, 0, 1]));
+    let r = app.ok(REPORT, json!({"c": course, "l": "FR"})).await;
+    assert_eq!(
+        r["evaluationReport"]["items"][4]["label"],
+        "Appréciation générale"
+    );
+}
+
+async fn an_aggregate_over_fewer_than_three_responses_is_withheld(app: TestApp) {
+    let partner = fixtures::partner(&app, "TKM").await;
+    let (course, it) = iteration(&app, "EV-1", -14, -10).await;
+    let a = enrolled(&app, &partner, &it, "COMPLETED").await;
+    let b = enrolled(&app, &partner, &it, "COMPLETED").await;
+    enrolled(&app, &partner, &it, "COMPLETED").await;
+    respond(&app, &a, 5, 5).await;
+    respond(&app, &b, 1, 1).await;
+    let reporter = app.token_for(entity::enums::Role::Reporter).await;
+    let (_, body) = app
+        .gql_as(Some(&reporter), REPORT, json!({"c": course}))
+        .await;
+    let r = &body["data"]["evaluationReport"];
+    assert_eq!(r["responses"], 2, "{body:#}");
+    assert_eq!(r["eligible"], 3);
+    assert_eq!(r["withheldReason"], "TOO_FEW_RESPONSES");
+    assert!(r["items"].is_null(), "{body:#}");
+}
+
+async fn the_evaluation_report_covers_a_course_a_topic_an_organiser_or_a_cycle(app: TestApp) {
+    let tkm = fixtures::partner(&app, "TKM").await;
+    let kaz = fixtures::partner(&app, "KAZ").await;
+    let (cycle, _) = fixtures::cycle(&app, &tkm, "IPCP", &day(-300)).await;
+    // Border security at Oberammergau (the fixture), medical services at another organiser.
+    let (border, it) = iteration(&app, "EV-1", -210, -205).await;
+    let medical = app
+        .ok(
+            "mutation { createCourse(input: {code: \"MED-1\", title: \"Medical\", topic: MEDICAL_SERVICES, organiser: \"NATO Centre of Excellence for Military Medicine\", delivery: RESIDENTIAL, durationDays: 5}) { id } }",
+            json!({}),
+        )
+        .await["createCourse"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let med_it = fixtures::iteration(&app, &medical, &day(-14), &day(-10), 30, None).await;
+    for _ in 0..3 {
+        let e = enrolled(&app, &tkm, &med_it, "COMPLETED").await;
+        respond(&app, &e, 4, 4).await;
+    }
+    // Border security: completed 7 months ago; too late for level 1, follow-ups due.
+    let mut border_es = Vec::new();
+    for _ in 0..4 {
+        border_es.push(enrolled(&app, &tkm, &it, "COMPLETED").await);
+    }
+    let other = enrolled(&app, &kaz, &it, "COMPLETED").await;
+    for (e, a) in border_es.iter().zip(["YES", "PARTLY", "YES"]) {
+        app.ok(FOLLOW_UP, json!({"e": e["id"], "a": a})).await;
+    }
+    app.ok(FOLLOW_UP, json!({"e": other["id"], "a": "NO"}))
+        .await;
+
+    let report = |vars: Value| {
+        let app = &app;
+        async move { app.ok(REPORT, vars).await["evaluationReport"].clone() }
+    };
+    let r = report(json!({"t": "MEDICAL_SERVICES"})).await;
+    assert_eq!(
+        (r["eligible"].clone(), r["responses"].clone()),
+        (json!(3), json!(3))
+    );
+    assert_eq!(r["items"][0]["mean"], 4.0);
+    assert_eq!(r["followUpsDue"], 0);
+    let r = report(json!({"o": "nato school OBERAMMERGAU"})).await;
+    assert_eq!(r["eligible"], 5);
+    assert_eq!(r["responses"], 0);
+    assert_eq!(r["followUpsDue"], 5);
+    assert_eq!(r["followUpsRecorded"], 4);
+    assert_eq!(r["followUpRate"], 0.8);
+    assert_eq!(r["appliedAtWork"], json!({"yes": 2, "partly": 1, "no": 1}));
+    let r = report(json!({"c": border})).await;
+    assert_eq!(r["eligible"], 5);
+    // The cycle: TKM's enrollments only, both courses.
+    let r = report(json!({"cy": cycle})).await;
+    assert_eq!(r["eligible"], 7);
+    assert_eq!(r["responses"], 3);
+    assert_eq!(r["followUpsDue"], 4);
+    assert_eq!(r["followUpsRecorded"], 3);
+    assert_eq!(r["appliedAtWork"], json!({"yes": 2, "partly": 1, "no": 0}));
+    // Filters combine: the cycle's border security course; every course filter at once; and a
+    // cycle with a single follow-up, whose answer is withheld.
+    let r = report(json!({"cy": cycle, "c": border})).await;
+    assert_eq!(r["followUpsRecorded"], 3);
+    let all_three =
+        report(json!({"c": border, "o": "NATO School Oberammergau", "t": "BORDER_SECURITY"})).await;
+    assert_eq!(all_three["followUpsRecorded"], 4);
+    let (kaz_cycle, _) = fixtures::cycle(&app, &kaz, "IPCP", &day(-300)).await;
+    let r = report(json!({"cy": kaz_cycle})).await;
+    assert_eq!(r["followUpsRecorded"], 1);
+    assert!(r["appliedAtWork"].is_null(), "{r:#}");
+    assert_eq!(
+        app.error_code(REPORT, json!({"cy": "999999"})).await,
+        "NOT_FOUND"
+    );
+}
+
 crate::on_both_backends!(
     an_attended_officer_answers_the_questionnaire_once_with_every_item,
     a_second_response_to_the_same_enrollment_is_refused,
@@ -335,4 +474,7 @@ crate::on_both_backends!(
     a_follow_up_before_it_is_due_is_refused,
     a_follow_up_is_for_a_completed_enrollment_once,
     follow_ups_due_lists_completed_enrollments_without_a_follow_up,
+    the_evaluation_report_gives_the_response_rate_and_each_items_mean_and_distribution,
+    an_aggregate_over_fewer_than_three_responses_is_withheld,
+    the_evaluation_report_covers_a_course_a_topic_an_organiser_or_a_cycle,
 );
