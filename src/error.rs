@@ -153,6 +153,26 @@ const CONSTRAINT_RULES: &[(&str, &str, &str)] = &[
         "a cooperation area with this code already exists",
     ),
     (
+        "course.pcm_code",
+        "DUPLICATE_CODE",
+        "a course with this Partnership Cooperation Menu code already exists",
+    ),
+    (
+        "course.etoc_code",
+        "DUPLICATE_CODE",
+        "a course with this ETOC code already exists",
+    ),
+    (
+        "ux_course_pcm_code",
+        "DUPLICATE_CODE",
+        "a course with this Partnership Cooperation Menu code already exists",
+    ),
+    (
+        "ux_course_etoc_code",
+        "DUPLICATE_CODE",
+        "a course with this ETOC code already exists",
+    ),
+    (
         "iteration_objective",
         "ALREADY_LINKED",
         "this iteration already serves this objective",

@@ -15,6 +15,7 @@ pub mod evaluation_follow_up;
 pub mod evaluation_rating;
 pub mod evaluation_response;
 pub mod idempotency_key;
+pub mod indicator_measurement;
 pub mod iteration_objective;
 pub mod objective;
 pub mod officer;

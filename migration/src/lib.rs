@@ -14,6 +14,7 @@ mod m20261201_000003_create_change_log_retention;
 mod m20261202_000001_create_course_evaluation;
 mod m20261202_000002_create_point_of_contact;
 mod m20261202_000003_create_cost_line;
+mod m20261202_000004_add_itpp_structure;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_create_course_evaluation::Migration),
             Box::new(m20261202_000002_create_point_of_contact::Migration),
             Box::new(m20261202_000003_create_cost_line::Migration),
+            Box::new(m20261202_000004_add_itpp_structure::Migration),
         ]
     }
 }

@@ -52,6 +52,14 @@ impl Course {
     async fn min_slp(&self) -> Option<&str> {
         self.0.min_slp.as_deref()
     }
+    /// Partnership Cooperation Menu code (the PCM event it is), if known.
+    async fn pcm_code(&self) -> Option<&str> {
+        self.0.pcm_code.as_deref()
+    }
+    /// Education and Training Opportunities Catalogue (ETOC) code, if known.
+    async fn etoc_code(&self) -> Option<&str> {
+        self.0.etoc_code.as_deref()
+    }
     /// Version for optimistic concurrency.
     async fn version(&self) -> i32 {
         self.0.version
@@ -88,6 +96,10 @@ pub struct CreateCourseInput {
     pub duration_days: i32,
     /// Minimum language profile, e.g. 2222.
     pub min_slp: Option<String>,
+    /// Its Partnership Cooperation Menu code, if it is a PCM event (unique).
+    pub pcm_code: Option<String>,
+    /// Its code in the Education and Training Opportunities Catalogue (unique).
+    pub etoc_code: Option<String>,
 }
 
 /// Changes to a course (the code is stable).
@@ -109,6 +121,10 @@ pub struct UpdateCourseInput {
     pub duration_days: Option<i32>,
     /// New minimum language profile (null removes the requirement).
     pub min_slp: MaybeUndefined<String>,
+    /// New Partnership Cooperation Menu code (null removes it).
+    pub pcm_code: MaybeUndefined<String>,
+    /// New ETOC code (null removes it).
+    pub etoc_code: MaybeUndefined<String>,
 }
 
 #[derive(Default)]
@@ -177,6 +193,8 @@ impl CourseMutation {
             delivery: input.delivery.into(),
             duration_days: input.duration_days,
             min_slp: input.min_slp,
+            pcm_code: input.pcm_code,
+            etoc_code: input.etoc_code,
         };
         write(ctx, |txn| async move {
             Ok((None, service::course::create(&*txn, new).await?))
@@ -196,6 +214,8 @@ impl CourseMutation {
             delivery: input.delivery.map(Into::into),
             duration_days: input.duration_days,
             min_slp: patch(input.min_slp),
+            pcm_code: patch(input.pcm_code),
+            etoc_code: patch(input.etoc_code),
         };
         write(ctx, |txn| async move {
             let before = service::course::get(&*txn, id).await?;

@@ -237,6 +237,8 @@ pub enum ChangeKind {
     PointOfContact,
     /// A cost line.
     CostLine,
+    /// A measurement of an objective's indicator.
+    IndicatorMeasurement,
     /// An API token (never its secret).
     ApiToken,
     /// A webhook endpoint (never its secret).
@@ -265,6 +267,7 @@ impl ChangeKind {
             ChangeKind::EvaluationFollowUp => "evaluation_follow_up",
             ChangeKind::PointOfContact => "point_of_contact",
             ChangeKind::CostLine => "cost_line",
+            ChangeKind::IndicatorMeasurement => "indicator_measurement",
             ChangeKind::ApiToken => "api_token",
             ChangeKind::WebhookEndpoint => "webhook_endpoint",
             ChangeKind::WebhookDelivery => "webhook_delivery",

@@ -17,6 +17,7 @@ pub mod enrollment;
 pub mod enums;
 pub mod evaluation;
 pub mod iteration;
+pub mod itpp;
 pub mod loaders;
 pub mod objective;
 pub mod officer;
@@ -77,6 +78,7 @@ pub struct MutationRoot(
     evaluation::EvaluationMutation,
     contact::ContactMutation,
     cost::CostMutation,
+    itpp::ItppMutation,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, subscription::SubscriptionRoot>;
@@ -125,6 +127,7 @@ fn builder(
         builder = builder
             .data(loaders::Loaders::new(&db))
             .data(evaluation::EvaluationLoaders::new(&db))
+            .data(itpp::ItppLoaders::new(&db))
             .data(db);
     }
     builder

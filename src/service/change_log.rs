@@ -47,6 +47,7 @@ pub const KINDS: &[&str] = &[
     "evaluation_follow_up",
     "point_of_contact",
     "cost_line",
+    "indicator_measurement",
     "api_token",
     "webhook_endpoint",
     "webhook_delivery",

@@ -23,6 +23,7 @@ pub mod figures;
 pub mod idempotency;
 pub mod iteration;
 pub mod lang;
+pub mod measurement;
 pub mod milestone;
 pub mod objective;
 pub mod officer;

@@ -250,6 +250,8 @@ async fn demo_records<C: ConnectionTrait>(conn: &C) -> Result<u64> {
                     delivery: Delivery::Residential,
                     duration_days: 5,
                     min_slp: Some("2222".into()),
+                    pcm_code: None,
+                    etoc_code: None,
                 },
             )
             .await?

@@ -181,6 +181,8 @@ async fn world() -> World {
             delivery: Delivery::Residential,
             duration_days: 5,
             min_slp: None,
+            pcm_code: None,
+            etoc_code: None,
         },
     )
     .await

@@ -21,6 +21,7 @@ mod foundation;
 mod hostile;
 mod http;
 mod idempotency;
+pub mod itpp;
 mod live;
 mod migrations;
 mod one_door;

@@ -533,6 +533,21 @@ async fn every_mutation_leaves_one_audit_event_and_one_change_log_entry_and_a_re
     w.refuse("updateCostLine", q, json!({"id": cost, "v": 99}))
         .await;
 
+    // Indicator measurements.
+    let q = crate::itpp::MEASURE;
+    w.commit(
+        "recordIndicatorMeasurement",
+        q,
+        json!({"o": objective, "d": day(0), "v": 3}),
+    )
+    .await;
+    w.refuse(
+        "recordIndicatorMeasurement",
+        q,
+        json!({"o": MISSING, "d": day(0), "v": 3}),
+    )
+    .await;
+
     // Tokens.
     let q = "mutation($n: String!) { createApiToken(input: {name: $n, role: ANALYST}) { secret } }";
     w.commit("createApiToken", q, json!({"n": "one-door"}))
