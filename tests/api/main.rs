@@ -14,6 +14,7 @@ pub mod contacts;
 pub mod costs;
 mod cycle_rules;
 mod dashboard;
+mod demo;
 mod enrollment_properties;
 pub mod enrollment_rules;
 pub mod evaluation;
