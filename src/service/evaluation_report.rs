@@ -75,7 +75,9 @@ fn rate(n: i64, d: i64) -> f64 {
     }
 }
 
-/// The report's scope as SQL over `enrollment e JOIN course_iteration i JOIN course c`.
+/// The report's scope as SQL joined to a table aliased `e` that has `partner_id` and
+/// `iteration_id`: the enrollments, or the responses and follow-ups themselves (which copy both,
+/// so their figures read their own partner index instead of the partner's enrollments).
 async fn scope_sql<C: ConnectionTrait>(
     conn: &C,
     scope: &EvaluationScope,
@@ -127,18 +129,13 @@ pub async fn evaluation_report<C: ConnectionTrait>(
          AND e.status IN ('ATTENDED', 'COMPLETED', 'FAILED') GROUP BY e.status"
     );
     let ratings_sql = format!(
-        "SELECT r.item, r.rating, COUNT(*) FROM evaluation_rating r \
-         JOIN evaluation_response er ON er.id = r.response_id \
-         JOIN enrollment e ON e.id = er.enrollment_id{scope_sql} \
+        "SELECT r.item, r.rating, COUNT(*) FROM evaluation_response e \
+         JOIN evaluation_rating r ON r.response_id = e.id{scope_sql} \
          GROUP BY r.item, r.rating"
     );
-    let responses_sql = format!(
-        "SELECT COUNT(*) FROM evaluation_response er \
-         JOIN enrollment e ON e.id = er.enrollment_id{scope_sql}"
-    );
+    let responses_sql = format!("SELECT COUNT(*) FROM evaluation_response e{scope_sql}");
     let follow_ups_sql = format!(
-        "SELECT f.applied, COUNT(*) FROM evaluation_follow_up f \
-         JOIN enrollment e ON e.id = f.enrollment_id{scope_sql} GROUP BY f.applied"
+        "SELECT e.applied, COUNT(*) FROM evaluation_follow_up e{scope_sql} GROUP BY e.applied"
     );
     let (statuses, ratings, responses, follow_ups) = tokio::try_join!(
         rows(conn, &status_sql, due_values),
