@@ -24,6 +24,7 @@ pub mod officer;
 pub mod ordering;
 pub mod partner;
 pub mod report;
+pub mod report_figures;
 pub mod scalars;
 pub mod subscription;
 pub mod webhook;

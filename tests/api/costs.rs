@@ -237,7 +237,37 @@ async fn a_cycle_without_officers_trained_has_no_cost_per_officer(app: TestApp) 
     );
 }
 
+async fn the_cycle_report_carries_the_cost_and_evaluation_figures(app: TestApp) {
+    let s = setup(&app).await;
+    enrolled(&app, &s.partner, &s.iteration, "COMPLETED").await;
+    line(
+        &app,
+        json!({"i": s.iteration, "p": s.partner, "st": "ACTUAL", "m": 1234}),
+    )
+    .await;
+    let q = "query($c: ID!) { cycleReport(cycleId: $c, lang: FR) { costs { officersTrained currencies { currency total { actual { amountMinor } } byCategory { label } costPerOfficerTrained { amountMinor } } } evaluation { eligible responses withheldReason followUpsDue } } }";
+    let r = app.ok(q, json!({"c": s.cycle})).await["cycleReport"].clone();
+    let costs = &r["costs"];
+    assert_eq!(costs["officersTrained"], 1);
+    assert_eq!(
+        costs["currencies"][0]["total"]["actual"]["amountMinor"],
+        1234
+    );
+    assert_eq!(
+        costs["currencies"][0]["costPerOfficerTrained"]["amountMinor"],
+        1234
+    );
+    assert_eq!(
+        costs["currencies"][0]["byCategory"][0]["label"],
+        "Frais de scolarité"
+    );
+    assert_eq!(r["evaluation"]["eligible"], 1);
+    assert_eq!(r["evaluation"]["responses"], 0);
+    assert_eq!(r["evaluation"]["withheldReason"], "TOO_FEW_RESPONSES");
+}
+
 crate::on_both_backends!(
+    the_cycle_report_carries_the_cost_and_evaluation_figures,
     a_cost_line_is_an_integer_amount_in_minor_units_with_its_currency,
     an_unknown_currency_or_a_negative_amount_is_refused,
     allied_nation_funding_names_the_nation_and_only_it_does,
