@@ -1,12 +1,18 @@
 //! Points of contact. Names, email and phone are personal data: they answer null to callers
 //! without the personal-data right, like officers' names.
 
-use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, ID};
+use std::{collections::HashMap, sync::Arc};
+
+use async_graphql::{
+    dataloader::{DataLoader, Loader},
+    Context, Enum, InputObject, MaybeUndefined, Object, ID,
+};
 use entity::point_of_contact;
 
 use super::auth::{sees_personal_data, write, Allow};
 use super::{connection, db, page_request, parse_id, patch, Conn};
 use crate::{
+    db::Db,
     error::{AppError, Result},
     service::{self, auth::Access, contact::ContactLink},
 };
@@ -118,6 +124,68 @@ pub struct UpdatePointOfContactInput {
     pub email: MaybeUndefined<String>,
     /// New phone (null clears it).
     pub phone: MaybeUndefined<String>,
+}
+
+/// Points of contact by the id they are linked to (one loader per kind of link).
+pub struct ContactsByLink(Db, fn(i32) -> ContactLink);
+
+impl Loader<i32> for ContactsByLink {
+    type Value = Arc<Vec<point_of_contact::Model>>;
+    type Error = AppError;
+    async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>> {
+        Ok(service::contact::by_link(&self.0.conn, self.1, keys)
+            .await?
+            .into_iter()
+            .map(|(k, v)| (k, Arc::new(v)))
+            .collect())
+    }
+}
+
+/// The loaders of `Partner.pointsOfContact`, `Course.pointsOfContact` and
+/// `CourseIteration.pointsOfContact` (batched, never cached).
+pub struct ContactLoaders {
+    partner: DataLoader<ContactsByLink>,
+    course: DataLoader<ContactsByLink>,
+    iteration: DataLoader<ContactsByLink>,
+}
+
+impl ContactLoaders {
+    pub fn new(db: &Db) -> ContactLoaders {
+        let dl = |link: fn(i32) -> ContactLink| {
+            DataLoader::new(
+                ContactsByLink(db.clone(), link),
+                super::batching::spawn_fetch,
+            )
+            .delay(std::time::Duration::ZERO)
+        };
+        ContactLoaders {
+            partner: dl(ContactLink::Partner),
+            course: dl(ContactLink::Course),
+            iteration: dl(ContactLink::Iteration),
+        }
+    }
+}
+
+/// The points of contact linked to a record, in creation order.
+pub(crate) async fn contacts_of(
+    ctx: &Context<'_>,
+    link: ContactLink,
+) -> Result<Vec<PointOfContact>> {
+    let loaders = ctx
+        .data::<ContactLoaders>()
+        .map_err(|_| AppError::Internal("contact loaders missing from schema data".into()))?;
+    let (loader, id) = match link {
+        ContactLink::Partner(id) => (&loaders.partner, id),
+        ContactLink::Course(id) => (&loaders.course, id),
+        ContactLink::Iteration(id) => (&loaders.iteration, id),
+    };
+    Ok(Box::pin(loader.load_one(id))
+        .await?
+        .map(Arc::unwrap_or_clone)
+        .unwrap_or_default()
+        .into_iter()
+        .map(PointOfContact)
+        .collect())
 }
 
 #[derive(Default)]

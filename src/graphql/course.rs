@@ -64,6 +64,14 @@ impl Course {
     async fn version(&self) -> i32 {
         self.0.version
     }
+    /// Its points of contact, in creation order (names and channels per the reader's role).
+    async fn points_of_contact(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<super::contact::PointOfContact>> {
+        super::contact::contacts_of(ctx, crate::service::contact::ContactLink::Course(self.0.id))
+            .await
+    }
     /// The course's iterations.
     #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
     async fn iterations(

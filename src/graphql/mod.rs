@@ -129,6 +129,7 @@ fn builder(
             .data(loaders::Loaders::new(&db))
             .data(evaluation::EvaluationLoaders::new(&db))
             .data(itpp::ItppLoaders::new(&db))
+            .data(contact::ContactLoaders::new(&db))
             .data(db);
     }
     builder

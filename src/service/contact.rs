@@ -158,6 +158,41 @@ pub async fn list<C: ConnectionTrait>(
     paging::page(conn, q, Column::Id, req).await
 }
 
+/// The points of contact linked to each of `ids` (partners, courses or iterations, as `link`
+/// says), in creation order, by linked id.
+pub async fn by_link<C: ConnectionTrait>(
+    conn: &C,
+    link: fn(i32) -> ContactLink,
+    ids: &[i32],
+) -> Result<std::collections::BTreeMap<i32, Vec<point_of_contact::Model>>> {
+    use sea_orm::QueryOrder;
+    let column = match link(0) {
+        ContactLink::Partner(_) => Column::PartnerId,
+        ContactLink::Course(_) => Column::CourseId,
+        ContactLink::Iteration(_) => Column::IterationId,
+    };
+    let mut out: std::collections::BTreeMap<i32, Vec<point_of_contact::Model>> =
+        std::collections::BTreeMap::new();
+    for chunk in ids.chunks(500) {
+        for m in Entity::find()
+            .filter(column.is_in(chunk.iter().copied()))
+            .order_by_asc(Column::Id)
+            .all(conn)
+            .await?
+        {
+            let key = match link(0) {
+                ContactLink::Partner(_) => m.partner_id,
+                ContactLink::Course(_) => m.course_id,
+                ContactLink::Iteration(_) => m.iteration_id,
+            };
+            if let Some(key) = key {
+                out.entry(key).or_default().push(m);
+            }
+        }
+    }
+    Ok(out)
+}
+
 pub async fn create<C: ConnectionTrait>(
     conn: &C,
     input: NewContact,

@@ -120,7 +120,51 @@ async fn contacts_names_and_channels_are_personal_data(app: TestApp) {
     }
 }
 
+async fn a_partner_a_course_and_an_iteration_list_their_points_of_contact(app: TestApp) {
+    let partner = fixtures::partner(&app, "TKM").await;
+    let other = fixtures::partner(&app, "KAZ").await;
+    let course = fixtures::course(&app, "BS-101", None).await;
+    let it = fixtures::iteration(&app, &course, "2090-01-06", "2090-01-10", 5, None).await;
+    let a = app.ok(CREATE, json!({"p": partner})).await["createPointOfContact"]["id"].clone();
+    let b = app.ok(CREATE, json!({"p": partner})).await["createPointOfContact"]["id"].clone();
+    app.ok(CREATE, json!({"p": other})).await;
+    let c = app.ok(CREATE, json!({"c": course})).await["createPointOfContact"]["id"].clone();
+    let i = app.ok(CREATE, json!({"i": it})).await["createPointOfContact"]["id"].clone();
+    let q = "query($c: ID!, $i: ID!) { partners(first: 10) { edges { node { code pointsOfContact { id familyName } } } } course(id: $c) { pointsOfContact { id } iterations(first: 5) { edges { node { pointsOfContact { id } } } } } courseIteration(id: $i) { pointsOfContact { id } } }";
+    let data = app.ok(q, json!({"c": course, "i": it})).await;
+    let partners = data["partners"]["edges"].as_array().unwrap();
+    assert_eq!(
+        partners[0]["node"]["pointsOfContact"],
+        json!([{"id": a, "familyName": "Atayev"}, {"id": b, "familyName": "Atayev"}])
+    );
+    assert_eq!(
+        partners[1]["node"]["pointsOfContact"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(data["course"]["pointsOfContact"], json!([{"id": c}]));
+    assert_eq!(
+        data["courseIteration"]["pointsOfContact"],
+        json!([{"id": i}])
+    );
+    assert_eq!(
+        data["course"]["iterations"]["edges"][0]["node"]["pointsOfContact"],
+        json!([{"id": i}])
+    );
+    let analyst = app.token_for(Role::Analyst).await;
+    let (_, body) = app
+        .gql_as(Some(&analyst), q, json!({"c": course, "i": it}))
+        .await;
+    assert!(
+        body["data"]["partners"]["edges"][0]["node"]["pointsOfContact"][0]["familyName"].is_null(),
+        "{body:#}"
+    );
+}
+
 crate::on_both_backends!(
+    a_partner_a_course_and_an_iteration_list_their_points_of_contact,
     a_point_of_contact_is_linked_to_a_partner_a_course_or_an_iteration,
     a_malformed_email_is_refused,
     a_phone_number_that_is_not_e164_is_refused,
