@@ -198,8 +198,13 @@ pub async fn record_response<C: ConnectionTrait>(
     })
     .exec_with_returning(conn)
     .await
+    // A concurrent request recorded it first: the unique index says so (its name on PostgreSQL,
+    // its column on SQLite).
     .map_err(|err| match AppError::from(err) {
-        AppError::Internal(text) if text.contains("ux_evaluation_response_enrollment") => {
+        AppError::Internal(text)
+            if text.contains("ux_evaluation_response_enrollment")
+                || text.contains("evaluation_response.enrollment_id") =>
+        {
             duplicate_response(e.id)
         }
         other => other,
@@ -321,8 +326,13 @@ pub async fn record_follow_up<C: ConnectionTrait>(
     })
     .exec_with_returning(conn)
     .await
+    // A concurrent request recorded it first: the unique index says so (its name on PostgreSQL,
+    // its column on SQLite).
     .map_err(|err| match AppError::from(err) {
-        AppError::Internal(text) if text.contains("ux_evaluation_follow_up_enrollment") => {
+        AppError::Internal(text)
+            if text.contains("ux_evaluation_follow_up_enrollment")
+                || text.contains("evaluation_follow_up.enrollment_id") =>
+        {
             duplicate_follow_up(e.id)
         }
         other => other,

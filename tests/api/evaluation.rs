@@ -463,7 +463,30 @@ async fn the_evaluation_report_covers_a_course_a_topic_an_organiser_or_a_cycle(a
     );
 }
 
+async fn concurrent_responses_to_one_enrollment_leave_one(app: TestApp) {
+    let partner = fixtures::partner(&app, "TKM").await;
+    let (_, it) = iteration(&app, "EV-1", -14, -10).await;
+    let e = enrolled(&app, &partner, &it, "COMPLETED").await;
+    let vars = json!({"e": e["id"], "r": ratings(4)});
+    let answers =
+        futures_util::future::join_all((0..6).map(|_| app.gql(RESPOND, vars.clone()))).await;
+    let ok = answers.iter().filter(|b| b.get("errors").is_none()).count();
+    assert_eq!(ok, 1, "{answers:#?}");
+    for b in answers.iter().filter(|b| b.get("errors").is_some()) {
+        assert_eq!(b["errors"][0]["extensions"]["code"], "DUPLICATE_RESPONSE", "{b:#}");
+    }
+    assert_eq!(
+        app.sql_count("SELECT COUNT(*) FROM evaluation_response").await,
+        1
+    );
+    assert_eq!(
+        app.sql_count("SELECT COUNT(*) FROM evaluation_rating").await,
+        5
+    );
+}
+
 crate::on_both_backends!(
+    concurrent_responses_to_one_enrollment_leave_one,
     an_attended_officer_answers_the_questionnaire_once_with_every_item,
     a_second_response_to_the_same_enrollment_is_refused,
     a_response_outside_its_window_is_refused,
