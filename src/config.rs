@@ -308,6 +308,10 @@ pub struct ServeArgs {
     /// off (`IPCP_WEBHOOK_WORKER=false`).
     #[arg(long, env = "IPCP_EXPOSE_STATEMENT_COUNT", default_value_t = false, action = clap::ArgAction::Set)]
     pub expose_statement_count: bool,
+    /// Days after a course iteration's last day during which its level 1 evaluation
+    /// questionnaires are accepted.
+    #[arg(long, env = "IPCP_EVALUATION_WINDOW_DAYS", default_value_t = 60)]
+    pub evaluation_window_days: u32,
     #[command(flatten)]
     pub webhooks: WebhookArgs,
 }

@@ -14,6 +14,10 @@ pub struct Model {
     pub delivery: Delivery,
     pub duration_days: i32,
     pub min_slp: Option<String>,
+    /// Partnership Cooperation Menu code.
+    pub pcm_code: Option<String>,
+    /// Education and Training Opportunities Catalogue code.
+    pub etoc_code: Option<String>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

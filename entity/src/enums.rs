@@ -251,3 +251,107 @@ pub enum Role {
     #[sea_orm(string_value = "REPORTER")]
     Reporter,
 }
+
+/// Level 3 of course evaluation: whether the officer applies what the course taught, back at work.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum AppliedAtWork {
+    #[sea_orm(string_value = "YES")]
+    Yes,
+    #[sea_orm(string_value = "PARTLY")]
+    Partly,
+    #[sea_orm(string_value = "NO")]
+    No,
+}
+
+/// What a point of contact is for.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(24))")]
+pub enum ContactRole {
+    #[sea_orm(string_value = "COURSE_DIRECTOR")]
+    CourseDirector,
+    #[sea_orm(string_value = "PARTNER_POC")]
+    PartnerPoc,
+    #[sea_orm(string_value = "NATO_DESK_OFFICER")]
+    NatoDeskOfficer,
+    #[sea_orm(string_value = "OTHER")]
+    Other,
+}
+
+/// What a cost line pays for.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum CostCategory {
+    #[sea_orm(string_value = "TUITION")]
+    Tuition,
+    #[sea_orm(string_value = "TRAVEL")]
+    Travel,
+    #[sea_orm(string_value = "ACCOMMODATION")]
+    Accommodation,
+    #[sea_orm(string_value = "SUBSISTENCE")]
+    Subsistence,
+    #[sea_orm(string_value = "EQUIPMENT")]
+    Equipment,
+    #[sea_orm(string_value = "GRANT")]
+    Grant,
+    #[sea_orm(string_value = "OTHER")]
+    Other,
+}
+
+/// Whether a cost line is a plan or what was spent.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(8))")]
+pub enum CostStage {
+    #[sea_orm(string_value = "PLANNED")]
+    Planned,
+    #[sea_orm(string_value = "ACTUAL")]
+    Actual,
+}
+
+/// Who pays a cost line.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(24))")]
+pub enum FundingSource {
+    #[sea_orm(string_value = "NATO_COMMON_FUNDING")]
+    NatoCommonFunding,
+    #[sea_orm(string_value = "TRUST_FUND")]
+    TrustFund,
+    #[sea_orm(string_value = "SPS_GRANT")]
+    SpsGrant,
+    #[sea_orm(string_value = "PARTNER")]
+    Partner,
+    #[sea_orm(string_value = "ALLIED_NATION")]
+    AlliedNation,
+}

@@ -14,6 +14,8 @@ pub struct Model {
     pub target: Option<f64>,
     pub status: ObjectiveStatus,
     pub carried_over_from_id: Option<i32>,
+    /// The strategic objective this partnership goal serves (ITPP); none for a top-level one.
+    pub parent_id: Option<i32>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

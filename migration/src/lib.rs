@@ -11,6 +11,10 @@ mod m20261128_000005_index_enrollment_by_partner_and_iteration;
 mod m20261201_000001_create_change_log;
 mod m20261201_000002_create_webhook;
 mod m20261201_000003_create_change_log_retention;
+mod m20261202_000001_create_course_evaluation;
+mod m20261202_000002_create_point_of_contact;
+mod m20261202_000003_create_cost_line;
+mod m20261202_000004_add_itpp_structure;
 
 pub struct Migrator;
 
@@ -26,6 +30,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000001_create_change_log::Migration),
             Box::new(m20261201_000002_create_webhook::Migration),
             Box::new(m20261201_000003_create_change_log_retention::Migration),
+            Box::new(m20261202_000001_create_course_evaluation::Migration),
+            Box::new(m20261202_000002_create_point_of_contact::Migration),
+            Box::new(m20261202_000003_create_cost_line::Migration),
+            Box::new(m20261202_000004_add_itpp_structure::Migration),
         ]
     }
 }

@@ -131,6 +131,34 @@ catalogue! {
         "`ipcp import`: some rows were refused, and the report says which";
     DatabaseNotEmpty = "DATABASE_NOT_EMPTY", Cli,
         "`ipcp seed bench`: the database already holds records";
+    NotAttended = "NOT_ATTENDED", GraphQl,
+        "level 1 evaluation: the officer did not attend (only ATTENDED, COMPLETED and FAILED enrollments answer the questionnaire)";
+    OutsideResponseWindow = "OUTSIDE_RESPONSE_WINDOW", GraphQl,
+        "level 1 evaluation: the questionnaire is answered from the iteration's last day until the window closes (`IPCP_EVALUATION_WINDOW_DAYS`)";
+    RatingOutOfRange = "RATING_OUT_OF_RANGE", GraphQl,
+        "level 1 evaluation: ratings go from 1 to 5";
+    DuplicateResponse = "DUPLICATE_RESPONSE", GraphQl,
+        "level 1 evaluation: one response per enrollment";
+    NotCompleted = "NOT_COMPLETED", GraphQl,
+        "level 3 follow-up: only for a COMPLETED enrollment";
+    FollowUpNotDue = "FOLLOW_UP_NOT_DUE", GraphQl,
+        "level 3 follow-up: not before 3 months after the iteration's last day";
+    DuplicateFollowUp = "DUPLICATE_FOLLOW_UP", GraphQl,
+        "level 3 follow-up: one per enrollment";
+    UnknownCurrency = "UNKNOWN_CURRENCY", GraphQl,
+        "a cost line's currency is not an ISO 4217 code in circulation";
+    NegativeAmount = "NEGATIVE_AMOUNT", GraphQl,
+        "a cost line's amount is below zero";
+    ObjectiveNestedUnderItself = "OBJECTIVE_NESTED_UNDER_ITSELF", GraphQl,
+        "ITPP nesting: an objective under itself";
+    ParentOfOtherCycle = "PARENT_OF_OTHER_CYCLE", GraphQl,
+        "ITPP nesting: an objective under another cycle's objective";
+    NestingTooDeep = "NESTING_TOO_DEEP", GraphQl,
+        "ITPP nesting: a goal under a goal, or a strategic objective that has goals put under another";
+    InvalidEmail = "INVALID_EMAIL", GraphQl,
+        "a point of contact's email is not in the usual syntax";
+    InvalidPhone = "INVALID_PHONE", GraphQl,
+        "a point of contact's phone number is not in E.164 form (`+` and 8 to 15 digits)";
     ReferenceNotFound = "REFERENCE_NOT_FOUND", GraphQl,
         "a referenced record does not exist (the database's own check)";
     ConstraintViolation = "CONSTRAINT_VIOLATION", GraphQl,

@@ -71,6 +71,18 @@ const CONSTRAINTS: &[Constraint] = &[
         message: "a cooperation area with this code already exists",
     },
     Constraint {
+        postgres: "ux_course_pcm_code",
+        sqlite: "course.pcm_code",
+        code: ErrorCode::DuplicateCode,
+        message: "a course with this Partnership Cooperation Menu code already exists",
+    },
+    Constraint {
+        postgres: "ux_course_etoc_code",
+        sqlite: "course.etoc_code",
+        code: ErrorCode::DuplicateCode,
+        message: "a course with this ETOC code already exists",
+    },
+    Constraint {
         postgres: "iteration_objective_pkey",
         sqlite: "iteration_objective.iteration_id, iteration_objective.objective_id",
         code: ErrorCode::AlreadyLinked,

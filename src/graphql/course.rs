@@ -52,9 +52,25 @@ impl Course {
     async fn min_slp(&self) -> Option<&str> {
         self.0.min_slp.as_deref()
     }
+    /// Partnership Cooperation Menu code (the PCM event it is), if known.
+    async fn pcm_code(&self) -> Option<&str> {
+        self.0.pcm_code.as_deref()
+    }
+    /// Education and Training Opportunities Catalogue (ETOC) code, if known.
+    async fn etoc_code(&self) -> Option<&str> {
+        self.0.etoc_code.as_deref()
+    }
     /// Version for optimistic concurrency.
     async fn version(&self) -> i32 {
         self.0.version
+    }
+    /// Its points of contact, in creation order (names and channels per the reader's role).
+    async fn points_of_contact(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<super::contact::PointOfContact>> {
+        super::contact::contacts_of(ctx, crate::service::contact::ContactLink::Course(self.0.id))
+            .await
     }
     /// The course's iterations.
     #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
@@ -88,6 +104,10 @@ pub struct CreateCourseInput {
     pub duration_days: i32,
     /// Minimum language profile, e.g. 2222.
     pub min_slp: Option<String>,
+    /// Its Partnership Cooperation Menu code, if it is a PCM event (unique).
+    pub pcm_code: Option<String>,
+    /// Its code in the Education and Training Opportunities Catalogue (unique).
+    pub etoc_code: Option<String>,
 }
 
 /// Changes to a course (the code is stable).
@@ -109,6 +129,10 @@ pub struct UpdateCourseInput {
     pub duration_days: Option<i32>,
     /// New minimum language profile (null removes the requirement).
     pub min_slp: MaybeUndefined<String>,
+    /// New Partnership Cooperation Menu code (null removes it).
+    pub pcm_code: MaybeUndefined<String>,
+    /// New ETOC code (null removes it).
+    pub etoc_code: MaybeUndefined<String>,
 }
 
 #[derive(Default)]
@@ -180,6 +204,8 @@ impl CourseMutation {
             delivery: input.delivery.into(),
             duration_days: input.duration_days,
             min_slp: input.min_slp,
+            pcm_code: input.pcm_code,
+            etoc_code: input.etoc_code,
         };
         write(ctx, |txn| async move {
             Ok((None, service::course::create(&*txn, new).await?))
@@ -199,6 +225,8 @@ impl CourseMutation {
             delivery: input.delivery.map(Into::into),
             duration_days: input.duration_days,
             min_slp: patch(input.min_slp),
+            pcm_code: patch(input.pcm_code),
+            etoc_code: patch(input.etoc_code),
         };
         write(ctx, |txn| async move {
             let before = service::course::get(&*txn, id).await?;

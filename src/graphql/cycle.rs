@@ -176,6 +176,9 @@ pub struct RenewProgrammeCycleInput {
     pub version: i32,
     /// Last day of the successor: ITPP only (defaults to the same length).
     pub end_date: Option<Date>,
+    /// The successor's kind (default: the same). An IPCP renewed as an ITPP carries its
+    /// objectives over as any renewal does.
+    pub kind: Option<ProgrammeKind>,
 }
 
 #[derive(Default)]
@@ -359,10 +362,11 @@ impl CycleMutation {
     ) -> Result<ProgrammeCycle> {
         let id = parse_id("programme cycle", &input.id)?;
         let end_date = input.end_date.map(Into::into);
+        let kind = input.kind.map(Into::into);
         write(ctx, |txn| async move {
             Ok((
                 None,
-                service::programme_cycle::renew(&*txn, id, input.version, end_date).await?,
+                service::programme_cycle::renew(&*txn, id, input.version, end_date, kind).await?,
             ))
         })
         .await

@@ -88,9 +88,24 @@ impl Enrollment {
     async fn decided_by(&self) -> Option<&str> {
         self.model.decided_by.as_deref()
     }
-    /// Evaluation score (0-100) recorded with the outcome.
+    /// Level 2 of course evaluation (learning): the officer's assessment score (0-100),
+    /// recorded with the outcome. Not a rating of the course: that is `evaluationResponse`.
     async fn evaluation_score(&self) -> Option<f64> {
         self.model.evaluation_score
+    }
+    /// Level 1 of course evaluation (reaction): the officer's questionnaire response, if any.
+    async fn evaluation_response(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<super::evaluation::EvaluationResponse>> {
+        super::evaluation::response_of(ctx, self.model.id).await
+    }
+    /// Level 3 of course evaluation (behaviour): the follow-up months after the course, if any.
+    async fn follow_up(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<super::evaluation::EvaluationFollowUp>> {
+        super::evaluation::follow_up_of(ctx, self.model.id).await
     }
     /// Version for optimistic concurrency.
     async fn version(&self) -> i32 {

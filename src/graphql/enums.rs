@@ -229,6 +229,16 @@ pub enum ChangeKind {
     Enrollment,
     /// A cooperation activity.
     Activity,
+    /// A level 1 course evaluation response (ratings and comment: shown per the reader's role).
+    EvaluationResponse,
+    /// A level 3 course evaluation follow-up (note: shown per the reader's role).
+    EvaluationFollowUp,
+    /// A point of contact (names, email, phone: shown per the reader's role).
+    PointOfContact,
+    /// A cost line.
+    CostLine,
+    /// A measurement of an objective's indicator.
+    IndicatorMeasurement,
     /// An API token (never its secret).
     ApiToken,
     /// A webhook endpoint (never its secret).
@@ -253,6 +263,11 @@ impl ChangeKind {
             ChangeKind::Officer => "officer",
             ChangeKind::Enrollment => "enrollment",
             ChangeKind::Activity => "activity",
+            ChangeKind::EvaluationResponse => "evaluation_response",
+            ChangeKind::EvaluationFollowUp => "evaluation_follow_up",
+            ChangeKind::PointOfContact => "point_of_contact",
+            ChangeKind::CostLine => "cost_line",
+            ChangeKind::IndicatorMeasurement => "indicator_measurement",
             ChangeKind::ApiToken => "api_token",
             ChangeKind::WebhookEndpoint => "webhook_endpoint",
             ChangeKind::WebhookDelivery => "webhook_delivery",

@@ -65,6 +65,17 @@ impl CourseIteration {
     async fn version(&self) -> i32 {
         self.0.version
     }
+    /// Its points of contact, in creation order (names and channels per the reader's role).
+    async fn points_of_contact(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<super::contact::PointOfContact>> {
+        super::contact::contacts_of(
+            ctx,
+            crate::service::contact::ContactLink::Iteration(self.0.id),
+        )
+        .await
+    }
     /// The course.
     async fn course(&self, ctx: &Context<'_>) -> Result<Course> {
         Ok(Course(

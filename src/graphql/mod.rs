@@ -8,18 +8,23 @@ pub mod auth;
 pub mod batching;
 pub mod bulk;
 pub mod changes;
+pub mod contact;
+pub mod cost;
 pub mod course;
 pub mod cycle;
 pub mod documents;
 pub mod enrollment;
 pub mod enums;
+pub mod evaluation;
 pub mod iteration;
+pub mod itpp;
 pub mod loaders;
 pub mod objective;
 pub mod officer;
 pub mod ordering;
 pub mod partner;
 pub mod report;
+pub mod report_figures;
 pub mod scalars;
 pub mod subscription;
 pub mod webhook;
@@ -51,6 +56,10 @@ pub struct QueryRoot(
     report::ReportQuery,
     webhook::WebhookQuery,
     changes::ChangeQuery,
+    evaluation::EvaluationQuery,
+    evaluation::EvaluationReportQuery,
+    contact::ContactQuery,
+    cost::CostQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -67,6 +76,10 @@ pub struct MutationRoot(
     admin::AdminMutation,
     bulk::BulkMutation,
     webhook::WebhookMutation,
+    evaluation::EvaluationMutation,
+    contact::ContactMutation,
+    cost::CostMutation,
+    itpp::ItppMutation,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, subscription::SubscriptionRoot>;
@@ -108,8 +121,16 @@ fn builder(
         allow: crate::service::webhook::url::AllowHosts::new(&serve.webhooks.webhook_allow_hosts),
         retry_window: std::time::Duration::from_secs(serve.webhooks.webhook_retry_window_secs),
     });
+    builder = builder.data(evaluation::EvaluationPolicy {
+        window_days: serve.evaluation_window_days,
+    });
     if let Some(db) = db {
-        builder = builder.data(loaders::Loaders::new(&db)).data(db);
+        builder = builder
+            .data(loaders::Loaders::new(&db))
+            .data(evaluation::EvaluationLoaders::new(&db))
+            .data(itpp::ItppLoaders::new(&db))
+            .data(contact::ContactLoaders::new(&db))
+            .data(db);
     }
     builder
 }

@@ -46,6 +46,30 @@ impl Objective {
             .await?
             .map_or(0, |n| *n))
     }
+    /// ITPP: the strategic objective this partnership goal serves; null for a top-level one.
+    async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Objective>> {
+        match self.0.parent_id {
+            Some(id) => Ok(Some(Objective(
+                one(&loaders(ctx)?.objective, "objective", id).await?,
+            ))),
+            None => Ok(None),
+        }
+    }
+    /// ITPP: the partnership goals that serve this strategic objective, in creation order.
+    async fn goals(&self, ctx: &Context<'_>) -> Result<Vec<Objective>> {
+        Ok(super::itpp::goals_of(ctx, self.0.id)
+            .await?
+            .into_iter()
+            .map(Objective)
+            .collect())
+    }
+    /// The indicator measured over time, oldest first.
+    async fn measurements(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<super::itpp::IndicatorMeasurement>> {
+        super::itpp::measurements_of(ctx, self.0.id).await
+    }
     /// Progress status.
     async fn status(&self) -> ObjectiveStatus {
         self.0.status.into()
@@ -97,6 +121,8 @@ pub struct CreateObjectiveInput {
     pub baseline: Option<String>,
     /// Numeric target.
     pub target: Option<f64>,
+    /// ITPP: the strategic objective (of the same cycle) this partnership goal serves.
+    pub parent_id: Option<ID>,
 }
 
 /// Changes to an objective.
@@ -118,6 +144,8 @@ pub struct UpdateObjectiveInput {
     pub target: MaybeUndefined<f64>,
     /// New status.
     pub status: Option<ObjectiveStatus>,
+    /// New strategic objective this goal serves (null: a top-level objective).
+    pub parent_id: MaybeUndefined<ID>,
 }
 
 #[derive(Default)]
@@ -201,6 +229,11 @@ impl ObjectiveMutation {
             indicator: input.indicator,
             baseline: input.baseline,
             target: input.target,
+            parent_id: input
+                .parent_id
+                .as_ref()
+                .map(|id| parse_id("objective", id))
+                .transpose()?,
         };
         write(ctx, |txn| async move {
             Ok((None, service::objective::create(&*txn, new).await?))
@@ -228,6 +261,11 @@ impl ObjectiveMutation {
             baseline: patch(input.baseline),
             target: patch(input.target),
             status: input.status.map(Into::into),
+            parent_id: match input.parent_id {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => Some(None),
+                MaybeUndefined::Value(id) => Some(Some(parse_id("objective", &id)?)),
+            },
         };
         write(ctx, |txn| async move {
             let before = service::objective::get(&*txn, id).await?;

@@ -52,6 +52,17 @@ impl Partner {
     async fn version(&self) -> i32 {
         self.0.version
     }
+    /// Its points of contact, in creation order (names and channels per the reader's role).
+    async fn points_of_contact(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<super::contact::PointOfContact>> {
+        super::contact::contacts_of(
+            ctx,
+            crate::service::contact::ContactLink::Partner(self.0.id),
+        )
+        .await
+    }
     /// When the record was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at

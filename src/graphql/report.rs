@@ -261,6 +261,7 @@ impl From<r::CycleFigures> for CycleFigures {
 
 /// A cycle's report with the figures of the previous cycle for comparison.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct CycleReport {
     /// The language of the labels.
     pub language: Language,

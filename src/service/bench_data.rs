@@ -8,18 +8,28 @@
 //! are about 1,100 days away (no overlapping seats), the first `capacity` of them hold seats
 //! (held iterations: completed, failed or no-show; upcoming ones: confirmed), the others were
 //! declined (past) or wait in FIFO order (upcoming); seats_held is the count of seat holders.
+//!
+//! Course evaluation and costs cover the iterations that ended in the last `EVALUATED_YEARS`
+//! years (the practice is recent): 60% of their seat holders answered the level 1 questionnaire
+//! (five ratings each), 40% of those who completed had their level 3 follow-up once due; each
+//! such iteration has planned and actual tuition for its partner (EUR) and every third one actual
+//! travel (USD); every fourth activity has a planned and an actual line (SPS grants for science
+//! projects). Evaluation and costs draw from their own random streams, so the rest of the
+//! dataset is the same as without them.
 //! Rows go in with multi-row INSERTs of up to 30,000 values, one transaction per table; then the
 //! tables are analysed (and vacuumed on PostgreSQL).
 
 use crate::error::ErrorCode;
 use chrono::{Datelike, Duration, NaiveDate, Utc};
 use entity::{
-    activity, cooperation_area, course, course_iteration, enrollment,
+    activity, cooperation_area, cost_line, course, course_iteration, enrollment,
     enums::{
         ActivityKind, CourseTopic, CycleStatus, Delivery, EnrollmentStatus, IterationStatus,
         ObjectiveStatus, ProgrammeKind, Service,
     },
-    iteration_objective, objective, officer, partner, programme_cycle,
+    enums::{AppliedAtWork, CostCategory, CostStage, FundingSource},
+    evaluation_follow_up, evaluation_rating, evaluation_response, iteration_objective, objective,
+    officer, partner, programme_cycle,
 };
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, Iterable, PaginatorTrait};
@@ -36,6 +46,7 @@ use crate::{
 const CYCLES_PER_PARTNER: usize = 15;
 const OBJECTIVES_PER_CYCLE: usize = 8;
 const CANDIDATES_PER_ITERATION: usize = 50;
+const EVALUATED_YEARS: i64 = 6;
 
 /// Rows per table at a scale.
 #[derive(Debug, Clone, Copy)]
@@ -373,6 +384,11 @@ pub async fn load(db: &Db, actor: &Actor, scale: f64, progress: Progress<'_>) ->
     // Candidates of iteration i are officers i*50 .. i*50+49 (mod the officer count): an officer's
     // iterations are officers/50 iterations apart, years apart, so seats never overlap.
     let mut enrollments = Vec::with_capacity(sizes.enrollments());
+    let mut evaluation_rng = StdRng::seed_from_u64(0x2_9c9c);
+    let evaluated_from = today - Duration::days(365 * EVALUATED_YEARS);
+    let mut responses = Vec::new();
+    let mut ratings = Vec::new();
+    let mut follow_ups = Vec::new();
     for (i, &(start, capacity, held)) in iteration_info.iter().enumerate() {
         let nominated = (start - Duration::days(60))
             .and_hms_opt(9, 0, 0)
@@ -414,6 +430,53 @@ pub async fn load(db: &Db, actor: &Actor, scale: f64, progress: Progress<'_>) ->
                 updated_at: Set(at),
                 ..Default::default()
             });
+            let end = start + Duration::days(4);
+            if !(seated && held && end >= evaluated_from) {
+                continue;
+            }
+            let enrollment_id = enrollments.len() as i32;
+            let partner_id = (officer % sizes.partners) as i32 + 1;
+            if evaluation_rng.gen_range(0..100) < 60 {
+                responses.push(evaluation_response::ActiveModel {
+                    enrollment_id: Set(enrollment_id),
+                    iteration_id: Set(i as i32 + 1),
+                    partner_id: Set(partner_id),
+                    item_set: Set(super::evaluation::ITEM_SET.to_owned()),
+                    comment: Set(None),
+                    responded_on: Set(end + Duration::days(evaluation_rng.gen_range(0..30))),
+                    created_at: Set(at),
+                    ..Default::default()
+                });
+                let response_id = responses.len() as i32;
+                for item in super::evaluation::ITEMS {
+                    ratings.push(evaluation_rating::ActiveModel {
+                        response_id: Set(response_id),
+                        item: Set((*item).to_owned()),
+                        rating: Set([2, 3, 4, 4, 4, 5, 5, 5][evaluation_rng.gen_range(0..8)]),
+                    });
+                }
+            }
+            let due = super::evaluation::follow_up_due_from(end);
+            if status == EnrollmentStatus::Completed
+                && due <= today
+                && evaluation_rng.gen_range(0..100) < 40
+            {
+                follow_ups.push(evaluation_follow_up::ActiveModel {
+                    enrollment_id: Set(enrollment_id),
+                    iteration_id: Set(i as i32 + 1),
+                    partner_id: Set(partner_id),
+                    applied: Set(
+                        [AppliedAtWork::Yes, AppliedAtWork::Partly, AppliedAtWork::No]
+                            [evaluation_rng.gen_range(0..3)],
+                    ),
+                    note: Set(None),
+                    recorded_on: Set(
+                        due + Duration::days(evaluation_rng.gen_range(0..60)).min(today - due)
+                    ),
+                    created_at: Set(at),
+                    ..Default::default()
+                });
+            }
         }
     }
     insert_chunks::<enrollment::Entity>(db, actor, "enrollments", enrollments, progress).await?;
@@ -451,6 +514,129 @@ pub async fn load(db: &Db, actor: &Actor, scale: f64, progress: Progress<'_>) ->
         })
         .collect();
     insert_chunks::<activity::Entity>(db, actor, "activities", activities, progress).await?;
+
+    insert_chunks::<evaluation_response::Entity>(
+        db,
+        actor,
+        "evaluation responses",
+        responses,
+        progress,
+    )
+    .await?;
+    insert_chunks::<evaluation_rating::Entity>(db, actor, "evaluation ratings", ratings, progress)
+        .await?;
+    insert_chunks::<evaluation_follow_up::Entity>(
+        db,
+        actor,
+        "evaluation follow-ups",
+        follow_ups,
+        progress,
+    )
+    .await?;
+
+    let mut cost_rng = StdRng::seed_from_u64(0x3_9c9c);
+    let mut costs = Vec::new();
+    let mut cost = |iteration: Option<i32>,
+                    activity: Option<i32>,
+                    partner: i32,
+                    category: CostCategory,
+                    stage: CostStage,
+                    amount_minor: i64,
+                    currency: &str,
+                    source: FundingSource| {
+        costs.push(cost_line::ActiveModel {
+            iteration_id: Set(iteration),
+            activity_id: Set(activity),
+            partner_id: Set(Some(partner)),
+            category: Set(category),
+            stage: Set(stage),
+            amount_minor: Set(amount_minor),
+            currency: Set(currency.to_owned()),
+            funding_source: Set(source),
+            funding_nation: Set(None),
+            description: Set(None),
+            version: Set(1),
+            created_at: Set(at),
+            updated_at: Set(at),
+            ..Default::default()
+        });
+    };
+    for (i, &(start, _, held)) in iteration_info.iter().enumerate() {
+        if start + Duration::days(4) < evaluated_from {
+            continue;
+        }
+        // The partner whose objective the iteration serves (the links above).
+        let partner = (i % sizes.partners) as i32 + 1;
+        let planned: i64 = cost_rng.gen_range(150_000..=400_000);
+        cost(
+            Some(i as i32 + 1),
+            None,
+            partner,
+            CostCategory::Tuition,
+            CostStage::Planned,
+            planned,
+            "EUR",
+            FundingSource::NatoCommonFunding,
+        );
+        if held {
+            let actual = planned * cost_rng.gen_range(85..=110) / 100;
+            cost(
+                Some(i as i32 + 1),
+                None,
+                partner,
+                CostCategory::Tuition,
+                CostStage::Actual,
+                actual,
+                "EUR",
+                FundingSource::NatoCommonFunding,
+            );
+            if i % 3 == 0 {
+                cost(
+                    Some(i as i32 + 1),
+                    None,
+                    partner,
+                    CostCategory::Travel,
+                    CostStage::Actual,
+                    cost_rng.gen_range(60_000..=180_000),
+                    "USD",
+                    FundingSource::TrustFund,
+                );
+            }
+        }
+    }
+    for i in (0..sizes.activities).step_by(4) {
+        let cycle = i % cycle_count;
+        let partner = (cycle / CYCLES_PER_PARTNER) as i32 + 1;
+        let (category, source) = if KINDS[i % KINDS.len()] == ActivityKind::ScienceProject {
+            (CostCategory::Grant, FundingSource::SpsGrant)
+        } else {
+            (CostCategory::Travel, FundingSource::NatoCommonFunding)
+        };
+        let currency = if i % 10 == 0 { "USD" } else { "EUR" };
+        let planned: i64 = cost_rng.gen_range(50_000..=2_000_000);
+        let actual = planned * cost_rng.gen_range(80..=105) / 100;
+        cost(
+            None,
+            Some(i as i32 + 1),
+            partner,
+            category,
+            CostStage::Planned,
+            planned,
+            currency,
+            source,
+        );
+        cost(
+            None,
+            Some(i as i32 + 1),
+            partner,
+            category,
+            CostStage::Actual,
+            actual,
+            currency,
+            source,
+        );
+    }
+    insert_chunks::<cost_line::Entity>(db, actor, "cost lines", costs, progress).await?;
     // Fresh statistics and visibility map, as a database that has lived would have: without them the
     // planner guesses row counts and every first read of a page writes hint bits.
     progress("statistics", 0, 1);

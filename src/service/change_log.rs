@@ -44,14 +44,28 @@ pub const KINDS: &[&str] = &[
     "officer",
     "enrollment",
     "activity",
+    "evaluation_response",
+    "evaluation_follow_up",
+    "point_of_contact",
+    "cost_line",
+    "indicator_measurement",
     "api_token",
     "webhook_endpoint",
     "webhook_delivery",
     "dataset",
 ];
 
-/// Officers' personal fields: shown in a change only to readers allowed personal data.
-const PERSONAL_FIELDS: &[&str] = &["family_name", "given_name", "position", "slp"];
+/// Personal fields per kind of record: shown in a change only to readers allowed personal data.
+const PERSONAL_FIELDS: &[(&str, &[&str])] = &[
+    ("officer", &["family_name", "given_name", "position", "slp"]),
+    // Evaluation answers can be traced to the officer who gave them.
+    ("evaluation_response", &["ratings", "comment"]),
+    ("evaluation_follow_up", &["note"]),
+    (
+        "point_of_contact",
+        &["family_name", "given_name", "email", "phone"],
+    ),
+];
 
 /// Default page size and the most one read returns.
 pub const DEFAULT_PAGE: u64 = 50;
@@ -420,8 +434,12 @@ pub fn visible_changes(entry: &change_log::Model, personal_data: bool) -> Json {
         Ok(Json::Object(m)) => m,
         _ => Map::new(),
     };
-    if !personal_data && entry.kind == "officer" {
-        for field in PERSONAL_FIELDS {
+    let personal = PERSONAL_FIELDS
+        .iter()
+        .find(|(kind, _)| *kind == entry.kind)
+        .map(|(_, fields)| *fields);
+    if let (false, Some(fields)) = (personal_data, personal) {
+        for field in fields {
             if changed.contains_key(*field) {
                 changed.insert((*field).to_owned(), Json::Null);
             }

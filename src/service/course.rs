@@ -24,6 +24,10 @@ pub struct NewCourse {
     pub delivery: Delivery,
     pub duration_days: i32,
     pub min_slp: Option<String>,
+    /// Partnership Cooperation Menu code (optional, unique).
+    pub pcm_code: Option<String>,
+    /// ETOC code (optional, unique).
+    pub etoc_code: Option<String>,
 }
 
 #[derive(Default)]
@@ -34,6 +38,8 @@ pub struct CourseChanges {
     pub delivery: Option<Delivery>,
     pub duration_days: Option<i32>,
     pub min_slp: Option<Option<String>>,
+    pub pcm_code: Option<Option<String>>,
+    pub etoc_code: Option<Option<String>>,
 }
 
 /// What the list can be ordered by (the id is always the tie-breaker).
@@ -116,6 +122,30 @@ fn min_slp(value: Option<String>) -> Result<Option<String>> {
         .transpose()
 }
 
+/// A catalogue code (PCM, ETOC): 1 to 40 letters, digits, `.`, `-`, `_` or `/`, upper-cased;
+/// empty means none.
+fn catalogue_code(field: &str, value: Option<String>) -> Result<Option<String>> {
+    let Some(v) = value
+        .map(|v| v.trim().to_uppercase())
+        .filter(|v| !v.is_empty())
+    else {
+        return Ok(None);
+    };
+    if v.len() > 40
+        || !v
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/'))
+    {
+        return Err(AppError::invalid(
+            field,
+            format!(
+                "'{v}' is not a catalogue code (at most 40 letters, digits, '.', '-', '_', '/')"
+            ),
+        ));
+    }
+    Ok(Some(v))
+}
+
 pub async fn create<C: ConnectionTrait>(conn: &C, input: NewCourse) -> Result<course::Model> {
     let at = now();
     let model = ActiveModel {
@@ -126,6 +156,8 @@ pub async fn create<C: ConnectionTrait>(conn: &C, input: NewCourse) -> Result<co
         delivery: Set(input.delivery),
         duration_days: Set(duration(input.duration_days)?),
         min_slp: Set(min_slp(input.min_slp)?),
+        pcm_code: Set(catalogue_code("pcmCode", input.pcm_code)?),
+        etoc_code: Set(catalogue_code("etocCode", input.etoc_code)?),
         version: Set(1),
         created_at: Set(at),
         updated_at: Set(at),
@@ -158,6 +190,12 @@ pub async fn update<C: ConnectionTrait>(
     }
     if let Some(s) = changes.min_slp {
         am.min_slp = Set(min_slp(s)?);
+    }
+    if let Some(c) = changes.pcm_code {
+        am.pcm_code = Set(catalogue_code("pcmCode", c)?);
+    }
+    if let Some(c) = changes.etoc_code {
+        am.etoc_code = Set(catalogue_code("etocCode", c)?);
     }
     update_versioned::<Entity, _>(
         conn,

@@ -67,11 +67,42 @@ pub enum Vocabulary {
     Framework,
     /// Names of report sections, items and export columns.
     Report,
+    CostCategory,
+    FundingSource,
+    /// Items of the level 1 evaluation questionnaire.
+    EvaluationItem,
 }
 
 /// (code, English, French) per vocabulary.
 fn table(vocabulary: Vocabulary) -> &'static [(&'static str, &'static str, &'static str)] {
     match vocabulary {
+        Vocabulary::CostCategory => &[
+            ("TUITION", "Tuition", "Frais de scolarité"),
+            ("TRAVEL", "Travel", "Voyage"),
+            ("ACCOMMODATION", "Accommodation", "Hébergement"),
+            ("SUBSISTENCE", "Subsistence", "Indemnités de séjour"),
+            ("EQUIPMENT", "Equipment", "Équipement"),
+            ("GRANT", "Grant", "Subvention"),
+            ("OTHER", "Other", "Autre"),
+        ],
+        Vocabulary::FundingSource => &[
+            (
+                "NATO_COMMON_FUNDING",
+                "NATO common funding",
+                "Financement commun de l'OTAN",
+            ),
+            ("TRUST_FUND", "Trust fund", "Fonds d'affectation spéciale"),
+            ("SPS_GRANT", "SPS grant", "Subvention SPS"),
+            ("PARTNER", "Partner", "Partenaire"),
+            ("ALLIED_NATION", "Allied nation", "Pays allié"),
+        ],
+        Vocabulary::EvaluationItem => &[
+            ("relevance", "Relevance", "Pertinence"),
+            ("content", "Content", "Contenu"),
+            ("instruction", "Instruction", "Enseignement"),
+            ("organisation", "Organisation", "Organisation"),
+            ("overall", "Overall", "Appréciation générale"),
+        ],
         Vocabulary::Topic => &[
             (
                 "ARMS_CONTROL",

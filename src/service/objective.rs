@@ -7,7 +7,9 @@ use entity::{
     objective::{self, ActiveModel, Column, Entity},
 };
 use sea_orm::ActiveEnum as _;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+};
 
 use super::validate::Text;
 use super::{
@@ -28,6 +30,8 @@ pub struct NewObjective {
     pub indicator: String,
     pub baseline: Option<String>,
     pub target: Option<f64>,
+    /// The strategic objective this partnership goal serves (same cycle).
+    pub parent_id: Option<i32>,
 }
 
 #[derive(Default)]
@@ -38,6 +42,8 @@ pub struct ObjectiveChanges {
     pub baseline: Option<Option<String>>,
     pub target: Option<Option<f64>>,
     pub status: Option<ObjectiveStatus>,
+    /// New parent (`Some(None)`: a top-level objective again).
+    pub parent_id: Option<Option<i32>>,
 }
 
 #[derive(Default)]
@@ -96,6 +102,53 @@ fn target(value: Option<f64>) -> Result<Option<f64>> {
     }
 }
 
+/// The ITPP's two levels: a partnership goal (an objective with a parent) serves a strategic
+/// objective of the same cycle, which is itself top-level. So nesting never makes a loop.
+/// `id` is the objective being changed (none when it is created).
+async fn check_parent<C: ConnectionTrait>(
+    conn: &C,
+    id: Option<i32>,
+    cycle_id: i32,
+    parent_id: i32,
+) -> Result<()> {
+    if id == Some(parent_id) {
+        return Err(AppError::rule(
+            ErrorCode::ObjectiveNestedUnderItself,
+            format!("objective {parent_id} cannot be nested under itself"),
+        ));
+    }
+    let parent = get(conn, parent_id).await?;
+    if parent.cycle_id != cycle_id {
+        return Err(AppError::rule(ErrorCode::ParentOfOtherCycle,
+            format!(
+                "objective {parent_id} belongs to cycle {}, not cycle {cycle_id}: a goal nests under an objective of its own cycle",
+                parent.cycle_id
+            ),
+        ));
+    }
+    if let Some(grandparent) = parent.parent_id {
+        return Err(AppError::rule(ErrorCode::NestingTooDeep,
+            format!(
+                "objective {parent_id} is itself a partnership goal (under objective {grandparent}); goals nest under strategic objectives only"
+            ),
+        ));
+    }
+    if let Some(id) = id {
+        let goals = Entity::find()
+            .filter(Column::ParentId.eq(id))
+            .count(conn)
+            .await?;
+        if goals > 0 {
+            return Err(AppError::rule(ErrorCode::NestingTooDeep,
+                format!(
+                    "objective {id} has {goals} partnership goal(s) of its own; a strategic objective cannot be nested"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub async fn create<C: ConnectionTrait>(conn: &C, input: NewObjective) -> Result<objective::Model> {
     let cycle = programme_cycle::get(conn, input.cycle_id).await?;
     if matches!(cycle.status, CycleStatus::Closed | CycleStatus::Superseded) {
@@ -109,6 +162,9 @@ pub async fn create<C: ConnectionTrait>(conn: &C, input: NewObjective) -> Result
         ));
     }
     cooperation_area::get(conn, input.area_id).await?;
+    if let Some(parent) = input.parent_id {
+        check_parent(conn, None, input.cycle_id, parent).await?;
+    }
     let at = now();
     let model = ActiveModel {
         cycle_id: Set(input.cycle_id),
@@ -119,6 +175,7 @@ pub async fn create<C: ConnectionTrait>(conn: &C, input: NewObjective) -> Result
         target: Set(target(input.target)?),
         status: Set(ObjectiveStatus::Planned),
         carried_over_from_id: Set(None),
+        parent_id: Set(input.parent_id),
         version: Set(1),
         created_at: Set(at),
         updated_at: Set(at),
@@ -152,6 +209,13 @@ pub async fn update<C: ConnectionTrait>(
     }
     if let Some(s) = changes.status {
         am.status = Set(s);
+    }
+    if let Some(parent) = changes.parent_id {
+        if let Some(parent) = parent {
+            let current = get(conn, id).await?;
+            check_parent(conn, Some(id), current.cycle_id, parent).await?;
+        }
+        am.parent_id = Set(parent);
     }
     update_versioned::<Entity, _>(
         conn,

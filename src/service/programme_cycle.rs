@@ -403,14 +403,17 @@ pub async fn close<C: ConnectionTrait>(
     Ok(updated)
 }
 
-/// Invariant 3: creates the successor (DRAFT, same kind, starting the day after this cycle ends),
-/// links it, and carries over the objectives that are not ACHIEVED or DROPPED. One transaction; a
-/// second renewal of the same cycle is refused (ALREADY_RENEWED, also a unique key).
+/// Invariant 3: creates the successor (DRAFT, of `kind` or the same kind, starting the day after
+/// this cycle ends), links it, and carries over the objectives that are not ACHIEVED or DROPPED,
+/// with their nesting (a goal whose strategic objective is not carried over becomes top-level).
+/// So an IPCP renewed into an ITPP keeps its objectives. One transaction; a second renewal of the
+/// same cycle is refused (ALREADY_RENEWED, also a unique key).
 pub async fn renew<C: ConnectionTrait>(
     txn: &C,
     id: i32,
     version: i32,
     end_date: Option<NaiveDate>,
+    kind: Option<ProgrammeKind>,
 ) -> Result<programme_cycle::Model> {
     let cycle = get_locked(txn, id).await?;
     check_version(&cycle, version)?;
@@ -433,17 +436,18 @@ pub async fn renew<C: ConnectionTrait>(
         ));
     }
     let start = cycle.end_date + Duration::days(1);
+    let kind = kind.unwrap_or(cycle.kind);
     // ITPP is as agreed: without a new end date the successor keeps the same length.
     let end_given = end_date.or_else(|| {
-        dates::cycle_end(cycle.kind, start)
+        dates::cycle_end(kind, start)
             .is_none()
             .then(|| start + (cycle.end_date - cycle.start_date))
     });
-    let end = resolve_end(cycle.kind, start, end_given)?;
+    let end = resolve_end(kind, start, end_given)?;
     let at = now();
     let next = Entity::insert(ActiveModel {
         partner_id: Set(cycle.partner_id),
-        kind: Set(cycle.kind),
+        kind: Set(kind),
         start_date: Set(start),
         end_date: Set(end),
         status: Set(CycleStatus::Draft),
@@ -482,6 +486,24 @@ pub async fn renew<C: ConnectionTrait>(
             ..Default::default()
         });
         objective::Entity::insert_many(rows).exec(txn).await?;
+        // The copies nest as the originals did: each carried goal points at its strategic
+        // objective's copy (none when that one was not carried over).
+        let backend = txn.get_database_backend();
+        let sql = "UPDATE objective SET parent_id = (SELECT n.id FROM objective n \
+             WHERE n.cycle_id = objective.cycle_id AND n.carried_over_from_id = \
+             (SELECT o.parent_id FROM objective o WHERE o.id = objective.carried_over_from_id)) \
+             WHERE cycle_id = ?";
+        let sql = if backend == sea_orm::DatabaseBackend::Postgres {
+            sql.replace('?', "$1")
+        } else {
+            sql.to_owned()
+        };
+        txn.execute_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            sql,
+            [next.id.into()],
+        ))
+        .await?;
     }
     Ok(next)
 }

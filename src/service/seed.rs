@@ -16,7 +16,8 @@ use entity::{
     iteration_objective, objective, officer, partner, partnership_milestone, programme_cycle,
 };
 use sea_orm::{
-    sea_query::Expr, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    sea_query::{Expr, ExprTrait},
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
 };
 
 use super::{
@@ -116,11 +117,7 @@ async fn demo_records<C: ConnectionTrait>(conn: &C) -> Result<u64> {
                 d(1992, 3, 10)?,
                 "Joined the North Atlantic Cooperation Council.",
             ),
-            (
-                Framework::Sps,
-                d(1993, 1, 1)?,
-                "Began taking part in the Science for Peace and Security programme.",
-            ),
+            (Framework::Sps, d(1993, 1, 1)?, SCIENCE_1993),
             (
                 Framework::Pfp,
                 d(1994, 5, 10)?,
@@ -253,6 +250,8 @@ async fn demo_records<C: ConnectionTrait>(conn: &C) -> Result<u64> {
                     delivery: Delivery::Residential,
                     duration_days: 5,
                     min_slp: Some("2222".into()),
+                    pcm_code: None,
+                    etoc_code: None,
                 },
             )
             .await?
@@ -301,6 +300,156 @@ async fn demo_records<C: ConnectionTrait>(conn: &C) -> Result<u64> {
         created += 1;
     }
     created += programme(conn, tkm.id, &area_ids, cycle.id).await?;
+    created += faithful(conn, tkm.id, &area_ids).await?;
+    Ok(created)
+}
+
+/// The 1993 milestone as the seed text tells it: the programme Turkmenistan joined was the NATO
+/// Science Programme, named Science for Peace and Security only since 2006.
+const SCIENCE_1993: &str =
+    "Joined the NATO Science Programme (named Science for Peace and Security, SPS, since 2006).";
+/// The text an earlier demo gave the 1993 milestone, corrected on the next run.
+const SCIENCE_1993_BEFORE: &str =
+    "Began taking part in the Science for Peace and Security programme.";
+
+/// The training areas the seed text names that the programme's courses do not already cover:
+/// with LOAC-101, BORDER-201, ARMS-110 and ENG-GEN, the demo's courses cover all nine (arms control;
+/// disarmament and non-proliferation; law of armed conflict; counter-terrorism; trafficking;
+/// border security and control; defence planning and budgeting; medical services; languages).
+/// Catalogue codes are left empty: the demo does not invent PCM or ETOC identifiers.
+pub const TRAINING_COURSES: &[(&str, &str, CourseTopic, &str)] = &[
+    (
+        "WMD-NP-115",
+        "Disarmament and Weapons of Mass Destruction Non-Proliferation",
+        CourseTopic::ArmsControl,
+        "NATO School Oberammergau",
+    ),
+    (
+        "CT-100",
+        "Counter-Terrorism Awareness",
+        CourseTopic::CounterTerrorism,
+        "Centre of Excellence Defence Against Terrorism",
+    ),
+    (
+        "TRAF-120",
+        "Countering Trafficking in Human Beings, Arms and Drugs",
+        CourseTopic::Trafficking,
+        "NATO School Oberammergau",
+    ),
+    (
+        "DPB-210",
+        "Defence Planning and Budgeting",
+        CourseTopic::DefencePlanning,
+        "NATO School Oberammergau",
+    ),
+    (
+        "MED-130",
+        "Medical Support to Operations",
+        CourseTopic::MedicalServices,
+        "NATO Centre of Excellence for Military Medicine",
+    ),
+];
+
+/// The SPS cooperation the seed text describes, as activities of the 2024 IPCP's SPS area.
+const SPS_PROJECTS: &[(&str, &str)] = &[
+    (
+        "SPS project: internet access for the academic community",
+        "Science for Peace and Security cooperation giving Turkmen universities and research institutes access to the internet.",
+    ),
+    (
+        "SPS project: distance learning",
+        "Science for Peace and Security cooperation promoting distance learning in Turkmen higher education.",
+    ),
+];
+
+/// What makes the demo faithful to the seed text, added to any demo database (each part only when
+/// missing, so a second run creates nothing): the 1993 milestone's name, courses in every training
+/// area, and the SPS projects as activities.
+async fn faithful<C: ConnectionTrait>(conn: &C, partner_id: i32, area_ids: &[i32]) -> Result<u64> {
+    use sea_orm::{ActiveModelTrait, Set};
+    let mut created = 0;
+    let renamed = partnership_milestone::Entity::update_many()
+        .col_expr(
+            partnership_milestone::Column::Description,
+            Expr::value(SCIENCE_1993),
+        )
+        .col_expr(
+            partnership_milestone::Column::UpdatedAt,
+            Expr::value(super::now()),
+        )
+        .col_expr(
+            partnership_milestone::Column::Version,
+            Expr::col(partnership_milestone::Column::Version).add(1),
+        )
+        .filter(partnership_milestone::Column::PartnerId.eq(partner_id))
+        .filter(partnership_milestone::Column::Description.eq(SCIENCE_1993_BEFORE))
+        .exec(conn)
+        .await?;
+    created += renamed.rows_affected;
+    for (code, title, topic, organiser) in TRAINING_COURSES {
+        let exists = course::Entity::find()
+            .filter(course::Column::Code.eq(*code))
+            .count(conn)
+            .await?
+            > 0;
+        if !exists {
+            courses::create(
+                conn,
+                courses::NewCourse {
+                    code: (*code).into(),
+                    title: (*title).into(),
+                    topic: *topic,
+                    organiser: (*organiser).into(),
+                    delivery: Delivery::Residential,
+                    duration_days: 5,
+                    min_slp: None,
+                    pcm_code: None,
+                    etoc_code: None,
+                },
+            )
+            .await?;
+            created += 1;
+        }
+    }
+    let Some(c2024) = programme_cycle::Entity::find()
+        .filter(programme_cycle::Column::PartnerId.eq(partner_id))
+        .filter(programme_cycle::Column::StartDate.eq(d(2024, 1, 1)?))
+        .one(conn)
+        .await?
+    else {
+        return Ok(created);
+    };
+    let sps = area_ids
+        .get(3)
+        .copied()
+        .ok_or_else(|| AppError::Internal("seed area missing".into()))?;
+    let at = super::now();
+    for (title, description) in SPS_PROJECTS {
+        let exists = activity::Entity::find()
+            .filter(activity::Column::Title.eq(*title))
+            .filter(activity::Column::CycleId.eq(c2024.id))
+            .count(conn)
+            .await?
+            > 0;
+        if !exists {
+            activity::ActiveModel {
+                cycle_id: Set(c2024.id),
+                area_id: Set(sps),
+                kind: Set(ActivityKind::ScienceProject),
+                title: Set((*title).into()),
+                description: Set((*description).into()),
+                start_date: Set(d(2024, 2, 1)?),
+                end_date: Set(d(2025, 11, 28)?),
+                version: Set(1),
+                created_at: Set(at),
+                updated_at: Set(at),
+                ..Default::default()
+            }
+            .insert(conn)
+            .await?;
+            created += 1;
+        }
+    }
     Ok(created)
 }
 

@@ -30,6 +30,8 @@ const REPORT_FIELDS: &[&str] = &[
     "waitlists",
     "reportCycles",
     "changes",
+    "cycleCostReport",
+    "evaluationReport",
 ];
 
 /// What the policy says a role may do with a root field.

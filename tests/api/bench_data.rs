@@ -51,6 +51,33 @@ async fn the_benchmark_dataset_holds_the_invariants_and_the_requested_sizes(app:
         (SELECT COUNT(*) FROM enrollment e WHERE e.iteration_id = i.id AND e.status = 'WAITLISTED') <> \
         COALESCE((SELECT MAX(waitlist_position) FROM enrollment e WHERE e.iteration_id = i.id), 0)";
     assert_eq!(app.sql_count(gaps).await, 0);
+    // Evaluations: responses of officers who attended, five ratings 1-5 each, copied partner and
+    // iteration; follow-ups of completed enrollments once due; costs never negative.
+    assert!(
+        app.sql_count("SELECT COUNT(*) FROM evaluation_response")
+            .await
+            > 100
+    );
+    assert!(
+        app.sql_count("SELECT COUNT(*) FROM evaluation_follow_up")
+            .await
+            > 10
+    );
+    assert!(app.sql_count("SELECT COUNT(*) FROM cost_line").await > 50);
+    for broken in [
+        "SELECT COUNT(*) FROM evaluation_response r JOIN enrollment e ON e.id = r.enrollment_id \
+         WHERE e.status NOT IN ('ATTENDED','COMPLETED','FAILED') OR e.partner_id <> r.partner_id \
+         OR e.iteration_id <> r.iteration_id",
+        "SELECT COUNT(*) FROM evaluation_response r WHERE \
+         (SELECT COUNT(*) FROM evaluation_rating g WHERE g.response_id = r.id AND g.rating BETWEEN 1 AND 5) <> 5",
+        "SELECT COUNT(*) FROM evaluation_response r JOIN course_iteration i ON i.id = r.iteration_id \
+         WHERE r.responded_on < i.end_date",
+        "SELECT COUNT(*) FROM evaluation_follow_up f JOIN enrollment e ON e.id = f.enrollment_id \
+         WHERE e.status <> 'COMPLETED' OR e.partner_id <> f.partner_id",
+        "SELECT COUNT(*) FROM cost_line WHERE amount_minor < 0",
+    ] {
+        assert_eq!(app.sql_count(broken).await, 0, "{broken}");
+    }
     // A second load into the same database is refused.
     let db = ipcp::service::Db::connect(&ipcp::config::DatabaseArgs::new(app.database.url.clone()))
         .await
@@ -74,6 +101,9 @@ async fn the_same_scale_gives_the_same_rows(app: TestApp) {
         "SELECT COUNT(*) FROM enrollment WHERE status = 'COMPLETED'",
         "SELECT SUM(officer_id * iteration_id % 9973) FROM enrollment WHERE status = 'FAILED'",
         "SELECT COUNT(*) FROM activity WHERE end_date > start_date",
+        "SELECT COUNT(*) FROM evaluation_rating WHERE rating = 5",
+        "SELECT COUNT(*) FROM evaluation_follow_up WHERE applied = 'PARTLY'",
+        "SELECT CAST(SUM(amount_minor % 9973) AS BIGINT) FROM cost_line",
     ] {
         assert_eq!(
             app.sql_count(sql).await,

@@ -189,6 +189,8 @@ async fn world(backend: Backend) -> World {
             delivery: Delivery::Residential,
             duration_days: 5,
             min_slp: None,
+            pcm_code: None,
+            etoc_code: None,
         },
     )
     .await

@@ -466,6 +466,88 @@ async fn every_mutation_leaves_one_audit_event_and_one_change_log_entry_and_a_re
     )
     .await;
 
+    // Course evaluation: a questionnaire inside its window, a follow-up that is due.
+    let (_, recent) = crate::evaluation::iteration(&app, "ODA-EV1", -14, -10).await;
+    let (_, old) = crate::evaluation::iteration(&app, "ODA-EV2", -205, -200).await;
+    let e = crate::evaluation::enrolled(&app, &partner, &recent, "COMPLETED").await;
+    let q = crate::evaluation::RESPOND;
+    let r = crate::evaluation::ratings(4);
+    w.commit("recordEvaluationResponse", q, json!({"e": e["id"], "r": r}))
+        .await;
+    w.refuse("recordEvaluationResponse", q, json!({"e": e["id"], "r": r}))
+        .await;
+    let e = crate::evaluation::enrolled(&app, &partner, &old, "COMPLETED").await;
+    let q = crate::evaluation::FOLLOW_UP;
+    w.commit(
+        "recordEvaluationFollowUp",
+        q,
+        json!({"e": e["id"], "a": "YES"}),
+    )
+    .await;
+    w.refuse(
+        "recordEvaluationFollowUp",
+        q,
+        json!({"e": e["id"], "a": "YES"}),
+    )
+    .await;
+
+    // Points of contact.
+    let q = crate::contacts::CREATE;
+    let poc = id(&w
+        .commit(
+            "createPointOfContact",
+            q,
+            json!({"p": partner, "e": "a@mfa.gov.tm"}),
+        )
+        .await);
+    w.refuse(
+        "createPointOfContact",
+        q,
+        json!({"p": partner, "e": "not-an-email"}),
+    )
+    .await;
+    let q = "mutation($id: ID!, $v: Int!) { updatePointOfContact(input: {id: $id, version: $v, phone: \"+99312345678\"}) { id version } }";
+    w.commit("updatePointOfContact", q, json!({"id": poc, "v": 1}))
+        .await;
+    w.refuse("updatePointOfContact", q, json!({"id": poc, "v": 99}))
+        .await;
+
+    // Cost lines.
+    let q = crate::costs::RECORD;
+    let cost = id(&w
+        .commit(
+            "recordCostLine",
+            q,
+            json!({"i": running, "p": partner, "m": 125000}),
+        )
+        .await);
+    w.refuse(
+        "recordCostLine",
+        q,
+        json!({"i": running, "m": 1, "cur": "XYZ"}),
+    )
+    .await;
+    let q = "mutation($id: ID!, $v: Int!) { updateCostLine(input: {id: $id, version: $v, stage: ACTUAL}) { id version } }";
+    w.commit("updateCostLine", q, json!({"id": cost, "v": 1}))
+        .await;
+    w.refuse("updateCostLine", q, json!({"id": cost, "v": 99}))
+        .await;
+
+    // Indicator measurements.
+    let q = crate::itpp::MEASURE;
+    w.commit(
+        "recordIndicatorMeasurement",
+        q,
+        json!({"o": objective, "d": day(0), "v": 3}),
+    )
+    .await;
+    w.refuse(
+        "recordIndicatorMeasurement",
+        q,
+        json!({"o": MISSING, "d": day(0), "v": 3}),
+    )
+    .await;
+
     // Tokens.
     let q = "mutation($n: String!) { createApiToken(input: {name: $n, role: ANALYST}) { secret } }";
     w.commit("createApiToken", q, json!({"n": "one-door"}))

@@ -52,6 +52,10 @@ const PERSONAL_FIELDS: &[&str] = &[
     "phone",
     "date_of_birth",
     "dateOfBirth",
+    // Course evaluation answers can be traced to an officer.
+    "ratings",
+    "comment",
+    "note",
 ];
 
 /// What the audit log and the change log record of an endpoint: everything but its secret.
