@@ -402,7 +402,7 @@ enum Kind {
 /// `doc` takes the injection as `$t`; it may use `$u` (a fresh valid code), `$id` and `$v` (the
 /// record an update changes, at its version) and the fixtures `$p` (partner), `$a` (area), `$c`
 /// (cycle), `$co` (course), `$s` (a day 40 days from today). `read` answers the stored field for
-/// `$id` (for an update, with `version`).
+/// `$id` (for an update, with `version`); an input that refuses reads nothing back.
 struct TextInput {
     name: &'static str,
     doc: &'static str,
@@ -551,7 +551,7 @@ async fn schema_text_inputs(app: &TestApp) -> std::collections::BTreeSet<String>
     out
 }
 
-/// The first string answered under `data`, at any depth, equal to `expected`.
+/// Whether a string answered under `data`, at any depth, equals `expected`.
 fn holds(data: &Value, expected: &str) -> bool {
     match data {
         Value::String(s) => s == expected,
