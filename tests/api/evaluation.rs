@@ -473,14 +473,19 @@ async fn concurrent_responses_to_one_enrollment_leave_one(app: TestApp) {
     let ok = answers.iter().filter(|b| b.get("errors").is_none()).count();
     assert_eq!(ok, 1, "{answers:#?}");
     for b in answers.iter().filter(|b| b.get("errors").is_some()) {
-        assert_eq!(b["errors"][0]["extensions"]["code"], "DUPLICATE_RESPONSE", "{b:#}");
+        assert_eq!(
+            b["errors"][0]["extensions"]["code"], "DUPLICATE_RESPONSE",
+            "{b:#}"
+        );
     }
     assert_eq!(
-        app.sql_count("SELECT COUNT(*) FROM evaluation_response").await,
+        app.sql_count("SELECT COUNT(*) FROM evaluation_response")
+            .await,
         1
     );
     assert_eq!(
-        app.sql_count("SELECT COUNT(*) FROM evaluation_rating").await,
+        app.sql_count("SELECT COUNT(*) FROM evaluation_rating")
+            .await,
         5
     );
 }
