@@ -301,6 +301,7 @@ async fn demo_records<C: ConnectionTrait>(conn: &C) -> Result<u64> {
     }
     created += programme(conn, tkm.id, &area_ids, cycle.id).await?;
     created += faithful(conn, tkm.id, &area_ids).await?;
+    created += evaluation_and_costs(conn, tkm.id).await?;
     Ok(created)
 }
 
@@ -846,6 +847,206 @@ async fn programme<C: ConnectionTrait>(
         .insert(conn)
         .await?;
         created += 1;
+    }
+    Ok(created)
+}
+
+/// Something to show for course evaluation, contacts and costs (each part only when the partner
+/// has none yet): fictional points of contact (example.org addresses), the level 1 questionnaires
+/// and level 3 follow-ups of the March 2026 border security iteration, its tuition and the SPS
+/// projects' grants. Written as history (dated when they were recorded), not through today's
+/// response window.
+async fn evaluation_and_costs<C: ConnectionTrait>(conn: &C, partner_id: i32) -> Result<u64> {
+    use super::contact;
+    use entity::{
+        cost_line, enums, evaluation_follow_up, evaluation_rating, evaluation_response,
+        point_of_contact,
+    };
+    use sea_orm::{ActiveModelTrait, Set};
+    let mut created = 0;
+    let at = super::now();
+    let has_contacts = point_of_contact::Entity::find()
+        .filter(point_of_contact::Column::PartnerId.eq(partner_id))
+        .count(conn)
+        .await?
+        > 0;
+    if !has_contacts {
+        let border = course::Entity::find()
+            .filter(course::Column::Code.eq("BORDER-201"))
+            .one(conn)
+            .await?;
+        let mut contacts = vec![
+            (
+                enums::ContactRole::PartnerPoc,
+                "Partner POC",
+                "Mission of Turkmenistan (fictional demo contact)",
+                "poc.tkm@example.org",
+                Some("+32 2 000 00 00"),
+                contact::ContactLink::Partner(partner_id),
+            ),
+            (
+                enums::ContactRole::NatoDeskOfficer,
+                "Desk Officer",
+                "NATO International Staff (fictional demo contact)",
+                "desk.officer@example.org",
+                None,
+                contact::ContactLink::Partner(partner_id),
+            ),
+        ];
+        if let Some(border) = border {
+            contacts.push((
+                enums::ContactRole::CourseDirector,
+                "Course Director",
+                "NATO School Oberammergau (fictional demo contact)",
+                "course.director@example.org",
+                None,
+                contact::ContactLink::Course(border.id),
+            ));
+        }
+        for (role, given, organisation, email, phone, link) in contacts {
+            contact::create(
+                conn,
+                contact::NewContact {
+                    role,
+                    family_name: "Demo".into(),
+                    given_name: given.into(),
+                    organisation: Some(organisation.into()),
+                    email: Some(email.into()),
+                    phone: phone.map(Into::into),
+                    link,
+                },
+            )
+            .await?;
+            created += 1;
+        }
+    }
+
+    let march = course_iteration::Entity::find()
+        .filter(course_iteration::Column::StartDate.eq(d(2026, 3, 2)?))
+        .one(conn)
+        .await?;
+    let has_responses = evaluation_response::Entity::find()
+        .filter(evaluation_response::Column::PartnerId.eq(partner_id))
+        .count(conn)
+        .await?
+        > 0;
+    if let (Some(march), false) = (&march, has_responses) {
+        let took_part = enrollment::Entity::find()
+            .filter(enrollment::Column::IterationId.eq(march.id))
+            .filter(enrollment::Column::PartnerId.eq(partner_id))
+            .filter(
+                enrollment::Column::Status
+                    .is_in([EnrollmentStatus::Completed, EnrollmentStatus::Failed]),
+            )
+            .all(conn)
+            .await?;
+        for (n, e) in took_part.iter().enumerate() {
+            let response = evaluation_response::ActiveModel {
+                enrollment_id: Set(e.id),
+                iteration_id: Set(e.iteration_id),
+                partner_id: Set(partner_id),
+                item_set: Set(super::evaluation::ITEM_SET.into()),
+                comment: Set((n == 0).then(|| "Practical and well organised.".into())),
+                responded_on: Set(march.end_date),
+                created_at: Set(at),
+                ..Default::default()
+            }
+            .insert(conn)
+            .await?;
+            for (k, item) in super::evaluation::ITEMS.iter().enumerate() {
+                evaluation_rating::ActiveModel {
+                    response_id: Set(response.id),
+                    item: Set((*item).into()),
+                    rating: Set([5, 4, 4, 3, 4][k] - (n as i32 % 2)),
+                }
+                .insert(conn)
+                .await?;
+            }
+            created += 1;
+            if e.status == EnrollmentStatus::Completed {
+                evaluation_follow_up::ActiveModel {
+                    enrollment_id: Set(e.id),
+                    iteration_id: Set(e.iteration_id),
+                    partner_id: Set(partner_id),
+                    applied: Set(if n == 0 {
+                        enums::AppliedAtWork::Yes
+                    } else {
+                        enums::AppliedAtWork::Partly
+                    }),
+                    note: Set(None),
+                    recorded_on: Set(super::evaluation::follow_up_due_from(march.end_date)),
+                    created_at: Set(at),
+                    ..Default::default()
+                }
+                .insert(conn)
+                .await?;
+                created += 1;
+            }
+        }
+    }
+
+    let has_costs = cost_line::Entity::find()
+        .filter(cost_line::Column::PartnerId.eq(partner_id))
+        .count(conn)
+        .await?
+        > 0;
+    if !has_costs {
+        let sps = activity::Entity::find()
+            .filter(activity::Column::Title.is_in(SPS_PROJECTS.iter().map(|(t, _)| *t)))
+            .all(conn)
+            .await?;
+        let mut lines = Vec::new();
+        if let Some(march) = &march {
+            for (stage, amount) in [
+                (enums::CostStage::Planned, 600_000),
+                (enums::CostStage::Actual, 580_000),
+            ] {
+                lines.push((
+                    Some(march.id),
+                    None,
+                    enums::CostCategory::Tuition,
+                    stage,
+                    amount,
+                    enums::FundingSource::NatoCommonFunding,
+                ));
+            }
+        }
+        for a in &sps {
+            for (stage, amount) in [
+                (enums::CostStage::Planned, 4_500_000),
+                (enums::CostStage::Actual, 4_280_000),
+            ] {
+                lines.push((
+                    None,
+                    Some(a.id),
+                    enums::CostCategory::Grant,
+                    stage,
+                    amount,
+                    enums::FundingSource::SpsGrant,
+                ));
+            }
+        }
+        for (iteration_id, activity_id, category, stage, amount, source) in lines {
+            cost_line::ActiveModel {
+                iteration_id: Set(iteration_id),
+                activity_id: Set(activity_id),
+                partner_id: Set(Some(partner_id)),
+                category: Set(category),
+                stage: Set(stage),
+                amount_minor: Set(amount),
+                currency: Set("EUR".into()),
+                funding_source: Set(source),
+                funding_nation: Set(None),
+                description: Set(None),
+                version: Set(1),
+                created_at: Set(at),
+                updated_at: Set(at),
+                ..Default::default()
+            }
+            .insert(conn)
+            .await?;
+            created += 1;
+        }
     }
     Ok(created)
 }

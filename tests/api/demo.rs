@@ -116,7 +116,64 @@ async fn the_1993_milestone_is_the_nato_science_programme_named_sps_since_2006(a
     assert!(text.contains("NATO Science Programme"), "{text}");
 }
 
+async fn the_demo_shows_evaluations_contacts_and_costs(app: TestApp) {
+    seed(&app).await;
+    let data = app
+        .ok(
+            "{ partner(code: \"TKM\") { pointsOfContact { role email } activeCycle { id } } }",
+            json!({}),
+        )
+        .await;
+    let contacts = data["partner"]["pointsOfContact"].as_array().unwrap();
+    assert_eq!(contacts.len(), 2);
+    assert!(contacts[0]["email"]
+        .as_str()
+        .unwrap()
+        .ends_with("@example.org"));
+    let cycle = data["partner"]["activeCycle"]["id"].clone();
+    let r = app
+        .ok(
+            "query($c: ID!) { cycleReport(cycleId: $c) { evaluation { responses withheldReason items { mean } followUpsRecorded } costs { currencies { currency total { planned { amount } actual { amount } } } } } }",
+            json!({"c": cycle}),
+        )
+        .await["cycleReport"]
+        .clone();
+    assert_eq!(r["evaluation"]["responses"], 3, "{r:#}");
+    assert!(r["evaluation"]["withheldReason"].is_null());
+    assert_eq!(r["evaluation"]["followUpsRecorded"], 2);
+    assert_eq!(r["costs"]["currencies"][0]["currency"], "EUR");
+    assert_eq!(
+        r["costs"]["currencies"][0]["total"]["actual"]["amount"],
+        "5800.00"
+    );
+    // The SPS grants belong to the 2024 IPCP, the previous one.
+    let data = app
+        .ok(
+            "{ programmeCycles(first: 10, orderBy: {field: START_DATE}) { edges { node { id startDate } } } }",
+            json!({}),
+        )
+        .await;
+    let c2024 = data["programmeCycles"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["node"]["startDate"] == "2024-01-01")
+        .unwrap()["node"]["id"]
+        .clone();
+    let r = app
+        .ok(
+            "query($c: ID!) { cycleCostReport(cycleId: $c) { currencies { bySource { code actual { amount } } } } }",
+            json!({"c": c2024}),
+        )
+        .await;
+    assert_eq!(
+        r["cycleCostReport"]["currencies"][0]["bySource"][0],
+        json!({"code": "SPS_GRANT", "actual": {"amount": "85600.00"}})
+    );
+}
+
 crate::on_both_backends!(
+    the_demo_shows_evaluations_contacts_and_costs,
     the_demo_courses_cover_every_training_area_the_text_names,
     the_sps_internet_and_distance_learning_projects_are_activities,
     the_1993_milestone_is_the_nato_science_programme_named_sps_since_2006,
