@@ -10,6 +10,11 @@ use chrono::{Datelike, Duration, NaiveDate};
 use entity::enums::ProgrammeKind;
 
 /// The `years`-th anniversary of `date` (29 February rolls to 1 March in common years).
+/// Today's date (UTC), the day the time gates of the rules count from.
+pub fn today() -> NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
 pub fn anniversary(date: NaiveDate, years: i32) -> Option<NaiveDate> {
     let year = date.year().checked_add(years)?;
     NaiveDate::from_ymd_opt(year, date.month(), date.day())

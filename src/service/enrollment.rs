@@ -7,7 +7,6 @@
 //! enrollment (FIFO by waitlist position) whose officer has no overlapping seat.
 
 use crate::error::ErrorCode;
-use chrono::{NaiveDate, Utc};
 use entity::{
     course_iteration, enrollment,
     enrollment::{ActiveModel, Column, Entity},
@@ -20,6 +19,7 @@ use sea_orm::{
     QuerySelect, RelationTrait,
 };
 
+use super::dates::today;
 use super::paging::SortKey;
 use super::{
     course, find, iteration, now, paging, slp::Slp, uow::RelatedRecords, update_versioned, Page,
@@ -146,10 +146,6 @@ pub async fn list<C: ConnectionTrait>(
         ),
     };
     paging::page_sorted(conn, q, Column::Id, sort, req).await
-}
-
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
 }
 
 /// Statuses that end an enrollment before any training: an officer in one of them may be nominated

@@ -3,7 +3,6 @@
 //! the counter kept in step, no overlapping seats for one officer, and the waitlist's promotion
 //! when seats free up.
 
-use chrono::{NaiveDate, Utc};
 use entity::{
     course_iteration, enrollment,
     enrollment::{ActiveModel, Column, Entity},
@@ -17,16 +16,13 @@ use sea_orm::{
     QuerySelect, RelationTrait,
 };
 
+use super::dates::today;
 use super::{find, now, uow::RelatedRecords, update_versioned};
 use crate::error::{AppError, ErrorCode, Result};
 
 const ENTITY: &str = "enrollment";
 const COLS: (Column, Column, Column) = (Column::Id, Column::Version, Column::UpdatedAt);
 const SEAT_HOLDING: [EnrollmentStatus; 4] = EnrollmentStatus::SEAT_HOLDING;
-
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
 
 pub(crate) fn officer_name(id: i32) -> String {
     format!("officer {id}")
