@@ -230,6 +230,42 @@ pub struct DatabaseArgs {
         global = true
     )]
     pub change_poll_ms: u64,
+    /// PostgreSQL streaming replicas for reads, comma-separated URLs (none by default). Queries,
+    /// reports, exports and subscription reads then go to a healthy replica, round-robin;
+    /// mutations, the change-log writer, the webhook worker and LISTEN stay on the primary.
+    #[arg(
+        long,
+        env = "IPCP_DATABASE_REPLICA_URLS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub database_replica_urls: Vec<String>,
+    /// A replica whose replay is more than this far behind the primary (or that does not answer)
+    /// leaves the rotation until it catches up; the staleness bound of a read without a position.
+    #[arg(
+        long,
+        env = "IPCP_REPLICA_MAX_LAG_MS",
+        default_value_t = 5000,
+        global = true
+    )]
+    pub replica_max_lag_ms: u64,
+    /// For this long after a caller's mutation, that caller's reads go to a replica that has
+    /// replayed it, or else to the primary (read-your-writes).
+    #[arg(
+        long,
+        env = "IPCP_READ_YOUR_WRITES_MS",
+        default_value_t = 5000,
+        global = true
+    )]
+    pub read_your_writes_ms: u64,
+    /// How often each replica's replay position and lag are checked, in milliseconds.
+    #[arg(
+        long,
+        env = "IPCP_REPLICA_CHECK_MS",
+        default_value_t = 250,
+        global = true
+    )]
+    pub replica_check_ms: u64,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -400,11 +436,22 @@ impl std::fmt::Debug for DatabaseArgs {
             .field("db_acquire_timeout_ms", &self.db_acquire_timeout_ms)
             .field("db_statement_timeout_ms", &self.db_statement_timeout_ms)
             .field("change_poll_ms", &self.change_poll_ms)
+            .field(
+                "database_replica_urls",
+                &self
+                    .database_replica_urls
+                    .iter()
+                    .map(|u| redact_url(u))
+                    .collect::<Vec<_>>(),
+            )
+            .field("replica_max_lag_ms", &self.replica_max_lag_ms)
+            .field("read_your_writes_ms", &self.read_your_writes_ms)
+            .field("replica_check_ms", &self.replica_check_ms)
             .finish()
     }
 }
 
-fn redact_url(url: &str) -> String {
+pub(crate) fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
@@ -453,13 +500,23 @@ mod tests {
         assert_eq!(db.database_url, "sqlite::memory:");
         assert_eq!(db.db_max_connections, 10);
         assert_eq!(db.change_poll_ms, 1000);
+        assert!(db.database_replica_urls.is_empty());
+        assert_eq!(db.replica_max_lag_ms, 5000);
+        assert_eq!(db.read_your_writes_ms, 5000);
     }
 
     #[test]
     fn the_database_password_stays_out_of_debug() {
-        let db = DatabaseArgs::new("postgres://ipcp:s3cret@db.internal:5432/ipcp?sslmode=require");
+        let mut db =
+            DatabaseArgs::new("postgres://ipcp:s3cret@db.internal:5432/ipcp?sslmode=require");
+        db.database_replica_urls = vec!["postgres://ipcp:r3plica@standby:5432/ipcp".into()];
         let shown = format!("{db:?}");
         assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(!shown.contains("r3plica"), "{shown}");
+        assert!(
+            shown.contains("postgres://ipcp:***@standby:5432/ipcp"),
+            "{shown}"
+        );
         assert!(
             shown.contains("postgres://ipcp:***@db.internal:5432/ipcp?sslmode=require"),
             "{shown}"

@@ -20,6 +20,8 @@ use sea_orm::{
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+pub mod replicas;
+
 use crate::{
     config::DatabaseArgs,
     error::{AppError, Result},
@@ -34,9 +36,29 @@ pub struct Pool {
     statements: Arc<AtomicU64>,
 }
 
+/// PostgreSQL's `application_name` of the service's sessions: the primary's, and the read
+/// replicas' (so `pg_stat_activity` shows which reads a standby serves).
+pub const APPLICATION_NAME: &str = "ipcp";
+pub const REPLICA_APPLICATION_NAME: &str = "ipcp-read";
+
 impl Pool {
     pub async fn connect(args: &DatabaseArgs) -> Result<Pool> {
-        let mut opts = ConnectOptions::new(args.database_url.clone());
+        Pool::open(&args.database_url, args, APPLICATION_NAME, false).await
+    }
+
+    /// A read replica's pool: connected lazily, so a replica that is down does not stop the start.
+    pub(crate) async fn connect_replica(url: &str, args: &DatabaseArgs) -> Result<Pool> {
+        Pool::open(url, args, REPLICA_APPLICATION_NAME, true).await
+    }
+
+    async fn open(
+        url: &str,
+        args: &DatabaseArgs,
+        application_name: &'static str,
+        lazy: bool,
+    ) -> Result<Pool> {
+        let mut opts = ConnectOptions::new(url.to_owned());
+        opts.connect_lazy(lazy);
         opts.max_connections(args.db_max_connections)
             .min_connections(1)
             .acquire_timeout(Duration::from_millis(args.db_acquire_timeout_ms))
@@ -60,7 +82,7 @@ impl Pool {
         // statements (milliseconds each) the compilation costs more than it saves (measured on a
         // report-sized statement, see bench/HISTORY.md).
         opts.map_sqlx_postgres_opts(move |o| {
-            o.options([
+            o.application_name(application_name).options([
                 ("statement_timeout", statement_timeout.as_str()),
                 ("jit", "off"),
             ])

@@ -96,6 +96,12 @@ impl Application {
         }
         spawn_change_log_retention(db.clone(), settings.serve.change_log_retention_days);
         let schema = build_schema(Some(db.clone()), &settings.serve);
+        let replica_schemas = (0..db.replicas().map_or(0, |r| r.members.len()))
+            .map(|i| {
+                let reads = db.on(crate::db::replicas::ReadTarget::Replica(i));
+                build_schema(Some(reads), &settings.serve)
+            })
+            .collect();
         let ws_schema = build_ws_schema(Some(db.clone()), &settings.serve);
         let draining = Arc::new(AtomicBool::new(false));
         if settings.serve.metrics {
@@ -104,6 +110,7 @@ impl Application {
         let state = AppState {
             db: db.clone(),
             schema,
+            replica_schemas: Arc::new(replica_schemas),
             ws_schema,
             documents: Default::default(),
             rate_limit: RateLimit::new(

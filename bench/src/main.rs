@@ -13,6 +13,7 @@
 mod cases;
 mod check;
 mod load;
+mod replica;
 mod webhooks;
 mod writes;
 
@@ -67,6 +68,11 @@ struct Args {
     /// Where to write the results.
     #[arg(long, default_value = "bench/RESULTS.md")]
     out: String,
+    /// A streaming standby of `--postgres` (server URL, no database name): measure the dashboard
+    /// mix with reads there against reads on the primary, and read-your-writes, write the result
+    /// to `--out`, and stop (`bench/replica` sets this up).
+    #[arg(long)]
+    standby_postgres: Option<String>,
 }
 
 const PARTNER: &str = "AAB";
@@ -90,6 +96,8 @@ pub struct Api {
     client: reqwest::Client,
     url: String,
     token: String,
+    /// An ANALYST token that wrote nothing (a dashboard).
+    reader_token: String,
 }
 
 impl Api {
@@ -131,25 +139,30 @@ fn run(cmd: &mut Command) -> Result<String, Error> {
 /// The release server; with `webhook_worker` off, as for the queries and their statement counts
 /// (the worker's polls would be counted with a request's statements).
 async fn start_server(args: &Args, db_url: &str, webhook_worker: bool) -> Result<Server, Error> {
-    let token_out = run(Command::new(&args.binary)
-        .args(["token", "create", "--role", "admin", "--name"])
-        .arg(format!(
-            "bench-{}-{}",
-            std::process::id(),
-            if webhook_worker {
-                "webhooks"
-            } else {
-                "queries"
-            }
-        ))
+    start_server_with(args, db_url, webhook_worker, &[]).await
+}
+
+/// A new token of `role` (printed last by `ipcp token create`).
+fn create_token(args: &Args, db_url: &str, role: &str) -> Result<String, Error> {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let out = run(Command::new(&args.binary)
+        .args(["token", "create", "--role", role, "--name"])
+        .arg(format!("bench-{}-{role}-{n}", std::process::id()))
         .env("DATABASE_URL", db_url)
         .env("RUST_LOG", "error"))?;
-    let token = token_out
-        .lines()
-        .last()
-        .unwrap_or_default()
-        .trim()
-        .to_owned();
+    Ok(out.lines().last().unwrap_or_default().trim().to_owned())
+}
+
+/// The release server, with extra environment settings.
+async fn start_server_with(
+    args: &Args,
+    db_url: &str,
+    webhook_worker: bool,
+    env: &[(&str, &str)],
+) -> Result<Server, Error> {
+    let token = create_token(args, db_url, "admin")?;
+    let reader_token = create_token(args, db_url, "analyst")?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
@@ -164,6 +177,7 @@ async fn start_server(args: &Args, db_url: &str, webhook_worker: bool) -> Result
         .env("IPCP_METRICS", "false")
         .env("IPCP_WEBHOOK_WORKER", webhook_worker.to_string())
         .env("IPCP_WEBHOOK_ALLOW_HOSTS", "127.0.0.1")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()?;
@@ -174,6 +188,7 @@ async fn start_server(args: &Args, db_url: &str, webhook_worker: bool) -> Result
             client: reqwest::Client::new(),
             url: format!("{base}/graphql"),
             token,
+            reader_token,
         },
     };
     for _ in 0..150 {
@@ -505,6 +520,15 @@ async fn main() -> Result<(), Error> {
         .await?;
     maintenance.close().await;
     eprintln!("VACUUM ANALYZE in {:.1} s", t.elapsed().as_secs_f64());
+    if let Some(standby) = &args.standby_postgres {
+        let pool = PgPool::connect(&db_url).await?;
+        let ids = lookup_ids(&pool).await?;
+        pool.close().await;
+        let md = replica::measure(&args, &db_url, standby, &ids).await?;
+        std::fs::write(&args.out, md)?;
+        eprintln!("wrote {}", args.out);
+        return Ok(());
+    }
     let mut server = start_server(&args, &db_url, false).await?;
     let max_clients = args.clients.iter().copied().max().unwrap_or(1) as u32;
     // JIT off, as in the service's sessions: at these statements' sizes PostgreSQL's JIT compiles

@@ -40,7 +40,7 @@ async fn start(ctx: &Context<'_>, after: Option<&str>) -> Result<(Db, i64)> {
     let db = db(ctx)?.clone();
     let position = match after {
         Some(cursor) => change_log::decode_cursor(cursor)?,
-        None => change_log::head(&db.conn).await?,
+        None => change_log::head(&db.steady_reads().conn).await?,
     };
     Ok((db, position))
 }
@@ -88,7 +88,13 @@ where
                 };
                 let mut out = Vec::new();
                 for id in ids_of(&entry, kind) {
-                    if let Ok(m) = load(db.clone(), id).await {
+                    // Read where the log was read; a replica that has not replayed the record yet
+                    // (it followed another one) leaves it to the primary.
+                    let loaded = match load(db.steady_reads(), id).await {
+                        Err(_) if db.replicas().is_some() => load(db.primary(), id).await,
+                        loaded => loaded,
+                    };
+                    if let Ok(m) = loaded {
                         if keep(&m) {
                             out.push(Ok(wrap(m)));
                         }

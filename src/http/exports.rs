@@ -20,12 +20,7 @@ use super::{error_body::HttpError, rate_limit::rate_limited, AppState};
 use crate::{
     error::AppError,
     export::{render, Format},
-    service::{
-        self,
-        auth::{Access, Caller},
-        lang::Language,
-        report,
-    },
+    service::{self, auth::Access, lang::Language, report, Db},
 };
 
 #[derive(Debug, Deserialize)]
@@ -40,8 +35,9 @@ fn app_error(err: &AppError) -> Response {
     HttpError::from_app(err, "application/json").into_response()
 }
 
-/// The caller, who must hold `Access::Report`.
-async fn reporter(state: &AppState, headers: &HeaderMap) -> Result<Caller, Response> {
+/// The caller, who must hold `Access::Report`, and where the export reads: a read replica that
+/// has replayed the caller's recent write (or the `Ipcp-Wal-Position` sent), else the primary.
+async fn reporter(state: &AppState, headers: &HeaderMap) -> Result<Db, Response> {
     let secret = super::bearer(headers)
         .ok()
         .flatten()
@@ -55,7 +51,17 @@ async fn reporter(state: &AppState, headers: &HeaderMap) -> Result<Caller, Respo
     if let Some(secs) = state.rate_limit.retry_after(&caller) {
         return Err(rate_limited("application/json", secs).into_response());
     }
-    Ok(caller)
+    let sent = super::wal_position(headers).map_err(|()| {
+        app_error(&AppError::invalid(
+            "Ipcp-Wal-Position",
+            "a WAL position as a mutation's answer gave it (e.g. 0/16B3748)",
+        ))
+    })?;
+    let required = state
+        .db
+        .replicas()
+        .and_then(|r| r.required(&caller.name, sent));
+    Ok(state.db.route_reads(required).0)
 }
 
 fn options(params: &ExportParams, headers: &HeaderMap) -> Result<(Format, Language), AppError> {
@@ -99,9 +105,10 @@ pub async fn cycle_report(
     headers: HeaderMap,
     Query(params): Query<ExportParams>,
 ) -> Response {
-    if let Err(response) = reporter(&state, &headers).await {
-        return response;
-    }
+    let db = match reporter(&state, &headers).await {
+        Ok(db) => db,
+        Err(response) => return response,
+    };
     let (format, lang) = match options(&params, &headers) {
         Ok(o) => o,
         Err(e) => return app_error(&e),
@@ -121,7 +128,7 @@ pub async fn cycle_report(
             ))
         }
     };
-    let rep = match report::cycle_report_for_partner(&state.db.conn, partner, cycle, lang).await {
+    let rep = match report::cycle_report_for_partner(&db.conn, partner, cycle, lang).await {
         Ok(r) => r,
         Err(e) => return app_error(&e),
     };
@@ -169,14 +176,15 @@ pub async fn all_cycle_reports(
     headers: HeaderMap,
     Query(params): Query<ExportParams>,
 ) -> Response {
-    if let Err(response) = reporter(&state, &headers).await {
-        return response;
-    }
+    let db = match reporter(&state, &headers).await {
+        Ok(db) => db,
+        Err(response) => return response,
+    };
     let (format, lang) = match options(&params, &headers) {
         Ok(o) => o,
         Err(e) => return app_error(&e),
     };
-    let cycles = match report::current_cycles(&state.db.conn).await {
+    let cycles = match report::current_cycles(&db.conn).await {
         Ok(c) => c,
         Err(e) => return app_error(&e),
     };
@@ -184,7 +192,6 @@ pub async fn all_cycle_reports(
         Format::Csv => render_header(lang),
         Format::Json => b"[".to_vec(),
     };
-    let db = state.db.clone();
     let parts = stream::unfold(
         (cycles.into_iter().enumerate(), db),
         move |(mut it, db)| async move {

@@ -76,6 +76,18 @@ fn install() -> Option<PrometheusHandle> {
     metrics::describe_gauge!(DB_POOL_MAX, "Database pool size limit");
     metrics::describe_gauge!(SUBSCRIPTIONS, "GraphQL subscriptions open");
     metrics::describe_gauge!(DRAINING, "1 while the server drains for shutdown");
+    metrics::describe_gauge!(
+        crate::db::replicas::REPLICA_LAG,
+        "Read replica replay lag behind the primary in milliseconds, by replica"
+    );
+    metrics::describe_gauge!(
+        crate::db::replicas::REPLICA_HEALTHY,
+        "1 while a read replica is in the read rotation, by replica"
+    );
+    metrics::describe_counter!(
+        crate::db::replicas::READS,
+        "Read requests routed, by target (replica, primary), replica and reason"
+    );
     metrics::gauge!(SUBSCRIPTIONS).set(0.0);
     metrics::gauge!(DRAINING).set(0.0);
     // Histogram samples are held until drained; scrapes drain them, and this keeps memory bounded
@@ -99,6 +111,9 @@ pub async fn render(State(state): State<AppState>) -> Response {
         metrics::gauge!(DB_POOL_CONNECTIONS, "state" => "in_use").set(pool.in_use as f64);
         metrics::gauge!(DB_POOL_CONNECTIONS, "state" => "idle").set(pool.idle as f64);
         metrics::gauge!(DB_POOL_MAX).set(pool.max as f64);
+    }
+    if let Some(replicas) = state.db.replicas() {
+        replicas.export_gauges();
     }
     (
         [(

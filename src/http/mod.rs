@@ -63,11 +63,30 @@ pub(crate) fn bearer_secret(value: &str) -> Option<&str> {
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// With read replicas: a mutation's answer carries the primary's WAL position after its commit; a
+/// read that sends it back is served by a replica that has replayed it, or by the primary.
+pub const WAL_POSITION: HeaderName = HeaderName::from_static("ipcp-wal-position");
+
+/// The WAL position a request sent (`Ipcp-Wal-Position`); `Err` when the header is malformed.
+pub(crate) fn wal_position(
+    headers: &axum::http::HeaderMap,
+) -> Result<Option<crate::db::replicas::WalPosition>, ()> {
+    match headers.get(WAL_POSITION) {
+        None => Ok(None),
+        Some(value) => value
+            .to_str()
+            .map_err(|_| ())
+            .and_then(|v| v.parse().map(Some)),
+    }
+}
+
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
     /// The schema of `POST`/`GET /graphql`.
     pub schema: AppSchema,
+    /// The schema of `POST`/`GET /graphql` once per read replica, its loaders reading there.
+    pub replica_schemas: Arc<Vec<AppSchema>>,
     /// The schema of `/graphql/ws` (subscriptions only).
     pub ws_schema: AppSchema,
     /// Parsed documents by query text.
@@ -127,7 +146,9 @@ pub fn router(state: AppState, serve: &ServeArgs) -> Router {
                     axum::http::header::AUTHORIZATION,
                     axum::http::header::CONTENT_TYPE,
                     axum::http::HeaderName::from_static("idempotency-key"),
+                    WAL_POSITION,
                 ])
+                .expose_headers([WAL_POSITION])
                 .max_age(Duration::from_secs(600)),
         )
     };

@@ -278,11 +278,13 @@ async fn run_tail(db: Db, tail: LogTail) {
             return;
         }
         wake.borrow_and_update();
+        // With read replicas, the tail reads the steady one (its followers read there too).
+        let reads = db.steady_reads();
         let last = match position {
             Some(p) => Ok(p),
             // Starting (or restarting) at the head: an empty batch says where, so that a follower
             // still behind it goes back to the database instead of waiting for the next change.
-            None => head(&db.conn).await.inspect(|&head| {
+            None => head(&reads.conn).await.inspect(|&head| {
                 let _ = tail.tx.send(Arc::new(TailBatch {
                     after: head,
                     entries: Vec::new(),
@@ -292,7 +294,7 @@ async fn run_tail(db: Db, tail: LogTail) {
         match last {
             Ok(last) => {
                 position = Some(last);
-                match read(&db.conn, Some(last), FOLLOW_BATCH, &LogFilter::default()).await {
+                match read(&reads.conn, Some(last), FOLLOW_BATCH, &LogFilter::default()).await {
                     Ok(page) => {
                         if let Some(newest) = page.entries.last().map(|e| e.id) {
                             position = Some(newest);
@@ -341,6 +343,9 @@ pub fn follow(
         filter: LogFilter,
         ready: VecDeque<change_log::Model>,
         tail: broadcast::Receiver<Arc<TailBatch>>,
+        /// The newest position a tail batch showed: a replay stops short of it only when the
+        /// server it read lags the tail's (another replica), and then reads again.
+        seen: i64,
         replaying: bool,
         started: bool,
         ended: bool,
@@ -352,6 +357,7 @@ pub fn follow(
         filter,
         ready: VecDeque::new(),
         tail,
+        seen: after,
         replaying: true,
         started: false,
         ended: false,
@@ -365,12 +371,15 @@ pub fn follow(
                 return Some((Ok(entry), st));
             }
             if st.replaying {
-                match replay(&st.db, st.position, &st.filter).await {
+                match replay(&st.db.steady_reads(), st.position, &st.filter).await {
                     Ok((entries, position, more)) => {
                         st.started = true;
                         st.position = position;
-                        st.replaying = more;
+                        st.replaying = more || position < st.seen;
                         st.ready.extend(entries);
+                        if !more && position < st.seen && st.ready.is_empty() {
+                            tokio::time::sleep(st.db.change_poll.min(LAGGING_READ)).await;
+                        }
                     }
                     Err(err) if !st.started || err.code() == ErrorCode::CursorExpired => {
                         st.ended = true;
@@ -393,12 +402,22 @@ pub fn follow(
                         }
                     }
                 }
-                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => st.replaying = true,
+                Ok(batch) => {
+                    st.seen = st
+                        .seen
+                        .max(batch.entries.last().map_or(batch.after, |e| e.id));
+                    st.replaying = true;
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => st.replaying = true,
                 Err(broadcast::error::RecvError::Closed) => return None,
             }
         }
     })
 }
+
+/// How soon a follower reads again when the server it reads has not yet replayed entries the
+/// tail has already seen (a read replica behind another).
+const LAGGING_READ: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// One page of a follower's replay from the database: the entries after `position` the filter
 /// accepts, the position the follower is at after it, and whether more follow. A short page means

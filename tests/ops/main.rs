@@ -13,5 +13,6 @@ mod decoding;
 mod outage;
 mod pool;
 mod probes;
+mod replicas;
 mod shutdown;
 mod webhooks;

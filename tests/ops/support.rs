@@ -306,6 +306,43 @@ impl PgCluster {
         cluster
     }
 
+    /// A streaming standby of this cluster (`pg_basebackup -R`, then `pg_ctl start`) on a port of
+    /// its own: it replays this cluster's WAL and serves reads only.
+    pub fn start_standby(&self) -> PgCluster {
+        let dir = tempfile::Builder::new()
+            .prefix("ipcp-pg-standby-")
+            .tempdir()
+            .expect("temp dir");
+        let port = free_port();
+        let standby = PgCluster {
+            port,
+            dir,
+            bin: self.bin.clone(),
+        };
+        standby.give_to_postgres_user(standby.dir.path());
+        let data = standby.data_dir();
+        let primary_port = self.port.to_string();
+        standby.run(
+            &standby.bin.join("pg_basebackup"),
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &primary_port,
+                "-U",
+                "postgres",
+                "-D",
+                data.to_str().expect("utf-8 path"),
+                "-R",
+                "-X",
+                "stream",
+                "--no-sync",
+            ],
+        );
+        standby.pg_ctl_start();
+        standby
+    }
+
     pub fn base_url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:{}", self.port)
     }

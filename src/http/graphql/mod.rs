@@ -23,6 +23,7 @@ use serde::Deserialize;
 use super::{error_body::HttpError, rate_limit::rate_limited, AppState, REQUEST_ID};
 use crate::{
     config::IntrospectionMode,
+    db::replicas::{primary_position, PrimaryReason, ReadTarget, WalPosition},
     error::{AppError, ErrorCode},
     graphql::{auth::RequestId, batching::Batched, documents::Known},
     service::{self, auth::Caller},
@@ -256,7 +257,9 @@ async fn pipeline(
     admit(state, &caller, incoming.media)?;
     let plan = plan(state, &caller, &incoming)?;
     let claimed = claim(state, &caller, idempotency, &plan, incoming.media).await?;
-    let response = run(
+    let reads = route_reads(state, &caller, &plan, &incoming)?;
+    let writer = plan.is_mutation().then(|| caller.name.clone());
+    let mut response = run(
         state,
         caller,
         incoming.query,
@@ -264,8 +267,19 @@ async fn pipeline(
         incoming.variables,
         incoming.headers,
         &plan,
+        reads,
     )
     .await;
+    let position = match writer {
+        Some(writer) => wal_position(state, &writer).await,
+        None => None,
+    };
+    if let Some(position) = position {
+        response.extensions.insert(
+            "walPosition".into(),
+            async_graphql::Value::from(position.to_string()),
+        );
+    }
     let answer = Answer::new(response, incoming.media, plan.last_answer_bytes());
     if let Some(known) = &plan.known {
         known.record_answer(answer.body.len());
@@ -275,7 +289,58 @@ async fn pipeline(
     if answer.body.len() > state.large_answer_bytes {
         state.trimmer.large_answer_freed();
     }
-    Ok(answer.into_response())
+    let mut response = answer.into_response();
+    if let Some(value) = position.and_then(|p| HeaderValue::from_str(&p.to_string()).ok()) {
+        response.headers_mut().insert(super::WAL_POSITION, value);
+    }
+    Ok(response)
+}
+
+/// Where a query's reads go when read replicas are configured: a replica in rotation that has
+/// replayed the caller's recent write and the position the client sent (`Ipcp-Wal-Position`),
+/// else the primary. Mutations and subscriptions read on the primary.
+#[allow(clippy::result_large_err)] // as in `admit`
+fn route_reads(
+    state: &AppState,
+    caller: &Caller,
+    plan: &Plan,
+    incoming: &Incoming<'_>,
+) -> Result<Option<ReadTarget>, Response> {
+    let Some(replicas) = state.db.replicas() else {
+        return Ok(None);
+    };
+    if plan.operation != Some(OperationType::Query) {
+        return Ok(None);
+    }
+    let sent = super::wal_position(incoming.headers).map_err(|()| {
+        request_error(
+            StatusCode::BAD_REQUEST,
+            incoming.media,
+            "the Ipcp-Wal-Position header must be a WAL position as a mutation's answer gave it (e.g. 0/16B3748)",
+        )
+    })?;
+    let target = replicas.choose(replicas.required(&caller.name, sent));
+    replicas.count(target);
+    Ok(Some(target))
+}
+
+/// After a mutation, with read replicas: the primary's WAL position (at or past the commit),
+/// remembered for the caller's reads and returned to the client.
+async fn wal_position(state: &AppState, writer: &str) -> Option<WalPosition> {
+    let replicas = state.db.replicas()?;
+    match primary_position(&state.db).await {
+        Ok(position) => {
+            replicas.wrote(writer, position);
+            Some(position)
+        }
+        Err(err) => {
+            tracing::warn!(
+                code = err.code().as_str(),
+                "could not read the WAL position"
+            );
+            None
+        }
+    }
 }
 
 /// The caller named by `Authorization: Bearer <token>`; anonymous without the header. A bad,
@@ -420,7 +485,11 @@ async fn claim(
 }
 
 /// Executes the operation once an execution slot is free (and first a large-answer slot when
-/// this text's last answer was large; the request timeout bounds the wait).
+/// this text's last answer was large; the request timeout bounds the wait), on the replica the
+/// reads were routed to, or on the primary. A query whose replica fails during the request (the
+/// server went away) is asked again of the primary: queries write nothing, so that is safe, and
+/// the client sees no error.
+#[allow(clippy::too_many_arguments)]
 async fn run(
     state: &AppState,
     caller: Caller,
@@ -429,21 +498,29 @@ async fn run(
     variables: Variables,
     headers: &HeaderMap,
     plan: &Plan,
+    reads: Option<ReadTarget>,
 ) -> async_graphql::Response {
-    let mut request = async_graphql::Request::new(query).variables(variables);
-    if !plan.may_introspect {
-        request = request.disable_introspection();
-    }
-    if let Some(id) = headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()) {
-        request = request.data(RequestId(id.to_owned()));
-    }
-    request = request.data(caller);
+    let request_id = headers
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let request = |query: String, variables: Variables, caller: Caller| {
+        let mut request = async_graphql::Request::new(query).variables(variables);
+        if !plan.may_introspect {
+            request = request.disable_introspection();
+        }
+        if let Some(id) = &request_id {
+            request = request.data(RequestId(id.clone()));
+        }
+        request = request.data(caller);
+        if let Some(name) = &operation_name {
+            request = request.operation_name(name.clone());
+        }
+        request.set_parsed_query(plan.document.clone());
+        request
+    };
     let operation_label = telemetry::operation_label(plan.operation);
     let started = telemetry::operation_started(operation_name.as_deref(), operation_label);
-    if let Some(name) = operation_name {
-        request = request.operation_name(name);
-    }
-    request.set_parsed_query(plan.document.clone());
     // The semaphores are never closed, so acquiring cannot fail.
     let _large_slot = if plan.last_answer_bytes() > state.large_answer_bytes {
         state.large_operations.acquire().await.ok()
@@ -451,11 +528,36 @@ async fn run(
         None
     };
     let _slot = state.operations.acquire().await.ok();
-    let statements_before = state.db.statements_run();
-    let mut response = Batched::new(state.schema.execute(request)).await;
+    let (schema, db) = match reads {
+        Some(target @ ReadTarget::Replica(i)) if i < state.replica_schemas.len() => {
+            (&state.replica_schemas[i], state.db.on(target))
+        }
+        _ => (&state.schema, state.db.clone()),
+    };
+    let statements_before = db.statements_run();
+    let mut response = match reads {
+        Some(ReadTarget::Replica(i)) => {
+            let first = Batched::new(schema.execute(request(
+                query.clone(),
+                variables.clone(),
+                caller.clone(),
+            )))
+            .await;
+            if unavailable(&first) {
+                if let Some(replicas) = state.db.replicas() {
+                    replicas.failed(i);
+                    replicas.count(ReadTarget::Primary(PrimaryReason::ReplicaFailed));
+                }
+                Batched::new(state.schema.execute(request(query, variables, caller))).await
+            } else {
+                first
+            }
+        }
+        _ => Batched::new(schema.execute(request(query, variables, caller))).await,
+    };
     telemetry::operation_finished(operation_label, started);
     if state.expose_statement_count {
-        let ran = state.db.statements_run().saturating_sub(statements_before);
+        let ran = db.statements_run().saturating_sub(statements_before);
         response
             .extensions
             .insert("statementCount".into(), async_graphql::Value::from(ran));
@@ -465,6 +567,16 @@ async fn run(
     }
     super::metrics::graphql_errors(&response.errors);
     response
+}
+
+/// Whether an answer failed because its database did not answer (SERVICE_UNAVAILABLE).
+fn unavailable(response: &async_graphql::Response) -> bool {
+    response.errors.iter().any(|e| {
+        e.extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .is_some_and(|c| matches!(c, async_graphql::Value::String(s) if s == ErrorCode::ServiceUnavailable.as_str()))
+    })
 }
 
 /// The serialised answer and its status.
