@@ -444,13 +444,12 @@ async fn run(
         request = request.operation_name(name);
     }
     request.set_parsed_query(plan.document.clone());
-    // The semaphores are never closed, so acquiring cannot fail.
     let _large_slot = if plan.last_answer_bytes() > state.large_answer_bytes {
-        state.large_operations.acquire().await.ok()
+        state.large_operations.acquire().await
     } else {
         None
     };
-    let _slot = state.operations.acquire().await.ok();
+    let _slot = state.operations.acquire().await;
     let statements_before = state.db.statements_run();
     let mut response = Batched::new(state.schema.execute(request)).await;
     telemetry::operation_finished(operation_label, started);
