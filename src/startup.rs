@@ -117,10 +117,10 @@ impl Application {
                 settings.serve.rate_limit_per_second,
                 settings.serve.rate_limit_burst,
             ),
-            operations: Arc::new(tokio::sync::Semaphore::new(
+            operations: Arc::new(crate::http::slots::Slots::new(
                 settings.serve.concurrent_operations(),
             )),
-            large_operations: Arc::new(tokio::sync::Semaphore::new(
+            large_operations: Arc::new(crate::http::slots::Slots::new(
                 settings.serve.large_operations(),
             )),
             large_answer_bytes: settings.serve.large_answer_bytes,

@@ -3,6 +3,8 @@
 //! The `metrics` facade with `metrics-exporter-prometheus` as its recorder: the recorder is global to
 //! the process (installed once, shared by every `Application` built in it, as in the tests), and the
 //! values that belong to one application, such as its pool, are read when `/metrics` is scraped.
+//! The operations waiting for an execution slot are written from the application's own counters
+//! into its answer, not through the shared recorder, so that each application reports its own.
 //! Label values come from closed sets (route, method, status, error code, operation type), never from
 //! client text, so a client cannot blow up the number of series.
 
@@ -31,6 +33,7 @@ pub const DB_POOL_CONNECTIONS: &str = "ipcp_db_pool_connections";
 pub const DB_POOL_MAX: &str = "ipcp_db_pool_max_connections";
 pub const SUBSCRIPTIONS: &str = "ipcp_graphql_subscriptions_active";
 pub const DRAINING: &str = "ipcp_draining";
+pub const OPERATIONS_WAITING: &str = "ipcp_graphql_operations_waiting";
 
 /// Latency buckets in seconds: from a cached read to the request timeout.
 const LATENCY_BUCKETS: &[f64] = &[
@@ -120,9 +123,22 @@ pub async fn render(State(state): State<AppState>) -> Response {
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
         )],
-        handle.render(),
+        handle.render() + &operations_waiting(&state),
     )
         .into_response()
+}
+
+/// The operations of this application waiting for an execution slot, by slot: `any` (every
+/// operation needs one) and `large` (those whose last answer was large need one of these too).
+fn operations_waiting(state: &AppState) -> String {
+    format!(
+        "# HELP {OPERATIONS_WAITING} GraphQL operations waiting for an execution slot, by slot\n\
+         # TYPE {OPERATIONS_WAITING} gauge\n\
+         {OPERATIONS_WAITING}{{slot=\"any\"}} {}\n\
+         {OPERATIONS_WAITING}{{slot=\"large\"}} {}\n",
+        state.operations.waiting(),
+        state.large_operations.waiting(),
+    )
 }
 
 /// The route label: a known route, or `other` (so unknown paths do not create series).

@@ -7,6 +7,7 @@ mod exports;
 mod graphql;
 pub mod metrics;
 pub mod rate_limit;
+pub mod slots;
 mod ws;
 
 use std::{
@@ -93,9 +94,9 @@ pub struct AppState {
     pub documents: Arc<crate::graphql::documents::DocumentCache>,
     pub rate_limit: rate_limit::RateLimit,
     /// Slots for GraphQL operations executing at once (`IPCP_MAX_CONCURRENT_OPERATIONS`).
-    pub operations: Arc<tokio::sync::Semaphore>,
+    pub operations: Arc<slots::Slots>,
     /// Slots for operations whose last answer was large (`IPCP_MAX_LARGE_OPERATIONS`).
-    pub large_operations: Arc<tokio::sync::Semaphore>,
+    pub large_operations: Arc<slots::Slots>,
     /// Beyond this many bytes an answer is large (`IPCP_LARGE_ANSWER_BYTES`).
     pub large_answer_bytes: usize,
     /// Gives the heap's free pages back once large answers stop.

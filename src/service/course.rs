@@ -122,8 +122,9 @@ fn min_slp(value: Option<String>) -> Result<Option<String>> {
         .transpose()
 }
 
-/// A catalogue code (PCM, ETOC): 1 to 40 letters, digits, `.`, `-`, `_` or `/`, upper-cased;
-/// empty means none.
+/// A catalogue code (PCM, ETOC): 1 to 40 letters, digits, `.`, `-`, `_` or `/`, starting with a
+/// letter or a digit (a code, not a path such as `../../etc/passwd`), upper-cased; empty means
+/// none.
 fn catalogue_code(field: &str, value: Option<String>) -> Result<Option<String>> {
     let Some(v) = value
         .map(|v| v.trim().to_uppercase())
@@ -132,6 +133,7 @@ fn catalogue_code(field: &str, value: Option<String>) -> Result<Option<String>> 
         return Ok(None);
     };
     if v.len() > 40
+        || !v.starts_with(|c: char| c.is_ascii_alphanumeric())
         || !v
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/'))
@@ -139,7 +141,7 @@ fn catalogue_code(field: &str, value: Option<String>) -> Result<Option<String>> 
         return Err(AppError::invalid(
             field,
             format!(
-                "'{v}' is not a catalogue code (at most 40 letters, digits, '.', '-', '_', '/')"
+                "'{v}' is not a catalogue code (at most 40 letters, digits, '.', '-', '_', '/', starting with a letter or a digit)"
             ),
         ));
     }

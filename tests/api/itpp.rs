@@ -228,6 +228,16 @@ async fn a_course_carries_its_pcm_and_etoc_codes(app: TestApp) {
             .await,
         "BAD_USER_INPUT"
     );
+    // A code, not a path: it starts with a letter or a digit.
+    for path in ["../../../../etc/passwd", "/ETC", ".-_"] {
+        let before = app.contents().await;
+        assert_eq!(
+            app.error_code(q, json!({"c": "BS-106", "pcm": path})).await,
+            "BAD_USER_INPUT",
+            "{path}"
+        );
+        app.assert_unchanged(&before, path).await;
+    }
     let u = "mutation($id: ID!) { updateCourse(input: {id: $id, version: 1, etocCode: null, pcmCode: \"PCM-1\"}) { pcmCode etocCode } }";
     let u = app.ok(u, json!({"id": c["id"]})).await["updateCourse"].clone();
     assert_eq!(u, json!({"pcmCode": "PCM-1", "etocCode": null}));

@@ -592,11 +592,11 @@ async fn postgres_a_mutation_over_the_rate_budget_is_refused_with_rate_limited_a
     .await
 }
 
-/// PostgreSQL only. The first request is held running by a row lock the test takes on the partner it
+/// PostgreSQL: the first request is held running by a row lock the test takes on the partner it
 /// updates, after it claimed its key. SQLite cannot hold a request that way: its one write lock is
 /// taken by the key's claim as much as by the update, so a lock held from outside stops the first
 /// request before it claims (and fails it after the busy timeout), and the process's writer mutex
-/// is not reachable from outside.
+/// is not reachable from outside; the SQLite test below holds the first request another way.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_a_replay_while_the_first_request_runs_is_refused_with_idempotency_key_in_use() {
     use sea_orm::{ConnectionTrait, TransactionTrait};
@@ -674,4 +674,60 @@ async fn postgres_a_replay_while_the_first_request_runs_is_refused_with_idempote
         Some("true")
     );
     assert_eq!(again.json::<Value>().await.expect("JSON"), first);
+}
+
+/// SQLite: the error occurs there too (a first request that runs longer than the replay's 15 s
+/// wait, e.g. a large import queued behind other writes), but no lock from outside can hold a
+/// request between its claim and its write (see above). So the first request is held as the
+/// state it leaves while it runs: its key claimed, by the same service call and with the same
+/// fingerprint as the server's, and no response yet. The replay waits, is refused and writes
+/// nothing; once the first request gives the key back (as after a retryable failure), the same
+/// request runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_replay_while_the_first_request_runs_is_refused_with_idempotency_key_in_use() {
+    use ipcp::service::idempotency;
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let partner = fixtures::partner(&app, "TKM").await;
+    let query = "mutation($id: ID!) { updatePartner(input: {id: $id, version: 1, notes: \"first\"}) { notes version } }";
+    let variables = json!({ "id": partner });
+    let key = "update-tkm-notes";
+    let db = app.db().await;
+    let fingerprint = idempotency::fingerprint(&[query, "", &variables.to_string()]);
+    // The admin token's name is the key's owner (`TestApp::spawn`).
+    let claimed = idempotency::claim(&db.conn, "test-admin", key, &fingerprint)
+        .await
+        .expect("claimed");
+    assert!(matches!(claimed, idempotency::Claim::Run), "{claimed:?}");
+    let send = || {
+        app.client
+            .post(format!("{}/graphql", app.address))
+            .bearer_auth(&app.admin_token)
+            .header("idempotency-key", key)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+    };
+    let before = app.contents().await;
+    let replay: Value = send()
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("a JSON body");
+    assert_eq!(
+        replay["errors"][0]["extensions"]["code"], "IDEMPOTENCY_KEY_IN_USE",
+        "{replay}"
+    );
+    app.assert_unchanged(&before, "a replay refused while its first request ran")
+        .await;
+    idempotency::release(&db.conn, "test-admin", key)
+        .await
+        .expect("released");
+    db.close().await.ok();
+    let again: Value = send()
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("a JSON body");
+    assert_eq!(again["data"]["updatePartner"]["notes"], "first", "{again}");
 }

@@ -11,6 +11,24 @@ use crate::{
     support::{database_args, gql, postgres_base_url, PgDatabase, RunningApp},
 };
 
+/// Polls this application's `/metrics` (its own counter, not the process-wide recorder's) until
+/// `count` operations wait for a `slot` ("any" or "large"), within a deadline.
+async fn wait_for_operations_waiting(app: &RunningApp, slot: &str, count: usize) {
+    let line = format!("ipcp_graphql_operations_waiting{{slot=\"{slot}\"}} {count}\n");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = app.get("/metrics").await.text().await.expect("metrics");
+        if text.contains(&line) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no {count} operation(s) waiting for a {slot} slot within 30 s:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operations_beyond_the_concurrency_limit_wait_for_a_slot_then_run() {
     let db = PgDatabase::create(&postgres_base_url()).await;
@@ -58,7 +76,7 @@ async fn operations_beyond_the_concurrency_limit_wait_for_a_slot_then_run() {
                 .expect("response")
         })
     };
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    wait_for_operations_waiting(&app, "any", 1).await;
     assert!(
         !waiting.is_finished(),
         "an operation ran while the only slot was taken"
@@ -122,7 +140,7 @@ async fn an_operation_whose_last_answer_was_large_waits_for_a_large_answer_slot(
         .expect("a small operation did not wait")
         .expect("small request");
     assert_eq!(body["data"]["__typename"], "QueryRoot", "{body:#}");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_for_operations_waiting(&app, "large", 1).await;
     assert_eq!(
         waiting_on_locks(&observer).await,
         1,

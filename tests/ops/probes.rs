@@ -48,6 +48,8 @@ async fn metrics_expose_requests_errors_latency_pool_and_subscriptions() {
         "ipcp_db_pool_max_connections",
         "ipcp_graphql_subscriptions_active",
         "ipcp_http_requests_in_flight",
+        "ipcp_graphql_operations_waiting{slot=\"any\"} 0",
+        "ipcp_graphql_operations_waiting{slot=\"large\"} 0",
     ] {
         assert!(text.contains(expected), "/metrics lacks {expected}:\n{text}");
     }

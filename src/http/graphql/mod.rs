@@ -521,13 +521,12 @@ async fn run(
     };
     let operation_label = telemetry::operation_label(plan.operation);
     let started = telemetry::operation_started(operation_name.as_deref(), operation_label);
-    // The semaphores are never closed, so acquiring cannot fail.
     let _large_slot = if plan.last_answer_bytes() > state.large_answer_bytes {
-        state.large_operations.acquire().await.ok()
+        state.large_operations.acquire().await
     } else {
         None
     };
-    let _slot = state.operations.acquire().await.ok();
+    let _slot = state.operations.acquire().await;
     let (schema, db) = match reads {
         Some(target @ ReadTarget::Replica(i)) if i < state.replica_schemas.len() => {
             (&state.replica_schemas[i], state.db.on(target))
