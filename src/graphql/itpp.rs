@@ -150,7 +150,7 @@ impl ItppMutation {
             value: input.value,
             note: input.note,
         };
-        let today = chrono::Utc::now().date_naive();
+        let today = service::dates::today();
         write(ctx, |txn| async move {
             Ok((None, service::measurement::record(&*txn, new, today).await?))
         })
