@@ -2,6 +2,7 @@
 //! language.
 
 use crate::error::{AppError, Result};
+use crate::service::currency;
 use crate::service::lang::{label, Language, Vocabulary};
 use crate::service::report::{CycleFigures, CycleInfo, CycleReport};
 
@@ -163,7 +164,152 @@ pub fn csv_records(report: &CycleReport) -> Vec<Vec<String>> {
     if let (Some(cycle), Some(figures)) = (&report.previous_cycle, &report.previous) {
         period(cycle, figures, "previous");
     }
+    evaluation_and_cost_records(report, &mut out);
     out
+}
+
+/// The current cycle's course evaluation and cost figures, when the report carries them (the
+/// exports do). Evaluation aggregates over fewer than 3 answers are withheld: one row says so
+/// instead of the figures. Amounts are in major units with the currency's decimals, one currency
+/// per group, never added across currencies.
+fn evaluation_and_cost_records(report: &CycleReport, out: &mut Vec<Vec<String>>) {
+    let lang = report.language;
+    let cycle = &report.cycle;
+    let key = |k: &str| label(lang, Vocabulary::Report, k);
+    let mut push = |section: &str, group: &str, item: &str, value: String| {
+        out.push(vec![
+            cycle.partner_code.clone(),
+            cycle.id.to_string(),
+            cycle.start_date.to_string(),
+            cycle.end_date.to_string(),
+            key("current"),
+            key(section),
+            text_cell(group),
+            text_cell(item),
+            value,
+        ]);
+    };
+    let all = key("all");
+    if let Some(e) = &report.evaluation {
+        push("evaluation", &all, &key("eligible"), e.eligible.to_string());
+        push(
+            "evaluation",
+            &all,
+            &key("responses"),
+            e.responses.to_string(),
+        );
+        push(
+            "evaluation",
+            &all,
+            &key("response_rate"),
+            fmt_rate(e.response_rate),
+        );
+        if e.withheld {
+            push(
+                "evaluation_items",
+                &all,
+                &key("withheld"),
+                key("too_few_responses"),
+            );
+        }
+        for item in &e.items {
+            push(
+                "evaluation_items",
+                &item.label,
+                &key("mean"),
+                fmt_rate(item.mean),
+            );
+            for (rating, count) in item.distribution.iter().enumerate() {
+                push(
+                    "evaluation_items",
+                    &item.label,
+                    &format!("{} {}", key("rated"), rating + 1),
+                    count.to_string(),
+                );
+            }
+        }
+        push(
+            "evaluation",
+            &all,
+            &key("follow_ups_due"),
+            e.follow_ups_due.to_string(),
+        );
+        push(
+            "evaluation",
+            &all,
+            &key("follow_ups_recorded"),
+            e.follow_ups_recorded.to_string(),
+        );
+        push(
+            "evaluation",
+            &all,
+            &key("follow_up_rate"),
+            fmt_rate(e.follow_up_rate),
+        );
+        match &e.applied {
+            Some(applied) => {
+                for answer in ["YES", "PARTLY", "NO"] {
+                    push(
+                        "applied_at_work",
+                        &all,
+                        &label(lang, Vocabulary::AppliedAtWork, answer),
+                        applied.get(answer).copied().unwrap_or(0).to_string(),
+                    );
+                }
+            }
+            None => push(
+                "applied_at_work",
+                &all,
+                &key("withheld"),
+                key("too_few_responses"),
+            ),
+        }
+    }
+    if let Some(costs) = &report.costs {
+        let stage = |code: &str| label(lang, Vocabulary::CostStage, code);
+        for c in &costs.currencies {
+            let money = |minor: i64| currency::format(minor, &c.currency);
+            push(
+                "costs",
+                &c.currency,
+                &stage("PLANNED"),
+                money(c.total.planned),
+            );
+            push(
+                "costs",
+                &c.currency,
+                &stage("ACTUAL"),
+                money(c.total.actual),
+            );
+            push(
+                "costs",
+                &c.currency,
+                &key("cost_per_officer_trained"),
+                c.cost_per_officer_trained.map_or(String::new(), money),
+            );
+            for (section, groups) in [
+                ("costs_by_category", &c.by_category),
+                ("costs_by_source", &c.by_source),
+            ] {
+                for g in groups {
+                    let name = match &g.nation {
+                        Some(nation) => format!("{} {nation}", g.label),
+                        None => g.label.clone(),
+                    };
+                    for (code, amount) in
+                        [("PLANNED", g.amounts.planned), ("ACTUAL", g.amounts.actual)]
+                    {
+                        push(
+                            section,
+                            &c.currency,
+                            &format!("{name} ({})", stage(code)),
+                            money(amount),
+                        );
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Free text (objective titles, ranks, area names) as a CSV cell: a leading `=`, `+`, `-`, `@`, tab

@@ -43,7 +43,7 @@ pub async fn write_all<C: ConnectionTrait>(
     std::fs::create_dir_all(dir).map_err(io)?;
     let mut written = Vec::new();
     for (code, cycle_id) in report::current_cycles(conn).await? {
-        let rep = report::cycle_report(conn, cycle_id, lang).await?;
+        let rep = report::cycle_export(conn, cycle_id, lang).await?;
         let name = format!("{code}-cycle-{cycle_id}.{}", format.extension());
         let path = dir.join(&name);
         let partial = dir.join(format!(".{name}.partial"));

@@ -44,6 +44,22 @@ impl PointOfContact {
     async fn role(&self) -> ContactRole {
         self.0.role.into()
     }
+    /// The role in the requested language, e.g. "Directeur du cours".
+    async fn role_label(
+        &self,
+        #[graphql(
+            desc = "Language of the label.",
+            default_with = "super::report::Language::En"
+        )]
+        lang: super::report::Language,
+    ) -> String {
+        use sea_orm::ActiveEnum;
+        service::lang::label(
+            lang.into(),
+            service::lang::Vocabulary::ContactRole,
+            &self.0.role.to_value(),
+        )
+    }
     /// Family name; null without the personal-data right.
     async fn family_name(&self, ctx: &Context<'_>) -> Option<&str> {
         sees_personal_data(ctx).then_some(self.0.family_name.as_str())

@@ -196,7 +196,7 @@ pub async fn all_cycle_reports(
         (cycles.into_iter().enumerate(), db),
         move |(mut it, db)| async move {
             let (n, (_, cycle_id)) = it.next()?;
-            let chunk = match report::cycle_report(&db.conn, cycle_id, lang).await {
+            let chunk = match report::cycle_export(&db.conn, cycle_id, lang).await {
                 Ok(rep) => match render(&rep, format, false) {
                     Ok(mut bytes) => {
                         if format == Format::Json && n > 0 {

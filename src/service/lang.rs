@@ -71,6 +71,12 @@ pub enum Vocabulary {
     FundingSource,
     /// Items of the level 1 evaluation questionnaire.
     EvaluationItem,
+    /// Planned or actual, of a cost line.
+    CostStage,
+    /// Level 3 answers: whether the officer applies the course at work.
+    AppliedAtWork,
+    /// What a point of contact is for.
+    ContactRole,
 }
 
 /// (code, English, French) per vocabulary.
@@ -95,6 +101,33 @@ fn table(vocabulary: Vocabulary) -> &'static [(&'static str, &'static str, &'sta
             ("SPS_GRANT", "SPS grant", "Subvention SPS"),
             ("PARTNER", "Partner", "Partenaire"),
             ("ALLIED_NATION", "Allied nation", "Pays allié"),
+        ],
+        Vocabulary::CostStage => &[
+            ("PLANNED", "Planned", "Prévu"),
+            ("ACTUAL", "Actual", "Réalisé"),
+        ],
+        Vocabulary::AppliedAtWork => &[
+            ("YES", "Applied at work", "Appliqué au travail"),
+            (
+                "PARTLY",
+                "Partly applied at work",
+                "Partiellement appliqué au travail",
+            ),
+            ("NO", "Not applied at work", "Non appliqué au travail"),
+        ],
+        Vocabulary::ContactRole => &[
+            ("COURSE_DIRECTOR", "Course director", "Directeur du cours"),
+            (
+                "PARTNER_POC",
+                "Partner point of contact",
+                "Point de contact du partenaire",
+            ),
+            (
+                "NATO_DESK_OFFICER",
+                "NATO desk officer",
+                "Responsable de dossier à l'OTAN",
+            ),
+            ("OTHER", "Other", "Autre"),
         ],
         Vocabulary::EvaluationItem => &[
             ("relevance", "Relevance", "Pertinence"),
@@ -326,6 +359,57 @@ fn table(vocabulary: Vocabulary) -> &'static [(&'static str, &'static str, &'sta
             ("no_show_rate", "no-show rate", "taux d'absence"),
             ("withdrawal_rate", "withdrawal rate", "taux de retrait"),
             ("confirmed_places", "confirmed places", "places confirmées"),
+            // Course evaluation (Kirkpatrick levels 1 and 3).
+            ("evaluation", "course evaluation", "évaluation des cours"),
+            (
+                "evaluation_items",
+                "questionnaire items",
+                "éléments du questionnaire",
+            ),
+            (
+                "applied_at_work",
+                "applied at work (follow-up)",
+                "application au travail (suivi)",
+            ),
+            (
+                "eligible",
+                "eligible participants",
+                "participants concernés",
+            ),
+            ("responses", "responses", "réponses"),
+            ("response_rate", "response rate", "taux de réponse"),
+            ("mean", "mean rating", "note moyenne"),
+            ("rated", "rated", "note"),
+            ("follow_ups_due", "follow-ups due", "suivis dus"),
+            (
+                "follow_ups_recorded",
+                "follow-ups recorded",
+                "suivis enregistrés",
+            ),
+            ("follow_up_rate", "follow-up rate", "taux de suivi"),
+            ("withheld", "withheld", "non publié"),
+            (
+                "too_few_responses",
+                "too few responses",
+                "trop peu de réponses",
+            ),
+            // Costs.
+            ("costs", "costs", "coûts"),
+            (
+                "costs_by_category",
+                "costs by category",
+                "coûts par catégorie",
+            ),
+            (
+                "costs_by_source",
+                "costs by funding source",
+                "coûts par source de financement",
+            ),
+            (
+                "cost_per_officer_trained",
+                "cost per officer trained (actual)",
+                "coût par officier formé (réalisé)",
+            ),
         ],
     }
 }
@@ -370,6 +454,62 @@ mod tests {
         assert_eq!(
             Language::from_accept_language("en;q=0, fr;q=0.1"),
             Language::Fr
+        );
+    }
+
+    /// Every code of every labelled enumeration has an English and a French label of its own, so
+    /// no report, export or field ever shows a bare code.
+    #[test]
+    fn every_stored_code_has_an_english_and_a_french_label() {
+        use entity::enums::*;
+        use sea_orm::{ActiveEnum, Iterable};
+
+        fn codes<E: ActiveEnum<Value = String> + Iterable>() -> Vec<String> {
+            E::iter().map(|v| v.to_value()).collect()
+        }
+        let vocabularies: Vec<(Vocabulary, Vec<String>)> = vec![
+            (Vocabulary::Topic, codes::<CourseTopic>()),
+            (Vocabulary::EnrollmentStatus, codes::<EnrollmentStatus>()),
+            (Vocabulary::ObjectiveStatus, codes::<ObjectiveStatus>()),
+            (Vocabulary::IterationStatus, codes::<IterationStatus>()),
+            (Vocabulary::CycleStatus, codes::<CycleStatus>()),
+            (Vocabulary::ProgrammeKind, codes::<ProgrammeKind>()),
+            (Vocabulary::Service, codes::<Service>()),
+            (Vocabulary::ActivityKind, codes::<ActivityKind>()),
+            (Vocabulary::Framework, codes::<Framework>()),
+            (Vocabulary::CostCategory, codes::<CostCategory>()),
+            (Vocabulary::CostStage, codes::<CostStage>()),
+            (Vocabulary::FundingSource, codes::<FundingSource>()),
+            (Vocabulary::AppliedAtWork, codes::<AppliedAtWork>()),
+            (Vocabulary::ContactRole, codes::<ContactRole>()),
+            (
+                Vocabulary::EvaluationItem,
+                crate::service::evaluation::ITEMS
+                    .iter()
+                    .map(|i| (*i).to_owned())
+                    .collect(),
+            ),
+        ];
+        for (vocabulary, codes) in vocabularies {
+            assert_eq!(
+                table(vocabulary).len(),
+                codes.len(),
+                "{vocabulary:?}: one label per code"
+            );
+            for code in codes {
+                let en = label(Language::En, vocabulary, &code);
+                let fr = label(Language::Fr, vocabulary, &code);
+                assert_ne!(en, code, "{vocabulary:?} {code}: no English label");
+                assert_ne!(fr, code, "{vocabulary:?} {code}: no French label");
+            }
+        }
+        assert_eq!(
+            label(Language::Fr, Vocabulary::ContactRole, "COURSE_DIRECTOR"),
+            "Directeur du cours"
+        );
+        assert_eq!(
+            label(Language::Fr, Vocabulary::AppliedAtWork, "PARTLY"),
+            "Partiellement appliqué au travail"
         );
     }
 

@@ -163,7 +163,18 @@ async fn a_partner_a_course_and_an_iteration_list_their_points_of_contact(app: T
     );
 }
 
+async fn a_contacts_role_reads_in_english_and_french(app: TestApp) {
+    let partner = fixtures::partner(&app, "TKM").await;
+    let id = app.ok(CREATE, json!({"p": partner})).await["createPointOfContact"]["id"].clone();
+    let q = "query($id: ID!) { pointOfContact(id: $id) { role en: roleLabel fr: roleLabel(lang: FR) } }";
+    let c = app.ok(q, json!({"id": id})).await["pointOfContact"].clone();
+    assert_eq!(c["role"], "PARTNER_POC");
+    assert_eq!(c["en"], "Partner point of contact");
+    assert_eq!(c["fr"], "Point de contact du partenaire");
+}
+
 crate::on_both_backends!(
+    a_contacts_role_reads_in_english_and_french,
     a_partner_a_course_and_an_iteration_list_their_points_of_contact,
     a_point_of_contact_is_linked_to_a_partner_a_course_or_an_iteration,
     a_malformed_email_is_refused,

@@ -122,6 +122,13 @@ async fn the_dashboard_shows_the_cycle_report_in_a_real_browser() {
         !dom.contains(&token),
         "the token is taken out of the address"
     );
+    // No questionnaire was answered: the evaluation section says the figures are withheld.
+    assert!(dom.contains("Course evaluation"), "{dom}");
+    assert!(dom.contains(r#"data-withheld="items""#), "{dom}");
+    assert!(
+        dom.contains(r#"id="response-rate" data-value="0""#),
+        "{dom}"
+    );
 
     let dom = dump_dom(&format!(
         "{}/dashboard#token={token}&partner=AAA&lang=fr",
@@ -183,6 +190,10 @@ async fn the_dashboard_shows_the_demo_programme_in_french() {
     assert!(dom.contains(r#"id="seats-held" data-value="9""#));
     assert!(dom.contains("Renforcement des capacités et de l’interopérabilité"));
     assert!(dom.contains("Renouvellement dû le 2028-01-01"));
+    // The demo's tuition of the March 2026 iteration, in euros, and its evaluation.
+    assert!(dom.contains("Coûts"), "{dom}");
+    assert!(dom.contains(r#"data-actual="EUR""#), "{dom}");
+    assert!(dom.contains("Évaluation des cours"), "{dom}");
 }
 
 /// A browser driven over the Chrome DevTools Protocol: the page stays open while the test acts.
@@ -345,14 +356,27 @@ async fn a_change_made_through_the_api_shows_on_the_open_dashboard_within_second
         .await;
     let cycle = &data["partner"]["activeCycle"];
     let area = data["cooperationAreas"]["edges"][0]["node"]["id"].clone();
-    app.ok(
+    let activity = app.ok(
         "mutation($c: ID!, $a: ID!, $d: Date!) { recordActivity(input: {cycleId: $c, areaId: $a, kind: MEETING, title: \"Live forum on the dashboard\", description: \"d\", startDate: $d, endDate: $d}) { id } }",
         serde_json::json!({ "c": cycle["id"], "a": area, "d": cycle["startDate"] }),
+    )
+    .await["recordActivity"]["id"]
+        .clone();
+    browser
+        .wait_for(
+            "document.getElementById('activities').innerHTML.includes('Live forum on the dashboard')",
+            Duration::from_secs(5),
+        )
+        .await;
+    // A cost figure appears too: the forum's actual cost, in a currency of its own.
+    app.ok(
+        crate::costs::RECORD,
+        serde_json::json!({ "a": activity, "st": "ACTUAL", "m": 12_345, "cur": "USD", "cat": "OTHER" }),
     )
     .await;
     browser
         .wait_for(
-            "document.getElementById('activities').innerHTML.includes('Live forum on the dashboard')",
+            "document.querySelector('[data-actual=\"USD\"]')?.textContent === '123.45'",
             Duration::from_secs(5),
         )
         .await;

@@ -267,7 +267,300 @@ async fn http_exports_stream_csv_and_json_to_reporting_roles(app: TestApp) {
     assert_eq!(status, 404, "a cycle of another partner is not found");
 }
 
+/// A partner's cycle with level 1 responses (`responses` of them, over four eligible
+/// enrollments), three level 3 follow-ups, and costs in EUR and USD. Returns the cycle's id.
+async fn evaluated_and_costed_cycle(app: &TestApp, responses: usize) -> String {
+    use crate::evaluation::{day, enrolled, iteration, ratings, FOLLOW_UP, RESPOND};
+    use crate::helpers::fixtures;
+    use serde_json::json;
+    let partner = fixtures::partner(app, "TKM").await;
+    let (cycle, _) = fixtures::cycle(app, &partner, "IPCP", &day(-300)).await;
+    // Ended ten days ago: inside the level 1 window.
+    let (_, recent) = iteration(app, "EV-1", -14, -10).await;
+    let mut eligible = Vec::new();
+    for status in ["COMPLETED", "COMPLETED", "FAILED", "ATTENDED"] {
+        eligible.push(enrolled(app, &partner, &recent, status).await);
+    }
+    for (e, rating) in eligible.iter().zip([5, 4, 3]).take(responses) {
+        app.ok(
+            RESPOND,
+            json!({"e": e["id"], "r": ratings(rating), "c": "Personal comment"}),
+        )
+        .await;
+    }
+    // Ended 200 days ago: its follow-ups are due.
+    let (_, old) = iteration(app, "EV-2", -205, -200).await;
+    for applied in ["YES", "YES", "PARTLY"] {
+        let e = enrolled(app, &partner, &old, "COMPLETED").await;
+        app.ok(
+            FOLLOW_UP,
+            json!({"e": e["id"], "a": applied, "n": "Personal note"}),
+        )
+        .await;
+    }
+    let (it, p) = (json!(recent), json!(partner));
+    for vars in [
+        json!({"i": it, "p": p, "cat": "TUITION", "st": "PLANNED", "m": 300_000}),
+        json!({"i": it, "p": p, "cat": "TUITION", "st": "ACTUAL", "m": 290_000}),
+        json!({"i": it, "p": p, "cat": "TRAVEL", "st": "ACTUAL", "m": 100_001, "src": "ALLIED_NATION", "n": "DEU"}),
+        json!({"i": old, "p": p, "cat": "GRANT", "st": "ACTUAL", "m": 5_000, "cur": "USD", "src": "SPS_GRANT"}),
+    ] {
+        app.ok(crate::costs::RECORD, vars).await;
+    }
+    cycle
+}
+
+/// The CSV body as records (header row first), read with the `csv` crate.
+fn records(body: &str) -> Vec<csv::StringRecord> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(body.as_bytes());
+    reader.records().map(|r| r.unwrap()).collect()
+}
+
+/// The value of the row (section, group, item) of the current period; None when absent.
+fn figure(rows: &[csv::StringRecord], section: &str, group: &str, item: &str) -> Option<String> {
+    let found: Vec<_> = rows
+        .iter()
+        .filter(|r| &r[5] == section && &r[6] == group && &r[7] == item)
+        .collect();
+    assert!(found.len() <= 1, "one row per figure: {found:?}");
+    found.first().map(|r| r[8].to_owned())
+}
+
+async fn exports_carry_the_evaluation_and_cost_figures(app: TestApp) {
+    let cycle = evaluated_and_costed_cycle(&app, 3).await;
+    let reporter = app.token_for(Role::Reporter).await;
+    let (status, _, body) = export(
+        &app,
+        Some(&reporter),
+        "/exports/cycle-report?partner=TKM&format=csv",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let rows = records(&body);
+    assert_eq!(rows[0].iter().collect::<Vec<_>>().join(","), HEADER_EN);
+    assert!(rows[1..].iter().all(|r| r.len() == 9 && r[1] == *cycle));
+    let f = |section: &str, group: &str, item: &str| figure(&rows[1..], section, group, item);
+    // Level 1: 3 responses of 4 eligible; every item rated 5, 4 and 3.
+    assert_eq!(
+        f("course evaluation", "all", "eligible participants").as_deref(),
+        Some("7"),
+        "{body}"
+    );
+    assert_eq!(
+        f("course evaluation", "all", "responses").as_deref(),
+        Some("3")
+    );
+    assert_eq!(
+        f("course evaluation", "all", "response rate").as_deref(),
+        Some("0.4286")
+    );
+    assert_eq!(
+        f("questionnaire items", "Relevance", "mean rating").as_deref(),
+        Some("4.0000")
+    );
+    assert_eq!(
+        f("questionnaire items", "Overall", "rated 5").as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        f("questionnaire items", "Overall", "rated 1").as_deref(),
+        Some("0")
+    );
+    assert_eq!(f("questionnaire items", "all", "withheld"), None);
+    // Level 3: three follow-ups of the three due.
+    assert_eq!(
+        f("course evaluation", "all", "follow-ups due").as_deref(),
+        Some("3")
+    );
+    assert_eq!(
+        f("course evaluation", "all", "follow-up rate").as_deref(),
+        Some("1.0000")
+    );
+    assert_eq!(
+        f("applied at work (follow-up)", "all", "Applied at work").as_deref(),
+        Some("2")
+    );
+    assert_eq!(
+        f(
+            "applied at work (follow-up)",
+            "all",
+            "Partly applied at work"
+        )
+        .as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        f("applied at work (follow-up)", "all", "Not applied at work").as_deref(),
+        Some("0")
+    );
+    // Costs: each currency on its own, in major units; 5 officers trained (390001 / 5 = 78000.2).
+    assert_eq!(f("costs", "EUR", "Planned").as_deref(), Some("3000.00"));
+    assert_eq!(f("costs", "EUR", "Actual").as_deref(), Some("3900.01"));
+    assert_eq!(
+        f("costs", "EUR", "cost per officer trained (actual)").as_deref(),
+        Some("780.00")
+    );
+    assert_eq!(f("costs", "USD", "Actual").as_deref(), Some("50.00"));
+    assert_eq!(
+        f("costs by category", "EUR", "Tuition (Actual)").as_deref(),
+        Some("2900.00")
+    );
+    assert_eq!(
+        f(
+            "costs by funding source",
+            "EUR",
+            "Allied nation DEU (Actual)"
+        )
+        .as_deref(),
+        Some("1000.01"),
+        "{body}"
+    );
+    assert_eq!(
+        f("costs by funding source", "USD", "SPS grant (Planned)").as_deref(),
+        Some("0.00")
+    );
+    // Comments and notes are personal data: never in an export.
+    assert!(!body.contains("Personal"), "{body}");
+
+    // In French: the labels of the new codes too.
+    let (_, _, body) = export(
+        &app,
+        Some(&reporter),
+        "/exports/cycle-report?partner=TKM&format=csv&lang=fr",
+        None,
+    )
+    .await;
+    let rows = records(&body);
+    let f = |section: &str, group: &str, item: &str| figure(&rows[1..], section, group, item);
+    assert_eq!(
+        f("évaluation des cours", "tous", "taux de réponse").as_deref(),
+        Some("0.4286"),
+        "{body}"
+    );
+    assert_eq!(
+        f(
+            "éléments du questionnaire",
+            "Appréciation générale",
+            "note moyenne"
+        )
+        .as_deref(),
+        Some("4.0000")
+    );
+    assert_eq!(
+        f(
+            "application au travail (suivi)",
+            "tous",
+            "Partiellement appliqué au travail"
+        )
+        .as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        f("coûts par catégorie", "EUR", "Frais de scolarité (Prévu)").as_deref(),
+        Some("3000.00")
+    );
+    assert_eq!(
+        f(
+            "coûts par source de financement",
+            "USD",
+            "Subvention SPS (Réalisé)"
+        )
+        .as_deref(),
+        Some("50.00")
+    );
+
+    // JSON: the same figures, amounts in minor units.
+    let (_, _, body) = export(
+        &app,
+        Some(&reporter),
+        "/exports/cycle-report?partner=TKM&format=json",
+        None,
+    )
+    .await;
+    let json: Value = serde_json::from_str(&body).unwrap();
+    let e = &json["evaluation"];
+    assert_eq!(e["responses"], 3, "{json:#}");
+    assert_eq!(e["eligible"], 7);
+    assert_eq!(e["withheld"], false);
+    assert_eq!(e["items"][0]["item"], "relevance");
+    assert_eq!(e["items"][0]["mean"], 4.0);
+    assert_eq!(
+        e["items"][0]["distribution"],
+        serde_json::json!([0, 0, 1, 1, 1])
+    );
+    assert_eq!(e["applied"]["PARTLY"], 1);
+    let c = &json["costs"];
+    assert_eq!(c["officers_trained"], 5);
+    assert_eq!(c["currencies"][0]["currency"], "EUR");
+    assert_eq!(c["currencies"][0]["total"]["actual"], 390_001);
+    assert_eq!(c["currencies"][0]["cost_per_officer_trained"], 78_000);
+    assert_eq!(c["currencies"][1]["currency"], "USD");
+    assert_eq!(c["currencies"][1]["total"]["actual"], 5_000);
+    assert!(!body.contains("Personal"), "{body}");
+
+    // Every partner's export carries them too.
+    let (_, _, body) = export(
+        &app,
+        Some(&reporter),
+        "/exports/cycle-reports?format=csv",
+        None,
+    )
+    .await;
+    let rows = records(&body);
+    assert_eq!(
+        figure(&rows[1..], "costs", "USD", "Actual").as_deref(),
+        Some("50.00")
+    );
+}
+
+async fn exports_withhold_evaluation_figures_over_fewer_than_three_responses(app: TestApp) {
+    evaluated_and_costed_cycle(&app, 2).await;
+    let reporter = app.token_for(Role::Reporter).await;
+    let (status, _, body) = export(
+        &app,
+        Some(&reporter),
+        "/exports/cycle-report?partner=TKM&format=csv",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let rows = records(&body);
+    let f = |section: &str, group: &str, item: &str| figure(&rows[1..], section, group, item);
+    // Counts are shown, answers are not.
+    assert_eq!(
+        f("course evaluation", "all", "responses").as_deref(),
+        Some("2"),
+        "{body}"
+    );
+    assert_eq!(
+        f("questionnaire items", "all", "withheld").as_deref(),
+        Some("too few responses")
+    );
+    assert!(
+        !rows
+            .iter()
+            .any(|r| &r[5] == "questionnaire items" && &r[6] != "all"),
+        "no item figure over two responses: {body}"
+    );
+    let (_, _, body) = export(
+        &app,
+        Some(&reporter),
+        "/exports/cycle-report?partner=TKM&format=json",
+        None,
+    )
+    .await;
+    let json: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["evaluation"]["responses"], 2);
+    assert_eq!(json["evaluation"]["withheld"], true);
+    assert_eq!(json["evaluation"]["items"], serde_json::json!([]));
+}
+
 crate::on_both_backends!(
+    exports_carry_the_evaluation_and_cost_figures,
+    exports_withhold_evaluation_figures_over_fewer_than_three_responses,
     the_cli_exports_cycle_reports_as_csv_and_json,
     http_exports_stream_csv_and_json_to_reporting_roles,
 );

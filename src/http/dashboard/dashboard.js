@@ -18,6 +18,10 @@ const UI = {
     iterations: "Iterations", held: "Held", capacity: "Capacity", fillRate: "Fill rate",
     area: "Area", count: "Count", loading: "Loading…", loaded: "Updated", needToken: "Paste a token with the REPORTER role (or higher).",
     renewal: (d, n) => `Renewal due on ${d} (${n} days)`, noActive: "No active cycle", noCycle: "No cycle",
+    evaluation: "Course evaluation", responseRate: "Response rate (level 1)", followUpRate: "Follow-up rate (level 3)",
+    withheld: "Withheld: too few responses", item: "Item", mean: "Mean (1-5)", applied: "Applied at work",
+    yes: "Yes", partly: "Partly", no: "No", costs: "Costs", currency: "Currency", planned: "Planned", actual: "Actual",
+    perOfficer: "Cost per officer trained", category: "Category", source: "Funding source",
   },
   fr: {
     title: "Programmes de partenariat et de coopération", token: "Jeton d'API", load: "Charger", partner: "Partenaire",
@@ -28,6 +32,10 @@ const UI = {
     iterations: "Sessions", held: "Tenues", capacity: "Capacité", fillRate: "Taux de remplissage",
     area: "Domaine", count: "Nombre", loading: "Chargement…", loaded: "Mis à jour", needToken: "Collez un jeton ayant le rôle REPORTER (ou supérieur).",
     renewal: (d, n) => `Renouvellement dû le ${d} (${n} jours)`, noActive: "Aucun cycle en vigueur", noCycle: "Aucun cycle",
+    evaluation: "Évaluation des cours", responseRate: "Taux de réponse (niveau 1)", followUpRate: "Taux de suivi (niveau 3)",
+    withheld: "Non publié : trop peu de réponses", item: "Élément", mean: "Moyenne (1-5)", applied: "Appliqué au travail",
+    yes: "Oui", partly: "En partie", no: "Non", costs: "Coûts", currency: "Monnaie", planned: "Prévu", actual: "Réalisé",
+    perOfficer: "Coût par officier formé", category: "Catégorie", source: "Source de financement",
   },
 };
 const COLORS = ["#1f6feb", "#2da44e", "#bf8700", "#cf222e", "#8250df", "#57606a", "#0969da", "#d4a72c", "#a40e26", "#1a7f37"];
@@ -69,7 +77,12 @@ const FIGURES = `objectivesByStatus { areaCode areaName status statusLabel count
   activitiesByArea { areaCode areaName count }`;
 const REPORT = `query($id: ID!, $lang: Language!, $partner: String!) {
   cycleReport(cycleId: $id, lang: $lang) { cycle { id kindLabel statusLabel startDate endDate partnerName }
-    figures { ${FIGURES} } previousCycle { startDate endDate } previous { ${FIGURES} } }
+    figures { ${FIGURES} } previousCycle { startDate endDate } previous { ${FIGURES} }
+    evaluation { eligible responses responseRate withheldReason items { item label mean }
+      followUpsDue followUpsRecorded followUpRate appliedAtWork { yes partly no } }
+    costs { officersTrained currencies { currency total { planned { amount } actual { amount } }
+      byCategory { code label planned { amount } actual { amount } }
+      bySource { code label nation planned { amount } actual { amount } } costPerOfficerTrained { amount } } } }
   partnerOverview(code: $partner, lang: $lang) { renewalDueOn daysUntilRenewal activeCycle { id }
     timeline { kind startDate endDate label text cycleId } } }`;
 
@@ -165,6 +178,36 @@ function renderTimeline(items) {
   return svg + list;
 }
 
+/** Level 1 and level 3 figures; aggregates over fewer than 3 answers come back withheld (null). */
+function renderEvaluation(e) {
+  const rates = `<table><tr><td>${esc(t("responseRate"))}</td><td class="num" id="response-rate" data-value="${e.responseRate}">${esc(pct(e.responseRate))}</td><td>${e.responses} / ${e.eligible}</td></tr>
+    <tr><td>${esc(t("followUpRate"))}</td><td class="num" id="follow-up-rate" data-value="${e.followUpRate}">${esc(pct(e.followUpRate))}</td><td>${e.followUpsRecorded} / ${e.followUpsDue}</td></tr></table>`;
+  const items = e.items
+    ? bars(e.items.map((i) => ({ label: i.label, value: i.mean, text: i.mean.toFixed(2) })), 5) +
+      `<table><tr><th>${esc(t("item"))}</th><th>${esc(t("mean"))}</th></tr>${e.items.map((i) =>
+        `<tr><td>${esc(i.label)}</td><td class="num" data-item="${esc(i.item)}" data-value="${i.mean}">${esc(i.mean.toFixed(2))}</td></tr>`).join("")}</table>`
+    : `<p class="withheld" data-withheld="items">${esc(t("withheld"))}</p>`;
+  const a = e.appliedAtWork;
+  const applied = a
+    ? `<table><tr><th>${esc(t("applied"))}</th><th></th></tr>${["yes", "partly", "no"].map((k) =>
+        `<tr><td>${esc(t(k))}</td><td class="num" data-applied="${k}">${a[k]}</td></tr>`).join("")}</table>`
+    : `<p class="withheld" data-withheld="applied">${esc(t("applied"))}: ${esc(t("withheld"))}</p>`;
+  return rates + items + applied;
+}
+
+/** Planned against actual per currency (never added across currencies), by category and source. */
+function renderCosts(c) {
+  if (!c.currencies.length) return `<p>${esc(t("none"))}</p>`;
+  const groups = (title, list) => `<table><tr><th>${esc(title)}</th><th>${esc(t("planned"))}</th><th>${esc(t("actual"))}</th></tr>${list.map((g) =>
+    `<tr><td>${esc(g.label)}${g.nation ? ` ${esc(g.nation)}` : ""}</td><td class="num">${esc(g.planned.amount)}</td><td class="num">${esc(g.actual.amount)}</td></tr>`).join("")}</table>`;
+  return c.currencies.map((x) => `<h4>${esc(x.currency)}</h4>
+    <table><tr><th>${esc(t("currency"))}</th><th>${esc(t("planned"))}</th><th>${esc(t("actual"))}</th><th>${esc(t("perOfficer"))}</th></tr>
+    <tr data-currency="${esc(x.currency)}"><td>${esc(x.currency)}</td><td class="num" data-planned="${esc(x.currency)}">${esc(x.total.planned.amount)}</td>
+    <td class="num" data-actual="${esc(x.currency)}">${esc(x.total.actual.amount)}</td>
+    <td class="num" data-per-officer="${esc(x.currency)}">${esc(x.costPerOfficerTrained?.amount ?? "–")}</td></tr></table>
+    ${groups(t("category"), x.byCategory)}${groups(t("source"), x.bySource)}`).join("");
+}
+
 function render(data) {
   const r = data.cycleReport, f = r.figures, p = r.previous, o = data.partnerOverview;
   $("cycle-title").textContent = `${r.cycle.partnerName} · ${r.cycle.kindLabel} ${r.cycle.startDate} – ${r.cycle.endDate} · ${r.cycle.statusLabel}`;
@@ -182,6 +225,8 @@ function render(data) {
     `<table>${f.funnel.map((s) => `<tr><td>${esc(s.label)}</td><td class="num" data-funnel="${esc(s.code)}">${s.count}</td></tr>`).join("")}</table>`;
   const activities = bars(f.activitiesByArea.map((a) => ({ label: a.areaName, value: a.count })));
   $("activities").innerHTML = activities + renderTimeline(o.timeline.filter((i) => i.kind !== "CYCLE" || i.cycleId === r.cycle.id));
+  $("evaluation").innerHTML = renderEvaluation(r.evaluation);
+  $("costs").innerHTML = renderCosts(r.costs);
   $("report").hidden = false;
 }
 

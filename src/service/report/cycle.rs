@@ -23,6 +23,9 @@ use serde::Serialize;
 
 use super::{get, rate, rows};
 use crate::error::{AppError, ErrorCode, Result};
+use crate::service::cost_report::{cycle_costs, CycleCosts};
+use crate::service::dates::today;
+use crate::service::evaluation_report::{evaluation_report, EvaluationReport, EvaluationScope};
 use crate::service::lang::{label, name, Language, Vocabulary};
 use entity::enums::EnrollmentStatus;
 use sea_orm::ActiveEnum;
@@ -133,6 +136,13 @@ pub struct CycleReport {
     pub figures: CycleFigures,
     pub previous_cycle: Option<CycleInfo>,
     pub previous: Option<CycleFigures>,
+    /// The cycle's course evaluation figures (aggregates over fewer than 3 answers withheld), in
+    /// the exports (`cycle_export`); the GraphQL report computes them only when they are selected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evaluation: Option<EvaluationReport>,
+    /// The cycle's costs, each currency on its own, in the exports (`cycle_export`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub costs: Option<CycleCosts>,
 }
 
 pub(super) async fn cycle_info<C: ConnectionTrait>(
@@ -222,7 +232,30 @@ pub async fn cycle_report<C: ConnectionTrait>(
         figures,
         previous_cycle,
         previous,
+        evaluation: None,
+        costs: None,
     })
+}
+
+/// The cycle report as the exports carry it: with the cycle's course evaluation figures (on
+/// `today`) and its costs, each computed by its own service at the same time as the report.
+pub async fn cycle_export<C: ConnectionTrait>(
+    conn: &C,
+    cycle_id: i32,
+    lang: Language,
+) -> Result<CycleReport> {
+    let scope = EvaluationScope {
+        cycle_id: Some(cycle_id),
+        ..Default::default()
+    };
+    let (mut report, evaluation, costs) = tokio::try_join!(
+        cycle_report(conn, cycle_id, lang),
+        evaluation_report(conn, &scope, today(), lang),
+        cycle_costs(conn, cycle_id, lang),
+    )?;
+    report.evaluation = Some(evaluation);
+    report.costs = Some(costs);
+    Ok(report)
 }
 
 /// The cycle a partner's reports are about by default: its ACTIVE cycle, else its latest approved
@@ -241,7 +274,8 @@ pub async fn current_cycle_id<C: ConnectionTrait>(
     found.first().map(|r| get::<i32>(r, 0)).transpose()
 }
 
-/// The report of a partner's cycle given by its code and optionally the cycle's id.
+/// The report of a partner's cycle given by its code and optionally the cycle's id, as the
+/// exports carry it (with the evaluation and cost figures, see `cycle_export`).
 pub async fn cycle_report_for_partner<C: ConnectionTrait>(
     conn: &C,
     partner_code: &str,
@@ -264,7 +298,7 @@ pub async fn cycle_report_for_partner<C: ConnectionTrait>(
             )
         })?,
     };
-    cycle_report(conn, id, lang).await
+    cycle_export(conn, id, lang).await
 }
 
 /// One enrollment a cycle counts, with what the figures group it by.
