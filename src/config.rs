@@ -312,6 +312,11 @@ pub struct ServeArgs {
     /// questionnaires are accepted.
     #[arg(long, env = "IPCP_EVALUATION_WINDOW_DAYS", default_value_t = 60)]
     pub evaluation_window_days: u32,
+    /// The service's public base URL, as callers reach it: the host of calendar events' UIDs, and
+    /// the base of xAPI activity IRIs and of the actors' account homePage. Changing it changes
+    /// those identifiers.
+    #[arg(long, env = "IPCP_PUBLIC_URL", default_value = "http://127.0.0.1:8000")]
+    pub public_url: String,
     #[command(flatten)]
     pub webhooks: WebhookArgs,
 }

@@ -440,6 +440,8 @@ const OFFICER: &str =
 const ACTIVITY: &str =
     "query($id: ID!) { activity(id: $id) { version title description outcome } }";
 const TOKENS: &str = "{ apiTokens { name } }";
+const FEED_TOKENS: &str = "{ feedTokens { name } }";
+const LRS_ENDPOINTS: &str = "{ webhookEndpoints { username } }";
 
 use Kind::{Refused, RowRefused, Stored};
 
@@ -492,8 +494,14 @@ const TEXT_INPUTS: &[TextInput] = &[
     // Before createApiToken: the name of this round's token is not yet taken.
     input("revokeApiToken.token", "mutation($t: String!) { revokeApiToken(token: $t) { id } }", None, TOKENS, Refused),
     input("createApiToken.input.name", "mutation($t: String!) { createApiToken(input: {name: $t, role: ANALYST}) { token { id } } }", None, TOKENS, Stored),
+    input("createFeedToken.input.name", "mutation($t: String!) { createFeedToken(input: {name: $t}) { token { id } } }", None, FEED_TOKENS, Stored),
     input("recordEnrollments.rows.courseCode", "mutation($t: String!, $s: Date!) { recordEnrollments(rows: [{courseCode: $t, iterationStart: $s, officerId: \"1\", action: NOMINATE}]) { committed rows { code } } }", None, TOKENS, RowRefused),
     input("importEnrollmentsCsv.csv", "mutation($t: String!) { importEnrollmentsCsv(csv: $t) { committed rows { code } } }", None, TOKENS, Refused),
+    input("registerLrsEndpoint.input.url", "mutation($t: String!) { registerLrsEndpoint(input: {url: $t, username: \"k\", password: \"s\"}) { id } }", None, LRS_ENDPOINTS, Refused),
+    input("registerLrsEndpoint.input.username", "mutation($t: String!) { registerLrsEndpoint(input: {url: \"https://93.184.216.34/xapi/\", username: $t, password: \"s\"}) { id } }", None, LRS_ENDPOINTS, Stored),
+    // The password is never shown: it goes in with the same text as the user name, which is read
+    // back; the request stores both or neither.
+    input("registerLrsEndpoint.input.password", "mutation($t: String!) { registerLrsEndpoint(input: {url: \"https://93.184.216.34/xapi/\", username: $t, password: $t}) { id } }", None, LRS_ENDPOINTS, Stored),
     input("registerWebhookEndpoint.input.url", "mutation($t: String!) { registerWebhookEndpoint(input: {url: $t, kinds: [PARTNER]}) { endpoint { id } } }", None, TOKENS, Refused),
 ];
 
