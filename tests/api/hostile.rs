@@ -602,8 +602,14 @@ fn holds(data: &Value, expected: &str) -> bool {
 async fn every_text_input_of_every_mutation_stores_injections_verbatim_or_refuses_them_cleanly(
     backend: Backend,
 ) {
+    // Without the webhook worker: the LRS endpoints the injections register would have their
+    // fan-out positions moved by it (its own bookkeeping) while a refused request is checked.
     let serve = ipcp::config::ServeArgs {
         rate_limit_per_second: 0,
+        webhooks: ipcp::config::WebhookArgs {
+            webhook_worker: false,
+            ..Default::default()
+        },
         ..Default::default()
     };
     let app = TestApp::spawn_with(backend, serve).await;
