@@ -263,6 +263,31 @@ async fn an_unchanged_feed_answers_304_and_a_change_raises_sequence(app: TestApp
         "SEQUENCE increases: {old} then {new}"
     );
     assert!(new["last_modified"].as_str() >= old["last_modified"].as_str());
+
+    // A seat taken changes DESCRIPTION and is a revision: LAST-MODIFIED moves on.
+    let tkm = app.ok("{ partner(code: \"TKM\") { id } }", json!({})).await["partner"]["id"].clone();
+    let officer = fixtures::officer(&app, tkm.as_str().unwrap(), None).await;
+    let revised = format!(
+        "SELECT CAST(updated_at AS TEXT) FROM course_iteration WHERE id = {}",
+        w.border_open
+    );
+    let before_seat = app.sql_text(&revised).await;
+    let e = app
+        .ok(
+            "mutation($i: ID!, $o: ID!) { nominateOfficer(input: {iterationId: $i, officerId: $o, place: true}) { status } }",
+            json!({ "i": w.border_open, "o": officer }),
+        )
+        .await;
+    assert_eq!(e["nominateOfficer"]["status"], "CONFIRMED");
+    let seated = find(&parsers::calendar_events(
+        &get(&app, &query).await.bytes().await.unwrap(),
+    ));
+    assert!(seated["description"]
+        .as_str()
+        .unwrap()
+        .contains("Seats held: 1"));
+    assert_ne!(app.sql_text(&revised).await, before_seat, "a revision");
+    assert!(seated["last_modified"].as_str() >= new["last_modified"].as_str());
 }
 
 async fn an_unknown_or_revoked_feed_key_gets_the_same_401(app: TestApp) {
