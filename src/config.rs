@@ -35,6 +35,8 @@ pub enum LogFormat {
     Json,
 }
 
+// Parsed once at start and matched once: the size of its largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP server (the default when no command is given); applies pending migrations first.
@@ -348,6 +350,11 @@ pub struct ServeArgs {
     /// questionnaires are accepted.
     #[arg(long, env = "IPCP_EVALUATION_WINDOW_DAYS", default_value_t = 60)]
     pub evaluation_window_days: u32,
+    /// The service's public base URL, as callers reach it: the host of calendar events' UIDs, and
+    /// the base of xAPI activity IRIs and of the actors' account homePage. Changing it changes
+    /// those identifiers.
+    #[arg(long, env = "IPCP_PUBLIC_URL", default_value = "http://127.0.0.1:8000")]
+    pub public_url: String,
     #[command(flatten)]
     pub webhooks: WebhookArgs,
 }

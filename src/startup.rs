@@ -30,6 +30,8 @@ pub struct Application {
     shutdown_delay: Duration,
     shutdown_timeout: Duration,
     webhooks: crate::config::WebhookArgs,
+    /// The service's public URL (the base of xAPI identifiers the worker sends to an LRS).
+    public_url: String,
 }
 
 /// Key of the PostgreSQL advisory lock that serialises migrations across instances.
@@ -129,6 +131,7 @@ impl Application {
             max_aliases: settings.serve.max_aliases,
             draining: draining.clone(),
             expose_statement_count: settings.serve.expose_statement_count,
+            public_url: settings.serve.public_url.trim_end_matches('/').to_owned(),
         };
         let router = router(state, &settings.serve);
         let listener = TcpListener::bind(settings.serve.listen)
@@ -144,6 +147,7 @@ impl Application {
             shutdown_delay: Duration::from_millis(settings.serve.shutdown_delay_ms),
             shutdown_timeout: Duration::from_millis(settings.serve.shutdown_timeout_ms),
             webhooks: settings.serve.webhooks.clone(),
+            public_url: settings.serve.public_url.trim_end_matches('/').to_owned(),
         })
     }
 
@@ -172,7 +176,7 @@ impl Application {
     ) -> Result<()> {
         let (stop_worker, worker_stopped) = tokio::sync::watch::channel(false);
         let worker = if self.webhooks.webhook_worker {
-            Some(webhook_worker(&self.db, &self.webhooks)?.spawn(worker_stopped))
+            Some(webhook_worker(&self.db, &self.webhooks, &self.public_url)?.spawn(worker_stopped))
         } else {
             None
         };
@@ -236,6 +240,7 @@ impl Application {
 fn webhook_worker(
     db: &Db,
     args: &crate::config::WebhookArgs,
+    public_url: &str,
 ) -> Result<crate::service::webhook::worker::Worker> {
     use crate::service::webhook::{url::AllowHosts, worker};
     worker::Worker::new(
@@ -246,6 +251,7 @@ fn webhook_worker(
             backoff: Duration::from_millis(args.webhook_backoff_ms.max(1)),
             poll: Duration::from_millis(args.webhook_poll_ms.max(1)),
             lease: Duration::from_secs(args.webhook_lease_secs.max(1)),
+            public_url: public_url.to_owned(),
         },
     )
 }

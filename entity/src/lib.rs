@@ -14,6 +14,7 @@ pub mod enums;
 pub mod evaluation_follow_up;
 pub mod evaluation_rating;
 pub mod evaluation_response;
+pub mod feed_token;
 pub mod idempotency_key;
 pub mod indicator_measurement;
 pub mod iteration_objective;

@@ -18,6 +18,23 @@ pub struct Model {
     pub cursor: i64,
     pub created_at: DateTimeUtc,
     pub disabled_at: Option<DateTimeUtc>,
+    /// What it is sent: signed change payloads, or batches of xAPI statements (an LRS).
+    pub format: EndpointFormat,
+    /// An LRS's Basic credentials; the password is never shown after registration.
+    pub basic_username: Option<String>,
+    pub basic_password: Option<String>,
+}
+
+/// What an endpoint is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, serde::Serialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(24))")]
+pub enum EndpointFormat {
+    /// Each change-log entry, signed per the Standard Webhooks specification.
+    #[sea_orm(string_value = "STANDARD_WEBHOOKS")]
+    StandardWebhooks,
+    /// xAPI statements of training steps, in batches, to a Learning Record Store.
+    #[sea_orm(string_value = "XAPI")]
+    Xapi,
 }
 
 /// Written by hand so that the secret never reaches a log line through `{:?}`.
@@ -31,6 +48,11 @@ impl std::fmt::Debug for Model {
             .field("secret", &"<redacted>")
             .field("active", &self.active)
             .field("cursor", &self.cursor)
+            .field("format", &self.format)
+            .field(
+                "basic_password",
+                &self.basic_password.as_ref().map(|_| "<redacted>"),
+            )
             .finish_non_exhaustive()
     }
 }

@@ -15,6 +15,8 @@ mod m20261202_000001_create_course_evaluation;
 mod m20261202_000002_create_point_of_contact;
 mod m20261202_000003_create_cost_line;
 mod m20261202_000004_add_itpp_structure;
+mod m20261202_000005_create_feed_token;
+mod m20261202_000006_add_lrs_to_webhook_endpoint;
 
 pub struct Migrator;
 
@@ -34,6 +36,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000002_create_point_of_contact::Migration),
             Box::new(m20261202_000003_create_cost_line::Migration),
             Box::new(m20261202_000004_add_itpp_structure::Migration),
+            Box::new(m20261202_000005_create_feed_token::Migration),
+            Box::new(m20261202_000006_add_lrs_to_webhook_endpoint::Migration),
         ]
     }
 }

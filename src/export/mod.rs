@@ -4,6 +4,7 @@
 
 pub mod csv;
 pub mod format;
+pub mod ical;
 
 pub use format::{parse_language, Format};
 

@@ -241,6 +241,8 @@ pub enum ChangeKind {
     IndicatorMeasurement,
     /// An API token (never its secret).
     ApiToken,
+    /// A calendar feed token (never its secret).
+    FeedToken,
     /// A webhook endpoint (never its secret).
     WebhookEndpoint,
     /// A webhook delivery marked FAILED by the worker or sent again by an ADMIN.
@@ -269,6 +271,7 @@ impl ChangeKind {
             ChangeKind::CostLine => "cost_line",
             ChangeKind::IndicatorMeasurement => "indicator_measurement",
             ChangeKind::ApiToken => "api_token",
+            ChangeKind::FeedToken => "feed_token",
             ChangeKind::WebhookEndpoint => "webhook_endpoint",
             ChangeKind::WebhookDelivery => "webhook_delivery",
             ChangeKind::Dataset => "dataset",

@@ -16,6 +16,7 @@ pub mod documents;
 pub mod enrollment;
 pub mod enums;
 pub mod evaluation;
+pub mod feed;
 pub mod iteration;
 pub mod itpp;
 pub mod loaders;
@@ -60,6 +61,7 @@ pub struct QueryRoot(
     evaluation::EvaluationReportQuery,
     contact::ContactQuery,
     cost::CostQuery,
+    feed::FeedQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -80,6 +82,7 @@ pub struct MutationRoot(
     contact::ContactMutation,
     cost::CostMutation,
     itpp::ItppMutation,
+    feed::FeedMutation,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, subscription::SubscriptionRoot>;

@@ -40,7 +40,19 @@ pub enum WebhookDeliveryStatus {
     Failed,
 }
 
-/// A receiver of signed webhooks (its signing secret is shown only once, at registration).
+/// What an endpoint is sent.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::webhook_endpoint::EndpointFormat")]
+pub enum WebhookFormat {
+    /// Each change, signed per the Standard Webhooks specification.
+    StandardWebhooks,
+    /// xAPI statements of training steps, in batches, to a Learning Record Store
+    /// (`registerLrsEndpoint`).
+    Xapi,
+}
+
+/// A receiver of signed webhooks or a Learning Record Store (its signing secret or password is
+/// never shown after registration).
 pub struct WebhookEndpoint(pub webhook_endpoint::Model);
 
 #[Object]
@@ -75,6 +87,14 @@ impl WebhookEndpoint {
     /// When it was disabled.
     async fn disabled_at(&self) -> Option<DateTime<Utc>> {
         self.0.disabled_at
+    }
+    /// What it is sent.
+    async fn format(&self) -> WebhookFormat {
+        self.0.format.into()
+    }
+    /// The user name an LRS is sent with HTTP Basic authentication (its password is never shown).
+    async fn username(&self) -> Option<&str> {
+        self.0.basic_username.as_deref()
     }
 }
 
@@ -167,6 +187,18 @@ pub struct RegisterWebhookEndpointInput {
     pub partner_id: Option<ID>,
 }
 
+/// A Learning Record Store to push xAPI statements to.
+#[derive(InputObject)]
+pub struct RegisterLrsEndpointInput {
+    /// The LRS's xAPI endpoint (`statements` is appended), `http` or `https`; a host inside a
+    /// private network is refused unless the operator allowed it (`IPCP_WEBHOOK_ALLOW_HOSTS`).
+    pub url: String,
+    /// The LRS's HTTP Basic user name (the LRS key).
+    pub username: String,
+    /// The LRS's HTTP Basic password (the LRS secret): stored to be sent, never shown again.
+    pub password: String,
+}
+
 fn policy<'a>(ctx: &Context<'a>) -> Result<&'a WebhookPolicy> {
     ctx.data::<WebhookPolicy>()
         .map_err(|_| AppError::Internal("webhook policy missing from schema data".into()))
@@ -246,6 +278,31 @@ impl WebhookMutation {
         )
         .await?;
         Ok(RegisteredWebhookEndpoint { endpoint })
+    }
+
+    /// Registers a Learning Record Store: the xAPI statements of the training steps (ATTENDED,
+    /// COMPLETED, FAILED, NO_SHOW) committed from now on are POSTed to it in batches, with Basic
+    /// credentials and `X-Experience-API-Version: 1.0.3`, by the webhook worker (same retries,
+    /// FAILED state, redelivery and outbound URL rules). The password is not in the answer.
+    #[graphql(guard = "Allow(Access::Admin)")]
+    async fn register_lrs_endpoint(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterLrsEndpointInput,
+    ) -> Result<WebhookEndpoint> {
+        let url = service::webhook::url::check(&input.url, &policy(ctx)?.allow).await?;
+        let endpoint = service::webhook::register_lrs(
+            db(ctx)?,
+            &actor(ctx),
+            ctx.field().name(),
+            &url,
+            service::webhook::BasicCredentials {
+                username: input.username,
+                password: input.password,
+            },
+        )
+        .await?;
+        Ok(WebhookEndpoint(endpoint))
     }
 
     /// Stops sending changes to an endpoint; its deliveries stay listed.

@@ -31,13 +31,13 @@ pub struct ExportParams {
     lang: Option<String>,
 }
 
-fn app_error(err: &AppError) -> Response {
+pub(super) fn app_error(err: &AppError) -> Response {
     HttpError::from_app(err, "application/json").into_response()
 }
 
 /// The caller, who must hold `Access::Report`, and where the export reads: a read replica that
 /// has replayed the caller's recent write (or the `Ipcp-Wal-Position` sent), else the primary.
-async fn reporter(state: &AppState, headers: &HeaderMap) -> Result<Db, Response> {
+pub(super) async fn reporter(state: &AppState, headers: &HeaderMap) -> Result<Db, Response> {
     let secret = super::bearer(headers)
         .ok()
         .flatten()
@@ -226,4 +226,70 @@ pub async fn all_cycle_reports(
             .chain(stream::iter([Ok(Bytes::from(closing))])),
     );
     streamed(format, lang, "cycle-reports", body)
+}
+
+/// `GET /exports/xapi?since=CURSOR[&limit=N]`: the xAPI statements of the training steps recorded
+/// after a change-log cursor (REPORTER and up), as `{"statements": [...], "cursor": ..., "more":
+/// bool}`; pass `cursor` as `since` to resume. A text that is not a cursor is BAD_CURSOR (422), a
+/// cursor older than the change log's retention CURSOR_EXPIRED (422).
+pub async fn xapi(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let db = match reporter(&state, &headers).await {
+        Ok(db) => db,
+        Err(response) => return response,
+    };
+    let Ok(Query(query)) = query else {
+        return app_error(&AppError::invalid("query", "not a valid query string"));
+    };
+    let mut since = None;
+    let mut limit = service::xapi::DEFAULT_PAGE;
+    for (name, value) in query {
+        match name.as_str() {
+            "since" => since = Some(value),
+            "limit" => match value.trim().parse::<u64>() {
+                Ok(n) if (1..=service::change_log::MAX_PAGE).contains(&n) => limit = n,
+                _ => {
+                    return app_error(&AppError::invalid(
+                        "limit",
+                        format!("a number from 1 to {}", service::change_log::MAX_PAGE),
+                    ))
+                }
+            },
+            other => {
+                return app_error(&AppError::invalid(
+                    other.chars().take(50).collect::<String>(),
+                    "not a parameter of the export: use since and limit",
+                ))
+            }
+        }
+    }
+    let page =
+        match service::xapi::export(&db.conn, &state.public_url, since.as_deref(), limit)
+            .await
+        {
+            Ok(p) => p,
+            Err(e) => return app_error(&e),
+        };
+    let body = serde_json::json!({
+        "statements": page.statements,
+        "cursor": page.cursor,
+        "more": page.has_more,
+    });
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            (
+                header::HeaderName::from_static("x-experience-api-version"),
+                HeaderValue::from_static(service::xapi::XAPI_VERSION),
+            ),
+        ],
+        body.to_string(),
+    )
+        .into_response()
 }

@@ -1,6 +1,7 @@
 //! The HTTP layer: GraphQL over HTTP at `/graphql`, GraphiQL at `/`, health and readiness probes,
 //! and the tower-http middleware (body limit, timeout, request ids, tracing).
 
+mod calendar;
 mod dashboard;
 mod error_body;
 mod exports;
@@ -107,6 +108,8 @@ pub struct AppState {
     pub draining: Arc<AtomicBool>,
     /// Report each request's SQL statement count in `extensions.statementCount` (tests, profiling).
     pub expose_statement_count: bool,
+    /// The service's public base URL, without a trailing slash (`IPCP_PUBLIC_URL`).
+    pub public_url: String,
 }
 
 pub fn router(state: AppState, serve: &ServeArgs) -> Router {
@@ -120,6 +123,8 @@ pub fn router(state: AppState, serve: &ServeArgs) -> Router {
         .route("/dashboard/dashboard.css", get(dashboard::style))
         .route("/exports/cycle-report", get(exports::cycle_report))
         .route("/exports/cycle-reports", get(exports::all_cycle_reports))
+        .route("/exports/xapi", get(exports::xapi))
+        .route("/calendar/iterations.ics", get(calendar::iterations))
         .route("/graphql/ws", get(ws::graphql_ws))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz));

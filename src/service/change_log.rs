@@ -50,6 +50,7 @@ pub const KINDS: &[&str] = &[
     "cost_line",
     "indicator_measurement",
     "api_token",
+    "feed_token",
     "webhook_endpoint",
     "webhook_delivery",
     "dataset",
@@ -159,7 +160,7 @@ pub async fn head_position<C: ConnectionTrait>(conn: &C) -> Result<i64> {
 }
 
 /// The highest position retention deleted (0 when none was).
-async fn purged_through<C: ConnectionTrait>(conn: &C) -> Result<i64> {
+pub async fn purged_through<C: ConnectionTrait>(conn: &C) -> Result<i64> {
     let backend = conn.get_database_backend();
     let row = conn
         .query_one_raw(Statement::from_string(

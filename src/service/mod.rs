@@ -8,6 +8,7 @@ pub mod batch;
 #[cfg(feature = "bench-data")]
 pub mod bench_data;
 pub mod bulk;
+pub mod calendar;
 pub mod change_log;
 pub mod contact;
 pub mod cooperation_area;
@@ -20,6 +21,7 @@ pub mod enrollment;
 pub mod evaluation;
 pub mod evaluation_report;
 pub mod events;
+pub mod feed_token;
 pub mod figures;
 pub mod idempotency;
 pub mod iteration;
@@ -41,6 +43,7 @@ pub mod token;
 pub mod uow;
 pub mod validate;
 pub mod webhook;
+pub mod xapi;
 
 pub use state::Db;
 

@@ -118,6 +118,12 @@ pub(crate) async fn take_seat<C: ConnectionTrait>(conn: &C, iteration_id: i32) -
             course_iteration::Column::SeatsHeld,
             Expr::col(course_iteration::Column::SeatsHeld).add(1),
         )
+        // Seats held are part of the iteration as its readers see it (the calendar feed's
+        // DESCRIPTION and LAST-MODIFIED): a seat taken or freed is a revision of it.
+        .col_expr(
+            course_iteration::Column::UpdatedAt,
+            Expr::value(super::now()),
+        )
         .filter(course_iteration::Column::Id.eq(iteration_id))
         .filter(
             Expr::col(course_iteration::Column::SeatsHeld)
@@ -133,6 +139,10 @@ pub(crate) async fn release_seat<C: ConnectionTrait>(conn: &C, iteration_id: i32
         .col_expr(
             course_iteration::Column::SeatsHeld,
             Expr::col(course_iteration::Column::SeatsHeld).sub(1),
+        )
+        .col_expr(
+            course_iteration::Column::UpdatedAt,
+            Expr::value(super::now()),
         )
         .filter(course_iteration::Column::Id.eq(iteration_id))
         .filter(course_iteration::Column::SeatsHeld.gt(0))

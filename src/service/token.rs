@@ -41,10 +41,15 @@ pub fn hash(secret: &str) -> String {
 }
 
 fn generate() -> String {
+    generate_with(PREFIX)
+}
+
+/// 256 random bits after `prefix` (`ipcp_` for API tokens, `ipcpfeed_` for feed keys).
+pub(crate) fn generate_with(prefix: &str) -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     format!(
-        "{PREFIX}{}",
+        "{prefix}{}",
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
     )
 }

@@ -18,6 +18,7 @@ const ADMIN_FIELDS: &[&str] = &[
     "webhookEndpoints",
     "webhookDeliveries",
     "registerWebhookEndpoint",
+    "registerLrsEndpoint",
     "disableWebhookEndpoint",
     "redeliverWebhookDelivery",
 ];
@@ -32,6 +33,9 @@ const REPORT_FIELDS: &[&str] = &[
     "changes",
     "cycleCostReport",
     "evaluationReport",
+    "feedTokens",
+    "createFeedToken",
+    "revokeFeedToken",
 ];
 
 /// What the policy says a role may do with a root field.
@@ -915,6 +919,26 @@ async fn mutation_call(app: &TestApp, field: &str, s: &Shared, n: usize) -> (Str
                 json!({ "t": name }),
             )
         }
+        "createFeedToken" => (
+            "mutation($n: String!) { createFeedToken(input: {name: $n}) { secret } }".into(),
+            json!({ "n": format!("matrix-feed-{code}") }),
+        ),
+        "revokeFeedToken" => {
+            let created = app
+                .ok(
+                    "mutation($n: String!) { createFeedToken(input: {name: $n}) { token { id } } }",
+                    json!({ "n": format!("matrix-feed-{code}") }),
+                )
+                .await;
+            (
+                "mutation($id: ID!) { revokeFeedToken(id: $id) { id } }".into(),
+                json!({ "id": created["createFeedToken"]["token"]["id"] }),
+            )
+        }
+        "registerLrsEndpoint" => (
+            "mutation($u: String!) { registerLrsEndpoint(input: {url: $u, username: \"k\", password: \"s\"}) { id } }".into(),
+            json!({ "u": "https://93.184.216.34/xapi/" }),
+        ),
         "registerWebhookEndpoint" => (
             "mutation($u: String!) { registerWebhookEndpoint(input: {url: $u, kinds: [DATASET]}) { endpoint { id } } }".into(),
             json!({ "u": PUBLIC_HOOK }),

@@ -27,11 +27,11 @@ async fn round_trip(backend: Backend) {
     let db = TestDatabase::create(backend).await;
     let conn = Database::connect(&db.url).await.expect("connect");
     Migrator::up(&conn, None).await.expect("up");
-    assert_eq!(table_count(&conn).await, 24);
+    assert_eq!(table_count(&conn).await, 25);
     Migrator::down(&conn, None).await.expect("down to zero");
     assert_eq!(table_count(&conn).await, 0);
     Migrator::up(&conn, None).await.expect("up again");
-    assert_eq!(table_count(&conn).await, 24);
+    assert_eq!(table_count(&conn).await, 25);
     assert!(Migrator::get_pending_migrations(&conn)
         .await
         .expect("status")

@@ -559,6 +559,16 @@ async fn every_mutation_leaves_one_audit_event_and_one_change_log_entry_and_a_re
         .await;
     w.refuse("revokeApiToken", q, json!({"t": "no-such-token"}))
         .await;
+    let q = "mutation($n: String!) { createFeedToken(input: {name: $n}) { token { id } } }";
+    let feed = w
+        .commit("createFeedToken", q, json!({"n": "one-door-feed"}))
+        .await;
+    w.refuse("createFeedToken", q, json!({"n": "one-door-feed"}))
+        .await;
+    let q = "mutation($id: ID!) { revokeFeedToken(id: $id) { id } }";
+    w.commit("revokeFeedToken", q, json!({"id": feed["token"]["id"]}))
+        .await;
+    w.refuse("revokeFeedToken", q, json!({"id": MISSING})).await;
 
     // Webhooks. An address literal (no DNS on a test machine) that is public; the endpoint asks
     // only for datasets, which this test never loads, so nothing is sent to it.
@@ -576,8 +586,25 @@ async fn every_mutation_leaves_one_audit_event_and_one_change_log_entry_and_a_re
         json!({"u": "http://127.0.0.1/hook"}),
     )
     .await;
-    let endpoint = id(&endpoint["endpoint"]);
+    // An LRS, disabled at once below (no training step follows to send it anyway).
+    let q = "mutation($u: String!) { registerLrsEndpoint(input: {url: $u, username: \"k\", password: \"s\"}) { id } }";
+    let lrs = w
+        .commit(
+            "registerLrsEndpoint",
+            q,
+            json!({"u": "https://93.184.216.34/xapi/"}),
+        )
+        .await;
+    w.refuse(
+        "registerLrsEndpoint",
+        q,
+        json!({"u": "http://10.0.0.1/xapi/"}),
+    )
+    .await;
     let q = "mutation($id: ID!) { disableWebhookEndpoint(id: $id) { id } }";
+    w.commit("disableWebhookEndpoint", q, json!({"id": id(&lrs)}))
+        .await;
+    let endpoint = id(&endpoint["endpoint"]);
     w.commit("disableWebhookEndpoint", q, json!({"id": endpoint}))
         .await;
     w.refuse("disableWebhookEndpoint", q, json!({"id": endpoint}))

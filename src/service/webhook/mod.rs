@@ -68,6 +68,8 @@ pub struct EndpointRecord {
     pub active: bool,
     pub created_at: DateTime<Utc>,
     pub disabled_at: Option<DateTime<Utc>>,
+    /// `STANDARD_WEBHOOKS` or `XAPI` (never the LRS's credentials).
+    pub format: String,
 }
 
 impl Audited for EndpointRecord {
@@ -90,6 +92,7 @@ impl From<&webhook_endpoint::Model> for EndpointRecord {
             active: m.active,
             created_at: m.created_at,
             disabled_at: m.disabled_at,
+            format: m.format.to_value(),
         }
     }
 }
@@ -175,6 +178,53 @@ pub async fn register(
     .await
 }
 
+/// The credentials an LRS takes with HTTP Basic authentication.
+pub struct BasicCredentials {
+    pub username: String,
+    pub password: String,
+}
+
+/// Registers a Learning Record Store: an endpoint of format XAPI for enrollment changes, whose
+/// URL (the LRS's xAPI base, `statements` is appended) passed `url::check`. The training steps
+/// committed from now on are POSTed to it in batches by the webhook worker, with the same
+/// retries, FAILED state and outbound rules. The password is stored to be sent and is shown to no
+/// one, not even in this answer.
+pub async fn register_lrs(
+    db: &Db,
+    actor: &Actor,
+    action: &str,
+    url: &reqwest::Url,
+    credentials: BasicCredentials,
+) -> Result<webhook_endpoint::Model> {
+    let username = super::validate::text("username", &credentials.username, 200)?;
+    let password = super::validate::text("password", &credentials.password, 500)?;
+    uow::run(db, actor, |tx| async move {
+        let mut endpoint = insert(&*tx, url, &["enrollment".to_owned()], None).await?;
+        webhook_endpoint::Entity::update_many()
+            .col_expr(
+                webhook_endpoint::Column::Format,
+                Expr::value(webhook_endpoint::EndpointFormat::Xapi),
+            )
+            .col_expr(
+                webhook_endpoint::Column::BasicUsername,
+                Expr::value(username.clone()),
+            )
+            .col_expr(
+                webhook_endpoint::Column::BasicPassword,
+                Expr::value(password.clone()),
+            )
+            .filter(webhook_endpoint::Column::Id.eq(endpoint.id))
+            .exec(&*tx)
+            .await?;
+        endpoint.format = webhook_endpoint::EndpointFormat::Xapi;
+        endpoint.basic_username = Some(username);
+        endpoint.basic_password = Some(password);
+        let change = Change::of(action, None, &EndpointRecord::from(&endpoint));
+        Ok((endpoint, Some(change)))
+    })
+    .await
+}
+
 async fn insert<C: ConnectionTrait>(
     conn: &C,
     url: &reqwest::Url,
@@ -201,6 +251,9 @@ async fn insert<C: ConnectionTrait>(
         cursor: Set(cursor),
         created_at: Set(now()),
         disabled_at: Set(None),
+        format: Set(webhook_endpoint::EndpointFormat::StandardWebhooks),
+        basic_username: Set(None),
+        basic_password: Set(None),
         ..Default::default()
     })
     .exec_with_returning(conn)

@@ -27,7 +27,7 @@ use chrono::{DateTime, Utc};
 use entity::{
     change_log,
     webhook_delivery::{self, DeliveryStatus},
-    webhook_endpoint,
+    webhook_endpoint::{self, EndpointFormat},
 };
 use futures_util::future::join_all;
 use rand::Rng;
@@ -45,7 +45,7 @@ use super::{
 use crate::{
     error::{AppError, Result},
     service::Db,
-    service::{now, uow},
+    service::{now, uow, xapi},
 };
 
 /// Change-log entries one endpoint's fan-out reads per round.
@@ -68,6 +68,8 @@ pub struct Settings {
     pub backoff: Duration,
     pub poll: Duration,
     pub lease: Duration,
+    /// The service's public URL: the base of xAPI identifiers.
+    pub public_url: String,
 }
 
 pub struct Worker {
@@ -84,6 +86,7 @@ struct Claimed {
 }
 
 /// What became of one delivery.
+#[derive(Clone)]
 enum Outcome {
     Delivered {
         status: u16,
@@ -218,11 +221,32 @@ impl Worker {
             let at = now();
             let retry_until =
                 at + chrono::Duration::from_std(retry_window).unwrap_or(chrono::Duration::days(1));
+            // An LRS is owed only the entries that recorded a training step.
+            let with_steps: Option<std::collections::HashSet<i64>> =
+                if endpoint.format == EndpointFormat::Xapi {
+                    let candidates = entries
+                        .iter()
+                        .filter(|(_, kind, _)| kind == "enrollment")
+                        .map(|(position, _, _)| *position);
+                    Some(
+                        change_log::Entity::find()
+                            .filter(change_log::Column::Id.is_in(candidates))
+                            .all(&*tx)
+                            .await?
+                            .iter()
+                            .filter(|entry| !xapi::steps_of(entry).is_empty())
+                            .map(|entry| entry.id)
+                            .collect(),
+                    )
+                } else {
+                    None
+                };
             let owed = entries
                 .iter()
-                .filter(|(_, kind, partner)| {
+                .filter(|(position, kind, partner)| {
                     endpoint.kinds.contains(&format!(",{kind},"))
                         && endpoint.partner_id.is_none_or(|p| *partner == Some(p))
+                        && with_steps.as_ref().is_none_or(|s| s.contains(position))
                 })
                 .map(|(position, _, _)| webhook_delivery::ActiveModel {
                     endpoint_id: Set(endpoint.id),
@@ -359,6 +383,9 @@ impl Worker {
                 return;
             }
         };
+        if run.endpoint.format == EndpointFormat::Xapi {
+            return self.send_xapi_run(run, entries).await;
+        }
         let url = reqwest::Url::parse(&run.endpoint.url).ok();
         let mut outcomes = Vec::new();
         for delivery in &run.deliveries {
@@ -391,6 +418,121 @@ impl Worker {
             .collect();
         if let Err(e) = self.record(outcomes, unsent).await {
             tracing::warn!(endpoint = run.endpoint.id, error = %e.message(), "webhook outcomes not recorded; the run will be sent again");
+        }
+    }
+
+    /// An LRS's run goes as one batch: the statements of every step its entries recorded, in log
+    /// order, POSTed to `<url>/statements` with Basic credentials and the xAPI version header.
+    /// The LRS's answer is every delivery's outcome (an entry gone to retention is FAILED alone).
+    async fn send_xapi_run(&self, run: Claimed, entries: HashMap<i64, change_log::Model>) {
+        let mut steps = Vec::new();
+        let mut outcomes = Vec::new();
+        let mut batch = Vec::new();
+        for delivery in &run.deliveries {
+            match entries.get(&delivery.position) {
+                None => outcomes.push((delivery, Outcome::Gone)),
+                Some(entry) => {
+                    steps.extend(xapi::steps_of(entry));
+                    batch.push(delivery);
+                }
+            }
+        }
+        if !batch.is_empty() {
+            let outcome = self.attempt_xapi(&run.endpoint, &steps).await;
+            for delivery in batch {
+                outcomes.push((delivery, outcome.clone()));
+            }
+        }
+        if let Err(e) = self.record(outcomes, Vec::new()).await {
+            tracing::warn!(endpoint = run.endpoint.id, error = %e.message(), "LRS outcomes not recorded; the run will be sent again");
+        }
+    }
+
+    async fn attempt_xapi(
+        &self,
+        endpoint: &webhook_endpoint::Model,
+        steps: &[(i32, xapi::Step)],
+    ) -> Outcome {
+        let refused = |error: String| Outcome::Refused {
+            status: None,
+            response: None,
+            error,
+        };
+        let url = match reqwest::Url::parse(&endpoint.url).and_then(|base| {
+            let base = if base.path().ends_with('/') {
+                base
+            } else {
+                reqwest::Url::parse(&format!("{base}/"))?
+            };
+            base.join("statements")
+        }) {
+            Ok(url) => url,
+            Err(_) => return refused("the endpoint's URL no longer parses".into()),
+        };
+        if !literal_allowed(&url, &self.settings.allow) {
+            return refused("the URL's address is inside a private network".into());
+        }
+        let statements =
+            match xapi::statements(&self.db.conn, &self.settings.public_url, steps).await {
+                Ok(s) => s,
+                Err(e) => return refused(format!("statements: {}", e.message())),
+            };
+        if statements.is_empty() {
+            // Every enrollment of the batch is gone: nothing to send, nothing to retry.
+            return Outcome::Delivered {
+                status: 204,
+                response: "no statement to send".into(),
+            };
+        }
+        let body = match serde_json::to_vec(&statements) {
+            Ok(body) => body,
+            Err(e) => return refused(format!("payload: {e}")),
+        };
+        let mut request = self
+            .client
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header("X-Experience-API-Version", xapi::XAPI_VERSION)
+            .body(body);
+        if let Some(user) = &endpoint.basic_username {
+            request = request.basic_auth(user, endpoint.basic_password.as_deref());
+        }
+        self.answer(request.send().await).await
+    }
+
+    /// What became of a request: its status and the start of its answer.
+    async fn answer(&self, sent: reqwest::Result<reqwest::Response>) -> Outcome {
+        let mut response = match sent {
+            Ok(r) => r,
+            Err(e) => {
+                return Outcome::Refused {
+                    status: None,
+                    response: None,
+                    error: describe(&e),
+                }
+            }
+        };
+        let status = response.status();
+        let mut kept = Vec::new();
+        // Read at most what is kept: a receiver's large or endless answer costs nothing more.
+        while kept.len() < KEPT_RESPONSE {
+            match response.chunk().await {
+                Ok(Some(chunk)) => kept.extend_from_slice(&chunk),
+                _ => break,
+            }
+        }
+        let text = utf8_prefix(&kept, KEPT_RESPONSE);
+        if status.is_success() {
+            Outcome::Delivered {
+                status: status.as_u16(),
+                response: text,
+            }
+        } else {
+            Outcome::Refused {
+                status: Some(status.as_u16()),
+                response: Some(text),
+                error: format!("the receiver answered {status}"),
+            }
         }
     }
 
@@ -439,38 +581,7 @@ impl Worker {
             .body(body)
             .send()
             .await;
-        let mut response = match sent {
-            Ok(r) => r,
-            Err(e) => {
-                return Outcome::Refused {
-                    status: None,
-                    response: None,
-                    error: describe(&e),
-                }
-            }
-        };
-        let status = response.status();
-        let mut kept = Vec::new();
-        // Read at most what is kept: a receiver's large or endless answer costs nothing more.
-        while kept.len() < KEPT_RESPONSE {
-            match response.chunk().await {
-                Ok(Some(chunk)) => kept.extend_from_slice(&chunk),
-                _ => break,
-            }
-        }
-        let text = utf8_prefix(&kept, KEPT_RESPONSE);
-        if status.is_success() {
-            Outcome::Delivered {
-                status: status.as_u16(),
-                response: text,
-            }
-        } else {
-            Outcome::Refused {
-                status: Some(status.as_u16()),
-                response: Some(text),
-                error: format!("the receiver answered {status}"),
-            }
-        }
+        self.answer(sent).await
     }
 
     /// Writes the outcomes of a run and gives back the leases of what was not sent, in one
