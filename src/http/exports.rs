@@ -267,9 +267,7 @@ pub async fn xapi(
         }
     }
     let page =
-        match service::xapi::export(&db.conn, &state.public_url, since.as_deref(), limit)
-            .await
-        {
+        match service::xapi::export(&db.conn, &state.public_url, since.as_deref(), limit).await {
             Ok(p) => p,
             Err(e) => return app_error(&e),
         };
