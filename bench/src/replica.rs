@@ -149,8 +149,11 @@ pub async fn measure(
     let mut md = String::from(
         "## Reads on a streaming standby (issue 23)\n\n\
          `bench/replica`: a throw-away primary and one streaming standby on this machine, the \
-         scale-1 dataset, two servers with their defaults (plus the harness's usual settings), one \
-         with `IPCP_DATABASE_REPLICA_URLS` naming the standby. The dashboard query mix sends the \
+         scale-1 dataset, two servers with their defaults except the harness's usual settings \
+         (`IPCP_RATE_LIMIT_PER_SECOND=0`, `IPCP_DB_MAX_CONNECTIONS=32`, `IPCP_MAX_COMPLEXITY=100000`, \
+         `IPCP_EXPOSE_STATEMENT_COUNT=true`, `IPCP_METRICS=false`, `IPCP_WEBHOOK_WORKER=false`), one \
+         with `IPCP_DATABASE_REPLICA_URLS` naming the standby; both PostgreSQL servers run with \
+         `shared_buffers=512MB`. The dashboard query mix sends the \
          benchmark's queries in turn. Primary, standby, servers and load share the same 2 cores, \
          so the ratio is the figure, not the rates.\n\n\
          | clients | reads on the primary (req/s) | reads on the standby (req/s) | ratio | p50 primary / standby (ms) |\n\
