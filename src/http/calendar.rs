@@ -80,7 +80,7 @@ pub async fn iterations(
                 let secs = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
                 return rate_limited("application/json", secs).into_response();
             }
-            state.db.route_reads(None).0
+            state.db.route_reads(None, None)
         }
         None => match reporter(&state, &headers).await {
             Ok(reads) => reads,

@@ -57,11 +57,7 @@ pub(super) async fn reporter(state: &AppState, headers: &HeaderMap) -> Result<Db
             "a WAL position as a mutation's answer gave it (e.g. 0/16B3748)",
         ))
     })?;
-    let required = state
-        .db
-        .replicas()
-        .and_then(|r| r.required(&caller.name, sent));
-    Ok(state.db.route_reads(required).0)
+    Ok(state.db.route_reads(Some(&caller.name), sent))
 }
 
 fn options(params: &ExportParams, headers: &HeaderMap) -> Result<(Format, Language), AppError> {

@@ -75,16 +75,29 @@ impl Db {
         }
     }
 
-    /// Where one request's reads go (and counted in `/metrics`): a replica in rotation that has
-    /// replayed `required`, else the primary. Without replicas, the primary.
-    pub fn route_reads(&self, required: Option<WalPosition>) -> (Db, Option<ReadTarget>) {
-        match &self.replicas {
-            None => (self.clone(), None),
-            Some(replicas) => {
-                let target = replicas.choose(required);
-                replicas.count(target);
-                (self.on(target), Some(target))
-            }
+    /// Where one request's reads go (counted in `/metrics`), when replicas are configured: a
+    /// replica in rotation that has replayed the caller's recent write and the position the client
+    /// sent (`Ipcp-Wal-Position`), else the primary.
+    pub fn read_target(
+        &self,
+        caller: Option<&str>,
+        sent: Option<WalPosition>,
+    ) -> Option<ReadTarget> {
+        let replicas = self.replicas.as_ref()?;
+        let required = match caller {
+            Some(caller) => replicas.required(caller, sent),
+            None => sent,
+        };
+        let target = replicas.choose(required);
+        replicas.count(target);
+        Some(target)
+    }
+
+    /// This instance's state with one request's reads where `read_target` sends them.
+    pub fn route_reads(&self, caller: Option<&str>, sent: Option<WalPosition>) -> Db {
+        match self.read_target(caller, sent) {
+            Some(target) => self.on(target),
+            None => self.clone(),
         }
     }
 

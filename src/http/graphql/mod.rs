@@ -306,10 +306,7 @@ fn route_reads(
     plan: &Plan,
     incoming: &Incoming<'_>,
 ) -> Result<Option<ReadTarget>, Response> {
-    let Some(replicas) = state.db.replicas() else {
-        return Ok(None);
-    };
-    if plan.operation != Some(OperationType::Query) {
+    if state.db.replicas().is_none() || plan.operation != Some(OperationType::Query) {
         return Ok(None);
     }
     let sent = super::wal_position(incoming.headers).map_err(|()| {
@@ -319,9 +316,7 @@ fn route_reads(
             "the Ipcp-Wal-Position header must be a WAL position as a mutation's answer gave it (e.g. 0/16B3748)",
         )
     })?;
-    let target = replicas.choose(replicas.required(&caller.name, sent));
-    replicas.count(target);
-    Ok(Some(target))
+    Ok(state.db.read_target(Some(&caller.name), sent))
 }
 
 /// After a mutation, with read replicas: the primary's WAL position (at or past the commit),
