@@ -29,6 +29,17 @@ pub enum IntrospectionMode {
     Off,
 }
 
+/// How queries are read (`IPCP_COMPILED_READS`): each root field whose whole selection the
+/// compiler handles as one SQL statement building its JSON (`on`), every field through the
+/// resolvers (`off`), or both, answering with the resolvers' text and logging any difference
+/// (`verify`, for the test suite).
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum CompiledReads {
+    On,
+    Off,
+    Verify,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum LogFormat {
     Text,
@@ -346,6 +357,10 @@ pub struct ServeArgs {
     /// off (`IPCP_WEBHOOK_WORKER=false`).
     #[arg(long, env = "IPCP_EXPOSE_STATEMENT_COUNT", default_value_t = false, action = clap::ArgAction::Set)]
     pub expose_statement_count: bool,
+    /// Dashboard reads compiled to one SQL statement per root field (`on`), or the resolvers alone
+    /// (`off`); `verify` runs both and answers with the resolvers' text (tests).
+    #[arg(long, env = "IPCP_COMPILED_READS", value_enum, default_value_t = CompiledReads::On)]
+    pub compiled_reads: CompiledReads,
     /// Days after a course iteration's last day during which its level 1 evaluation
     /// questionnaires are accepted.
     #[arg(long, env = "IPCP_EVALUATION_WINDOW_DAYS", default_value_t = 60)]

@@ -22,6 +22,7 @@ pub mod itpp;
 pub mod loaders;
 pub mod objective;
 pub mod officer;
+pub mod compiled;
 pub mod ordering;
 pub mod partner;
 pub mod report;
