@@ -17,7 +17,7 @@ use tokio::net::TcpListener;
 use crate::{
     config::Settings,
     error::{AppError, Result},
-    graphql::{build_schema, build_ws_schema},
+    graphql::{build_compiled_schema, build_schema, build_ws_schema},
     http::{rate_limit::RateLimit, router, AppState},
     service::Db,
 };
@@ -98,10 +98,19 @@ impl Application {
         }
         spawn_change_log_retention(db.clone(), settings.serve.change_log_retention_days);
         let schema = build_schema(Some(db.clone()), &settings.serve);
-        let replica_schemas = (0..db.replicas().map_or(0, |r| r.members.len()))
+        let compiled_schema = build_compiled_schema(Some(db.clone()), &settings.serve);
+        let replicas = 0..db.replicas().map_or(0, |r| r.members.len());
+        let replica_schemas = replicas
+            .clone()
             .map(|i| {
                 let reads = db.on(crate::db::replicas::ReadTarget::Replica(i));
                 build_schema(Some(reads), &settings.serve)
+            })
+            .collect();
+        let replica_compiled_schemas = replicas
+            .map(|i| {
+                let reads = db.on(crate::db::replicas::ReadTarget::Replica(i));
+                build_compiled_schema(Some(reads), &settings.serve)
             })
             .collect();
         let ws_schema = build_ws_schema(Some(db.clone()), &settings.serve);
@@ -113,6 +122,10 @@ impl Application {
             db: db.clone(),
             schema,
             replica_schemas: Arc::new(replica_schemas),
+            compiled_schema,
+            replica_compiled_schemas: Arc::new(replica_compiled_schemas),
+            compiled_reads: settings.serve.compiled_reads,
+            plans: Default::default(),
             ws_schema,
             documents: Default::default(),
             rate_limit: RateLimit::new(

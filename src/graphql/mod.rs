@@ -8,6 +8,7 @@ pub mod auth;
 pub mod batching;
 pub mod bulk;
 pub mod changes;
+pub mod compiled;
 pub mod contact;
 pub mod cost;
 pub mod course;
@@ -22,7 +23,6 @@ pub mod itpp;
 pub mod loaders;
 pub mod objective;
 pub mod officer;
-pub mod compiled;
 pub mod ordering;
 pub mod partner;
 pub mod report;
@@ -93,6 +93,13 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, subscription::SubscriptionR
 /// bench/HISTORY.md); the handler does the telemetry itself.
 pub fn build_schema(db: Option<Db>, serve: &ServeArgs) -> AppSchema {
     builder(db, serve).finish()
+}
+
+/// The schema compiled queries run on: as `build_schema`'s, with the extension that answers each
+/// compiled root field with its marker (the extension's cost falls on the few requests that mix
+/// compiled and resolved root fields).
+pub fn build_compiled_schema(db: Option<Db>, serve: &ServeArgs) -> AppSchema {
+    builder(db, serve).extension(compiled::Splice).finish()
 }
 
 /// The schema of `/graphql/ws`: subscriptions only, with the execution telemetry as an extension.

@@ -11,15 +11,11 @@ pub struct Date(pub NaiveDate);
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::String(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .ok()
-                .filter(|d| (1900..=2200).contains(&d.year()) && s.len() == 10)
-                .map(Date)
-                .ok_or_else(|| {
-                    InputValueError::custom(format!(
-                        "'{s}' is not a date: expected YYYY-MM-DD, e.g. 2024-02-29"
-                    ))
-                }),
+            Value::String(s) => parse_date(s).map(Date).ok_or_else(|| {
+                InputValueError::custom(format!(
+                    "'{s}' is not a date: expected YYYY-MM-DD, e.g. 2024-02-29"
+                ))
+            }),
             _ => Err(InputValueError::expected_type(value)),
         }
     }
@@ -29,6 +25,13 @@ impl ScalarType for Date {
         // parsing a format string for every value.
         Value::String(self.0.to_string())
     }
+}
+
+/// A `Date` as its scalar reads it: `YYYY-MM-DD`, years 1900 to 2200.
+pub(crate) fn parse_date(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .filter(|d| (1900..=2200).contains(&d.year()) && s.len() == 10)
 }
 
 impl From<NaiveDate> for Date {

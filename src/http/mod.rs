@@ -89,6 +89,13 @@ pub struct AppState {
     pub schema: AppSchema,
     /// The schema of `POST`/`GET /graphql` once per read replica, its loaders reading there.
     pub replica_schemas: Arc<Vec<AppSchema>>,
+    /// The schema compiled queries run on (`graphql::compiled::Splice`), and once per replica.
+    pub compiled_schema: AppSchema,
+    pub replica_compiled_schemas: Arc<Vec<AppSchema>>,
+    /// Whether queries' root fields are compiled to SQL (`IPCP_COMPILED_READS`).
+    pub compiled_reads: crate::config::CompiledReads,
+    /// Compiled plans by query text, operation, role and shape of the variables.
+    pub plans: Arc<crate::graphql::compiled::Plans>,
     /// The schema of `/graphql/ws` (subscriptions only).
     pub ws_schema: AppSchema,
     /// Parsed documents by query text.

@@ -22,10 +22,10 @@ use serde::Deserialize;
 
 use super::{error_body::HttpError, rate_limit::rate_limited, AppState, REQUEST_ID};
 use crate::{
-    config::IntrospectionMode,
+    config::{CompiledReads, IntrospectionMode},
     db::replicas::{primary_position, PrimaryReason, ReadTarget, WalPosition},
     error::{AppError, ErrorCode},
-    graphql::{auth::RequestId, batching::Batched, documents::Known},
+    graphql::{auth::RequestId, batching::Batched, compiled, documents::Known},
     service::{self, auth::Caller},
     telemetry,
 };
@@ -259,7 +259,7 @@ async fn pipeline(
     let claimed = claim(state, &caller, idempotency, &plan, incoming.media).await?;
     let reads = route_reads(state, &caller, &plan, &incoming)?;
     let writer = plan.is_mutation().then(|| caller.name.clone());
-    let mut response = run(
+    let mut executed = run(
         state,
         caller,
         incoming.query,
@@ -275,12 +275,12 @@ async fn pipeline(
         None => None,
     };
     if let Some(position) = position {
-        response.extensions.insert(
+        executed.response.extensions.insert(
             "walPosition".into(),
             async_graphql::Value::from(position.to_string()),
         );
     }
-    let answer = Answer::new(response, incoming.media, plan.last_answer_bytes());
+    let answer = Answer::new(executed, incoming.media, plan.last_answer_bytes());
     if let Some(known) = &plan.known {
         known.record_answer(answer.body.len());
     }
@@ -479,6 +479,22 @@ async fn claim(
     }
 }
 
+/// An executed operation: async-graphql's response and, when root fields were compiled, their
+/// JSON texts to splice in place of their markers.
+struct Executed {
+    response: async_graphql::Response,
+    compiled: Option<(compiled::Markers, Vec<String>)>,
+}
+
+impl Executed {
+    fn resolved(response: async_graphql::Response) -> Executed {
+        Executed {
+            response,
+            compiled: None,
+        }
+    }
+}
+
 /// Executes the operation once an execution slot is free (and first a large-answer slot when
 /// this text's last answer was large; the request timeout bounds the wait), on the replica the
 /// reads were routed to, or on the primary. A query whose replica fails during the request (the
@@ -494,25 +510,18 @@ async fn run(
     headers: &HeaderMap,
     plan: &Plan,
     reads: Option<ReadTarget>,
-) -> async_graphql::Response {
+) -> Executed {
     let request_id = headers
         .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let request = |query: String, variables: Variables, caller: Caller| {
-        let mut request = async_graphql::Request::new(query).variables(variables);
-        if !plan.may_introspect {
-            request = request.disable_introspection();
-        }
-        if let Some(id) = &request_id {
-            request = request.data(RequestId(id.clone()));
-        }
-        request = request.data(caller);
-        if let Some(name) = &operation_name {
-            request = request.operation_name(name.clone());
-        }
-        request.set_parsed_query(plan.document.clone());
-        request
+    let request = Requests {
+        query: &query,
+        operation_name: operation_name.as_deref(),
+        variables: &variables,
+        caller: &caller,
+        request_id: request_id.as_deref(),
+        plan,
     };
     let operation_label = telemetry::operation_label(plan.operation);
     let started = telemetry::operation_started(operation_name.as_deref(), operation_label);
@@ -522,45 +531,164 @@ async fn run(
         None
     };
     let _slot = state.operations.acquire().await;
-    let (schema, db) = match reads {
-        Some(target @ ReadTarget::Replica(i)) if i < state.replica_schemas.len() => {
-            (&state.replica_schemas[i], state.db.on(target))
-        }
-        _ => (&state.schema, state.db.clone()),
+    let replica = match reads {
+        Some(ReadTarget::Replica(i)) if i < state.replica_schemas.len() => Some(i),
+        _ => None,
+    };
+    let db = match replica {
+        Some(i) => state.db.on(ReadTarget::Replica(i)),
+        None => state.db.clone(),
     };
     let statements_before = db.statements_run();
-    let mut response = match reads {
-        Some(ReadTarget::Replica(i)) => {
-            let first = Batched::new(schema.execute(request(
-                query.clone(),
-                variables.clone(),
-                caller.clone(),
-            )))
-            .await;
-            if unavailable(&first) {
-                if let Some(replicas) = state.db.replicas() {
-                    replicas.failed(i);
-                    replicas.count(ReadTarget::Primary(PrimaryReason::ReplicaFailed));
-                }
-                Batched::new(state.schema.execute(request(query, variables, caller))).await
-            } else {
-                first
+    let mut executed = execute_on(state, replica, &request).await;
+    if let Some(i) = replica {
+        if unavailable(&executed.response) {
+            if let Some(replicas) = state.db.replicas() {
+                replicas.failed(i);
+                replicas.count(ReadTarget::Primary(PrimaryReason::ReplicaFailed));
             }
+            executed = execute_on(state, None, &request).await;
         }
-        _ => Batched::new(schema.execute(request(query, variables, caller))).await,
-    };
+    }
     telemetry::operation_finished(operation_label, started);
+    let response = &mut executed.response;
     if state.expose_statement_count {
         let ran = db.statements_run().saturating_sub(statements_before);
         response
             .extensions
             .insert("statementCount".into(), async_graphql::Value::from(ran));
+        let compiled = executed
+            .compiled
+            .as_ref()
+            .map_or(0, |(_, texts)| texts.len());
+        response.extensions.insert(
+            "compiledFields".into(),
+            async_graphql::Value::from(compiled),
+        );
     }
     for error in &mut response.errors {
         codes::add_code(error);
     }
     super::metrics::graphql_errors(&response.errors);
-    response
+    executed
+}
+
+/// What one execution needs to build its async-graphql requests.
+struct Requests<'a> {
+    query: &'a str,
+    operation_name: Option<&'a str>,
+    variables: &'a Variables,
+    caller: &'a Caller,
+    request_id: Option<&'a str>,
+    plan: &'a Plan,
+}
+
+impl Requests<'_> {
+    fn build(&self) -> async_graphql::Request {
+        let mut request = async_graphql::Request::new(self.query).variables(self.variables.clone());
+        if !self.plan.may_introspect {
+            request = request.disable_introspection();
+        }
+        if let Some(id) = self.request_id {
+            request = request.data(RequestId(id.to_owned()));
+        }
+        request = request.data(self.caller.clone());
+        if let Some(name) = self.operation_name {
+            request = request.operation_name(name);
+        }
+        request.set_parsed_query(self.plan.document.clone());
+        request
+    }
+}
+
+/// One execution on the primary (`replica` None) or a replica: the compiled root fields, when
+/// the compiler takes any, else (or when a compiled statement finds nothing or fails) the
+/// resolvers alone. With `IPCP_COMPILED_READS=verify` both run and must agree.
+async fn execute_on(state: &AppState, replica: Option<usize>, request: &Requests<'_>) -> Executed {
+    let (schema, compiled_schema, db) = match replica {
+        Some(i) => (
+            &state.replica_schemas[i],
+            &state.replica_compiled_schemas[i],
+            state.db.on(ReadTarget::Replica(i)),
+        ),
+        None => (&state.schema, &state.compiled_schema, state.db.clone()),
+    };
+    let resolvers = || async { Batched::new(schema.execute(request.build())).await };
+    let statements = match (state.compiled_reads, request.plan.operation) {
+        (CompiledReads::On | CompiledReads::Verify, Some(OperationType::Query)) => {
+            state.plans.prepare(
+                db.backend(),
+                &request.plan.document,
+                request.query,
+                request.operation_name,
+                request.variables,
+                request.caller.role,
+            )
+        }
+        _ => None,
+    };
+    let Some(statements) = statements else {
+        return Executed::resolved(resolvers().await);
+    };
+    let markers = compiled::Markers::new(&statements);
+    let response =
+        Batched::new(compiled_schema.execute(request.build().data(markers.clone()))).await;
+    // A request error, or a null that reached the top: nothing to splice.
+    if response.data == async_graphql::Value::Null {
+        return Executed::resolved(response);
+    }
+    let texts = futures_util::future::join_all(
+        statements
+            .iter()
+            .map(|statement| compiled::run(&db.conn, statement)),
+    )
+    .await;
+    let texts: Option<Vec<String>> = texts.into_iter().map(|t| t.ok().flatten()).collect();
+    let Some(texts) = texts else {
+        return Executed::resolved(resolvers().await);
+    };
+    let executed = Executed {
+        response,
+        compiled: Some((markers, texts)),
+    };
+    if state.compiled_reads == CompiledReads::Verify {
+        return verify(executed, resolvers().await);
+    }
+    executed
+}
+
+/// `IPCP_COMPILED_READS=verify`: the compiled answer when it is the resolvers' answer byte for
+/// byte (extensions aside), else an internal error (and both texts in the log).
+fn verify(compiled: Executed, resolved: async_graphql::Response) -> Executed {
+    let text = |response: &async_graphql::Response| {
+        let mut bare = async_graphql::Response::new(response.data.clone());
+        bare.errors = response.errors.clone();
+        serde_json::to_string(&bare).unwrap_or_default()
+    };
+    let compiled_text = match &compiled.compiled {
+        Some((markers, texts)) => {
+            compiled::splice(text(&compiled.response), markers, texts).unwrap_or_default()
+        }
+        None => text(&compiled.response),
+    };
+    let resolved_text = text(&resolved);
+    if compiled_text == resolved_text {
+        return compiled;
+    }
+    tracing::error!(
+        compiled = %compiled_text,
+        resolvers = %resolved_text,
+        "a compiled read differs from the resolvers' answer"
+    );
+    let mut error = async_graphql::ServerError::new(
+        "the compiled read differs from the resolvers' answer (IPCP_COMPILED_READS=verify)",
+        None,
+    );
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", ErrorCode::InternalServerError.as_str());
+    Executed::resolved(async_graphql::Response::from_errors(vec![error]))
 }
 
 /// Whether an answer failed because its database did not answer (SERVICE_UNAVAILABLE).
@@ -583,7 +711,8 @@ struct Answer {
 }
 
 impl Answer {
-    fn new(response: async_graphql::Response, media: &'static str, size_hint: usize) -> Answer {
+    fn new(executed: Executed, media: &'static str, size_hint: usize) -> Answer {
+        let Executed { response, compiled } = executed;
         // Errors without a path happened before execution (validation, limits): a request error.
         let request_failed = response.data == async_graphql::Value::Null
             && !response.errors.is_empty()
@@ -608,6 +737,10 @@ impl Answer {
             serde_json::to_writer(&mut buf, &response)
                 .ok()
                 .and_then(|()| String::from_utf8(buf).ok())
+                .and_then(|body| match &compiled {
+                    Some((markers, texts)) => compiled::splice(body, markers, texts).ok(),
+                    None => Some(body),
+                })
                 .unwrap_or_else(|| {
                     HttpError::body(ErrorCode::InternalServerError, "internal error")
                 })
