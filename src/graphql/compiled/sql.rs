@@ -571,9 +571,9 @@ impl<'a, 'd> Compiler<'a, 'd> {
         let p = self.alias();
         let page = format!(
             "(SELECT {p}.*, row_number() OVER (ORDER BY {p}.id {dir}) AS rn_ FROM \
-             (SELECT {c}.* FROM {} {c} WHERE {} ORDER BY {c}.id {dir} LIMIT {limit}) {p}) {q}",
+             (SELECT {c}.* FROM {} {c}{} ORDER BY {c}.id {dir} LIMIT {limit}) {p}) {q}",
             ty.table(),
-            page_conds.join(" AND "),
+            where_clause(&page_conds),
         );
         let children = node.children(self.doc, self.vars, &format!("{}Connection", ty.name()))?;
         if children.is_empty() {
@@ -591,9 +591,12 @@ impl<'a, 'd> Compiler<'a, 'd> {
                     let conds = conds
                         .iter()
                         .map(|cond| rename(cond, c, &k))
-                        .collect::<Vec<_>>()
-                        .join(" AND ");
-                    let count = format!("(SELECT count(*) FROM {} {k} WHERE {conds})", ty.table());
+                        .collect::<Vec<_>>();
+                    let count = format!(
+                        "(SELECT count(*) FROM {} {k}{})",
+                        ty.table(),
+                        where_clause(&conds)
+                    );
                     self.int(&count)
                 }
                 "edges" => {
@@ -722,6 +725,14 @@ fn concat_object(parts: &[(&str, String)]) -> String {
     }
     out.push_str("'}'");
     out
+}
+
+fn where_clause(conds: &[String]) -> String {
+    if conds.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conds.join(" AND "))
+    }
 }
 
 fn fill(template: &str, c: &str, t: &str, l: &str) -> String {
