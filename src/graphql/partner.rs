@@ -17,16 +17,12 @@ use crate::{
     service::{self, partner::PartnerKey},
 };
 
-/// A partner nation (not an Ally) cooperating with NATO. The second field is its ACTIVE cycle when
-/// it was read with the partner (`Some(None)`: read, none active).
-pub struct Partner(
-    pub partner_entity::Model,
-    Option<Option<entity::programme_cycle::Model>>,
-);
+/// A partner nation (not an Ally) cooperating with NATO.
+pub struct Partner(pub partner_entity::Model);
 
 impl From<partner_entity::Model> for Partner {
     fn from(model: partner_entity::Model) -> Self {
-        Partner(model, None)
+        Partner(model)
     }
 }
 
@@ -83,9 +79,6 @@ impl Partner {
     }
     /// The ACTIVE cycle, if any.
     async fn active_cycle(&self, ctx: &Context<'_>) -> Result<Option<ProgrammeCycle>> {
-        if let Some(read) = &self.1 {
-            return Ok(read.clone().map(ProgrammeCycle));
-        }
         let rows = many(&loaders(ctx)?.active_cycle_by_partner, self.0.id).await?;
         Ok(rows.into_iter().next().map(ProgrammeCycle))
     }
@@ -229,11 +222,6 @@ impl PartnerQuery {
                 ))
             }
         };
-        // A dashboard's usual "partner with its active cycle": both in one statement.
-        if ctx.look_ahead().field("activeCycle").exists() {
-            let (model, active) = service::partner::with_active_cycle(conn, key).await?;
-            return Ok(Partner(model, Some(active)));
-        }
         let model = match key {
             PartnerKey::Id(id) => service::partner::get(conn, id).await?,
             PartnerKey::Code(code) => service::partner::by_code(conn, code).await?,
