@@ -712,6 +712,17 @@ async fn main() -> Result<(), Error> {
         )
         .await?;
     let ids = lookup_ids(&pool).await?;
+    // Two servers of up to 32 connections each and the twins' pool at once.
+    let needed = 2 * 32 + max_clients as usize;
+    let allowed: String = sqlx::query_scalar("SHOW max_connections")
+        .fetch_one(&pool)
+        .await?;
+    if allowed.parse::<usize>().is_ok_and(|n| n < needed + 3) {
+        eprintln!(
+            "warning: PostgreSQL allows {allowed} connections; the query load may hold {needed} \
+             (two servers of 32 and {max_clients} for the SQL twins)"
+        );
+    }
     let since: i32 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM enrollment")
         .fetch_one(&pool)
         .await?;
