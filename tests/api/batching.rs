@@ -337,8 +337,8 @@ crate::on_both_backends!(
 );
 
 /// `partner { activeCycle }`, the dashboards' most frequent question, is read in one statement
-/// (partner and ACTIVE cycle joined, read by column position), by code or by id, with or without an
-/// active cycle, every field as read without the join.
+/// (compiled reads: the partner's JSON with its ACTIVE cycle's built in the database), by code or
+/// by id, with or without an active cycle, every field as read without the join.
 async fn a_partner_with_its_active_cycle_is_read_in_one_statement(backend: Backend) {
     let serve = ServeArgs {
         expose_statement_count: true,

@@ -562,23 +562,49 @@ impl<'a, 'd> Compiler<'a, 'd> {
         if let Some(before) = before.clone() {
             page_conds.push(format!("{c}.id < {}", self.param(Param::CursorId(before))));
         }
-        let limit = self.param(Param::PageSize {
-            arg: size_arg.clone(),
-            extra: 1,
-        });
-        let dir = if backward { "DESC" } else { "ASC" };
-        let q = self.alias();
-        let p = self.alias();
-        let page = format!(
-            "(SELECT {p}.*, row_number() OVER (ORDER BY {p}.id {dir}) AS rn_ FROM \
-             (SELECT {c}.* FROM {} {c}{} ORDER BY {c}.id {dir} LIMIT {limit}) {p}) {q}",
-            ty.table(),
-            where_clause(&page_conds),
-        );
         let children = node.children(self.doc, self.vars, &format!("{}Connection", ty.name()))?;
         if children.is_empty() {
             return Err(Unsupported);
         }
+        // The extra row tells whether another page follows (or precedes, paging backward): read
+        // and numbered only when `pageInfo` asks that.
+        let more_field = if backward {
+            "hasPreviousPage"
+        } else {
+            "hasNextPage"
+        };
+        let mut numbered = false;
+        for child in children.iter().filter(|c| c.name == "pageInfo") {
+            let info = child.children(self.doc, self.vars, "PageInfo")?;
+            numbered |= info.iter().any(|f| f.name == more_field);
+        }
+        let limit = self.param(Param::PageSize {
+            arg: size_arg.clone(),
+            extra: i32::from(numbered),
+        });
+        let dir = if backward { "DESC" } else { "ASC" };
+        let q = self.alias();
+        let rows = format!(
+            "SELECT {c}.* FROM {} {c}{} ORDER BY {c}.id {dir} LIMIT {limit}",
+            ty.table(),
+            where_clause(&page_conds),
+        );
+        let page = if numbered {
+            let p = self.alias();
+            format!(
+                "(SELECT {p}.*, row_number() OVER (ORDER BY {p}.id {dir}) AS rn_ FROM ({rows}) {p}) {q}"
+            )
+        } else {
+            format!("({rows}) {q}")
+        };
+        let paging = Paging {
+            q: q.clone(),
+            size: size_arg.clone(),
+            numbered,
+            backward,
+            after: after.is_some(),
+            before: before.is_some(),
+        };
         let mut parts = Vec::with_capacity(children.len());
         for child in &children {
             if !child.args.is_empty() && child.name != "__typename" {
@@ -601,15 +627,13 @@ impl<'a, 'd> Compiler<'a, 'd> {
                 }
                 "edges" => {
                     let edge = self.edge(ty, &q, child)?;
-                    self.page_list(&edge, &q, size_arg.clone())
+                    self.page_list(&edge, &paging)
                 }
                 "nodes" => {
                     let obj = self.object(ty, &q, child)?;
-                    self.page_list(&obj, &q, size_arg.clone())
+                    self.page_list(&obj, &paging)
                 }
-                "pageInfo" => {
-                    self.page_info(&q, child, size_arg.clone(), backward, &after, &before)?
-                }
+                "pageInfo" => self.page_info(child, &paging)?,
                 _ => return Err(Unsupported),
             };
             parts.push((child.key.as_str(), value));
@@ -618,16 +642,22 @@ impl<'a, 'd> Compiler<'a, 'd> {
         Ok(format!("(SELECT {obj} FROM {page})"))
     }
 
-    /// `[...]` of `element` over the page's first `n` rows, in id order.
-    fn page_list(&mut self, element: &str, q: &str, size: Option<Arg>) -> String {
+    /// The page's rows (the first `n` of the numbered ones) with `expr` written for each.
+    fn in_page(&mut self, expr: &str, paging: &Paging) -> String {
+        if !paging.numbered {
+            return expr.to_owned();
+        }
         let n = self.param(Param::PageSize {
-            arg: size,
+            arg: paging.size.clone(),
             extra: 0,
         });
-        let agg = self.agg(
-            &format!("CASE WHEN {q}.rn_ <= {n} THEN {element} END"),
-            &format!("{q}.id"),
-        );
+        format!("CASE WHEN {}.rn_ <= {n} THEN {expr} END", paging.q)
+    }
+
+    /// `[...]` of `element` over the page's rows, in id order.
+    fn page_list(&mut self, element: &str, paging: &Paging) -> String {
+        let element = self.in_page(element, paging);
+        let agg = self.agg(&element, &format!("{}.id", paging.q));
         format!("'[' || COALESCE({agg}, '') || ']'")
     }
 
@@ -652,50 +682,38 @@ impl<'a, 'd> Compiler<'a, 'd> {
         Ok(concat_object(&parts))
     }
 
-    fn page_info(
-        &mut self,
-        q: &str,
-        node: &Node<'d>,
-        size: Option<Arg>,
-        backward: bool,
-        after: &Option<Arg>,
-        before: &Option<Arg>,
-    ) -> Compiled<String> {
+    fn page_info(&mut self, node: &Node<'d>, paging: &Paging) -> Compiled<String> {
         let children = node.children(self.doc, self.vars, "PageInfo")?;
         if children.is_empty() {
             return Err(Unsupported);
         }
+        let q = &paging.q;
         let mut parts = Vec::with_capacity(children.len());
         for child in &children {
             if !child.args.is_empty() {
                 return Err(Unsupported);
             }
-            let more = |this: &mut Self| {
-                let n = this.param(Param::PageSize {
-                    arg: size.clone(),
-                    extra: 0,
-                });
-                format!("CASE WHEN count(*) > {n} THEN 'true' ELSE 'false' END")
-            };
             let literal = |b: bool| if b { "'true'" } else { "'false'" }.to_owned();
             let value = match child.name.as_str() {
                 "__typename" => "'\"PageInfo\"'".to_owned(),
-                "hasNextPage" if backward => literal(before.is_some()),
-                "hasNextPage" => more(self),
-                "hasPreviousPage" if backward => more(self),
-                "hasPreviousPage" => literal(after.is_some()),
-                "startCursor" | "endCursor" => {
+                "hasNextPage" if paging.backward => literal(paging.before),
+                "hasPreviousPage" if !paging.backward => literal(paging.after),
+                "hasNextPage" | "hasPreviousPage" => {
                     let n = self.param(Param::PageSize {
-                        arg: size.clone(),
+                        arg: paging.size.clone(),
                         extra: 0,
                     });
+                    format!("CASE WHEN count(*) > {n} THEN 'true' ELSE 'false' END")
+                }
+                "startCursor" | "endCursor" => {
                     let pick = if child.name == "startCursor" {
                         "min"
                     } else {
                         "max"
                     };
-                    let id = format!("{pick}(CASE WHEN {q}.rn_ <= {n} THEN {q}.id END)");
-                    format!("COALESCE({}, 'null')", self.cursor(&id)?)
+                    let id = self.in_page(&format!("{q}.id"), paging);
+                    let cursor = self.cursor(&format!("{pick}({id})"))?;
+                    format!("COALESCE({cursor}, 'null')")
                 }
                 _ => return Err(Unsupported),
             };
@@ -714,6 +732,17 @@ impl<'a, 'd> Compiler<'a, 'd> {
             Dialect::Sqlite => Err(Unsupported),
         }
     }
+}
+
+/// A connection's page: its rows' alias, size, direction, and whether its rows are numbered
+/// (`rn_`, one extra row read to tell whether more follow).
+struct Paging {
+    q: String,
+    size: Option<Arg>,
+    numbered: bool,
+    backward: bool,
+    after: bool,
+    before: bool,
 }
 
 /// `'{"a":' || a || ',"b":' || b || '}'`: response keys are GraphQL names, safe in a literal.

@@ -484,6 +484,8 @@ async fn claim(
 struct Executed {
     response: async_graphql::Response,
     compiled: Option<(compiled::Markers, Vec<String>)>,
+    /// Statements run only to check the answer (`verify`), left out of `statementCount`.
+    checking_statements: u64,
 }
 
 impl Executed {
@@ -491,6 +493,7 @@ impl Executed {
         Executed {
             response,
             compiled: None,
+            checking_statements: 0,
         }
     }
 }
@@ -553,7 +556,10 @@ async fn run(
     telemetry::operation_finished(operation_label, started);
     let response = &mut executed.response;
     if state.expose_statement_count {
-        let ran = db.statements_run().saturating_sub(statements_before);
+        let ran = db
+            .statements_run()
+            .saturating_sub(statements_before)
+            .saturating_sub(executed.checking_statements);
         response
             .extensions
             .insert("statementCount".into(), async_graphql::Value::from(ran));
@@ -650,9 +656,16 @@ async fn execute_on(state: &AppState, replica: Option<usize>, request: &Requests
     let executed = Executed {
         response,
         compiled: Some((markers, texts)),
+        checking_statements: 0,
     };
     if state.compiled_reads == CompiledReads::Verify {
-        return verify(executed, resolvers().await);
+        let before = db.statements_run();
+        let resolved = resolvers().await;
+        let checking = db.statements_run().saturating_sub(before);
+        return Executed {
+            checking_statements: checking,
+            ..verify(executed, resolved)
+        };
     }
     executed
 }
@@ -712,7 +725,9 @@ struct Answer {
 
 impl Answer {
     fn new(executed: Executed, media: &'static str, size_hint: usize) -> Answer {
-        let Executed { response, compiled } = executed;
+        let Executed {
+            response, compiled, ..
+        } = executed;
         // Errors without a path happened before execution (validation, limits): a request error.
         let request_failed = response.data == async_graphql::Value::Null
             && !response.errors.is_empty()
