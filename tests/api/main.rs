@@ -11,6 +11,7 @@ mod bench_data;
 mod bulk;
 mod calendar;
 mod catalogue;
+mod compiled;
 mod change_log;
 mod concurrency;
 pub mod contacts;
