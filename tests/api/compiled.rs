@@ -62,6 +62,10 @@ on_both!(
 // ---------------------------------------------------------------------------------------------
 // Two servers on one database
 
+/// How many times the resolvers are asked again when their answer with errors differs (see
+/// `Pair::resolvers_may_answer`).
+const RESOLVER_RETRIES: usize = 20;
+
 /// Callers: anonymous, then each role.
 const ROLES: [Option<Role>; 5] = [
     None,
@@ -145,7 +149,11 @@ impl Pair {
             .gql_text_at(&self.off, token, query, variables)
             .await;
         let (on, off) = (without_extensions(&on), without_extensions(&off));
-        if on_status != off_status || on != off {
+        if (on_status != off_status || on != off)
+            && !self
+                .resolvers_may_answer(token, query, variables, (on_status, &on), &off)
+                .await
+        {
             return Err(format!(
                 "the compiled path and the resolvers answer differently, as {}\n\
                  --- document\n{query}\n--- variables\n{variables}\n\
@@ -160,6 +168,29 @@ impl Pair {
         })
     }
 
+    /// Whether the resolvers, asked again, give the answer `on` too. When several root fields
+    /// fail, the resolvers run them at once and report whichever error comes first (the data is
+    /// null): any of those answers is right. Only answers with errors are asked again.
+    async fn resolvers_may_answer(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: &Value,
+        on: (reqwest::StatusCode, &str),
+        off: &str,
+    ) -> bool {
+        if !(on.1.contains("\"errors\":") && off.contains("\"errors\":")) {
+            return false;
+        }
+        for _ in 0..RESOLVER_RETRIES {
+            let (status, text) = self.app.gql_text_at(&self.off, token, query, variables).await;
+            if status == on.0 && without_extensions(&text) == on.1 {
+                return true;
+            }
+        }
+        false
+    }
+
     /// As `compare`, panicking when the answers differ.
     async fn same(&self, role: Option<Role>, query: &str, variables: Value) -> Answer {
         self.compare(role, query, &variables)
@@ -170,6 +201,7 @@ impl Pair {
     /// As `same` for ADMIN; the answer must have data and no error.
     async fn same_ok(&self, query: &str, variables: Value) -> Answer {
         let answer = self.same(Some(Role::Admin), query, variables).await;
+        assert_eq!(answer.status, 200, "{}", answer.text);
         assert!(
             answer.json.get("errors").is_none() && answer.json["data"].is_object(),
             "expected data and no error: {}",
@@ -647,6 +679,9 @@ async fn compiled_and_resolver_answers_are_the_same_for_generated_selections(bac
             runner
                 .run(&strategy, |case| {
                     let (document, variables) = gen::render(&case);
+                    if std::env::var_os("IPCP_SHOW_GENERATED").is_some() {
+                        eprintln!("{document}\n{variables}\n");
+                    }
                     let answer = handle
                         .block_on(pair.compare(ROLES[case.role], &document, &variables))
                         .map_err(TestCaseError::fail)?;
@@ -664,6 +699,7 @@ async fn compiled_and_resolver_answers_are_the_same_for_generated_selections(bac
         panic!("{failure}");
     }
     let answered = answered.load(Ordering::SeqCst);
+    eprintln!("{answered} of {GENERATED_CASES} generated documents answered without error");
     assert!(
         answered >= GENERATED_CASES as usize / 5,
         "only {answered} of {GENERATED_CASES} generated documents were answered without error"
@@ -678,7 +714,7 @@ mod gen {
     use proptest::prelude::*;
     use serde_json::{json, Value};
 
-    use super::{Dataset, Pair, ROLES};
+    use super::{Dataset, Pair};
     use crate::helpers::days_from_today;
 
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -969,14 +1005,19 @@ mod gen {
     }
 
     const BAD_IDS: [&str; 4] = ["0", "abc", "-7", "99999999999999"];
+    const BAD_CURSORS: [&str; 4] = ["not-a-cursor", "", "AAAA", "eyJ9"];
+
+    /// Mostly one of `ids`, sometimes a bad one.
+    fn id(ids: &[String]) -> BoxedStrategy<String> {
+        prop_oneof![
+            6 => prop::sample::select(ids.to_vec()),
+            1 => prop::sample::select(BAD_IDS.to_vec()).prop_map(str::to_owned),
+        ]
+        .boxed()
+    }
 
     pub async fn pools(pair: &Pair, data: &Dataset) -> Pools {
-        let mut cursors = vec![
-            "not-a-cursor".to_owned(),
-            String::new(),
-            "AAAA".to_owned(),
-            "eyJ9".to_owned(),
-        ];
+        let mut cursors = Vec::new();
         let mut take = |v: &Value| {
             for c in v.as_array().expect("edges") {
                 cursors.push(c["cursor"].as_str().expect("cursor").to_owned());
@@ -995,18 +1036,13 @@ mod gen {
         take(&lists["officers"]["edges"]);
         take(&lists["enrollments"]["edges"]);
         take(&lists["courseIteration"]["enrollments"]["edges"]);
-        let with_bad = |ids: &[String]| {
-            let mut all = ids.to_vec();
-            all.extend(BAD_IDS.iter().map(|s| (*s).to_owned()));
-            all
-        };
         Pools {
             cursors,
-            partners: with_bad(&data.partners),
-            cycles: with_bad(&data.cycles),
-            iterations: with_bad(&data.iterations),
-            courses: with_bad(&data.courses),
-            objectives: with_bad(&data.objectives),
+            partners: data.partners.clone(),
+            cycles: data.cycles.clone(),
+            iterations: data.iterations.clone(),
+            courses: data.courses.clone(),
+            objectives: data.objectives.clone(),
         }
     }
 
@@ -1028,8 +1064,20 @@ mod gen {
         let Args::Page { backward, status } = args else {
             return Just(String::new()).boxed();
         };
-        let size = || prop::sample::select(vec![0i64, 1, 2, 3, 5, 10, 100, 101, -1]);
-        let cursor = || prop::sample::select(pools.cursors.clone());
+        // Mostly pages, sometimes a size out of bounds; mostly real cursors (of this list or
+        // another), sometimes bad ones.
+        let size = || {
+            prop_oneof![
+                12 => prop::sample::select(vec![0i64, 1, 2, 3, 5, 10, 100]),
+                1 => prop::sample::select(vec![101i64, -1]),
+            ]
+        };
+        let cursor = || {
+            prop_oneof![
+                8 => prop::sample::select(pools.cursors.clone()),
+                1 => prop::sample::select(BAD_CURSORS.to_vec()).prop_map(str::to_owned),
+            ]
+        };
         let statuses = prop::sample::select(vec![
             "NOMINATED",
             "CONFIRMED",
@@ -1160,9 +1208,8 @@ mod gen {
     const DEPTH: u32 = 6;
 
     fn root(pools: Arc<Pools>) -> BoxedStrategy<Root> {
-        let id = |ids: &Vec<String>| prop::sample::select(ids.clone());
         let partner_args = prop_oneof![
-            4 => prop::sample::select(vec!["AAA", "BBB", "CCC", "ZZZ", "aa1", "$code"])
+            4 => prop::sample::select(vec!["AAA", "AAA", "BBB", "CCC", "ZZZ", "aa1", "$code", "$code"])
                 .prop_map(|c| if c == "$code" { "(code: $code)".to_owned() } else { format!("(code: \"{c}\")") }),
             2 => id(&pools.partners).prop_map(|i| format!("(id: \"{i}\")")),
             1 => Just("".to_owned()),
@@ -1240,10 +1287,11 @@ mod gen {
 
     pub fn case(pools: Arc<Pools>) -> impl Strategy<Value = Case> {
         (
-            0..ROLES.len(),
+            // Anonymous and REPORTER (no read right) less often than the others.
+            prop_oneof![1 => Just(0usize), 3 => Just(1), 2 => Just(2), 2 => Just(3), 1 => Just(4)],
             prop::collection::vec(root(pools), 1..4),
             any::<[bool; 3]>(),
-            prop::sample::select(vec!["AAA", "BBB", "ZZZ"]),
+            prop::sample::select(vec!["AAA", "AAA", "BBB", "ZZZ"]),
             any::<bool>(),
         )
             .prop_map(|(role, roots, bools, code, named_operation)| Case {
@@ -1281,7 +1329,8 @@ mod gen {
             for sel in sels {
                 out.push(match sel {
                     Sel::Typename { alias } => {
-                        if *alias { "t: __typename" } else { "__typename" }.to_owned()
+                        let text = if *alias { "t: __typename" } else { "__typename" };
+                        text.to_owned()
                     }
                     Sel::Field {
                         name,
@@ -1470,7 +1519,16 @@ async fn an_unknown_partner_code_is_the_same_error(backend: Backend) {
 async fn a_malformed_partner_code_is_the_same_error(backend: Backend) {
     let pair = Pair::new(backend).await;
     seed(&pair.app).await;
-    for code in ["aa", "AAAA", "A1A", "", " AAA", "ÄÄÄ"] {
+    // Codes with blanks around them: whatever the resolvers make of them.
+    for code in [" AAA", "AAA ", "aaa"] {
+        pair.same(
+            Some(Role::Admin),
+            PARTNER_WITH_ACTIVE_CYCLE,
+            json!({ "code": code }),
+        )
+        .await;
+    }
+    for code in ["aa", "AAAA", "A1A", "", "ÄÄÄ", "A'A"] {
         pair.same_error(
             Some(Role::Admin),
             PARTNER_WITH_ACTIVE_CYCLE,
