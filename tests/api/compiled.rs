@@ -51,6 +51,7 @@ on_both!(
     a_page_size_of_101_or_below_zero_is_the_same_error,
     first_and_last_together_answer_the_same,
     a_cursor_of_another_list_answers_the_same,
+    the_same_document_with_other_variables_answers_the_same,
     personal_data_is_shown_per_role_the_same,
     a_guarded_root_field_refuses_the_same,
     depth_and_complexity_limits_refuse_the_same,
@@ -1258,12 +1259,19 @@ mod gen {
             prop::option::weighted(0.2, id(&pools.courses)),
             dates(),
             dates(),
-            // A filter the compiler leaves to the resolvers.
+            // A filter and orders the compiler leaves to the resolvers (ID ASC is the default).
             prop::option::weighted(0.1, id(&pools.objectives)),
+            prop::option::weighted(
+                0.1,
+                prop::sample::select(vec!["ID", "START_DATE"]).prop_flat_map(|field| {
+                    prop::sample::select(vec!["ASC", "DESC"])
+                        .prop_map(move |d| format!("orderBy: {{field: {field}, direction: {d}}}"))
+                }),
+            ),
         );
         let p = pools.clone();
         let iterations_args =
-            filters.prop_flat_map(move |(status, course, from, to, objective)| {
+            filters.prop_flat_map(move |(status, course, from, to, objective, order)| {
                 let mut extra = Vec::new();
                 if let Some(s) = status {
                     extra.push(format!("status: {s}"));
@@ -1280,6 +1288,7 @@ mod gen {
                 if let Some(o) = objective {
                     extra.push(format!("objectiveId: \"{o}\""));
                 }
+                extra.extend(order);
                 page(
                     Args::Page {
                         backward: true,
@@ -1700,6 +1709,44 @@ async fn a_cursor_of_another_list_answers_the_same(backend: Backend) {
             json!({ "i": iteration, "c": cursor }),
         )
         .await;
+    }
+}
+
+/// Compiled statements are cached per document and shape of the variables: the same document
+/// with other values (and values given or left out) answers each time as the resolvers do.
+async fn the_same_document_with_other_variables_answers_the_same(backend: Backend) {
+    let pair = Pair::new(backend).await;
+    let data = seed(&pair.app).await;
+    let query = "query($code: String!, $n: Int, $after: String, $status: IterationStatus, $e: EnrollmentStatus, $b: Boolean!) {
+        partner(code: $code) { id code activeCycle @include(if: $b) { id status } officers(first: $n) { totalCount nodes { id rank } } }
+        courseIterations(first: $n, after: $after, status: $status) { totalCount pageInfo { hasNextPage endCursor }
+          edges { cursor node { id status enrollments(first: $n, status: $e) { totalCount nodes { id status officer { rank } } } } } } }";
+    let first = pair
+        .same_ok(query, json!({ "code": "AAA", "n": 2, "b": true }))
+        .await;
+    let cursor = first.json["data"]["courseIterations"]["pageInfo"]["endCursor"].clone();
+    for variables in [
+        json!({ "code": "BBB", "n": 2, "b": true }),
+        json!({ "code": "AAA", "n": 5, "b": false }),
+        json!({ "code": "AAA", "n": 2, "after": cursor, "b": true }),
+        json!({ "code": "AAA", "n": null, "status": "HELD", "e": "COMPLETED", "b": true }),
+        json!({ "code": "CCC", "status": "OPEN", "e": "WAITLISTED", "b": false }),
+        json!({ "code": "AAA", "n": 2, "b": true }),
+    ] {
+        pair.same_ok(query, variables).await;
+    }
+    // And by id, for each kind of record.
+    for (field, ids) in [
+        ("programmeCycle", &data.cycles),
+        ("courseIteration", &data.iterations),
+    ] {
+        for id in ids {
+            pair.same_ok(
+                &format!("query($id: ID!) {{ {field}(id: $id) {{ id __typename status }} }}"),
+                json!({ "id": id }),
+            )
+            .await;
+        }
     }
 }
 
