@@ -679,7 +679,7 @@ const CYCLE_REPORT_FULL: &str = "query($cycleId: ID!) { cycleReport(cycleId: $cy
 // Generated selections
 
 /// Cases per backend of the generated corpus.
-const GENERATED_CASES: u32 = 96;
+const GENERATED_CASES: u32 = 128;
 
 async fn compiled_and_resolver_answers_are_the_same_for_generated_selections(backend: Backend) {
     let pair = Arc::new(Pair::new(backend).await);
