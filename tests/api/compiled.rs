@@ -40,6 +40,7 @@ macro_rules! on_both {
 }
 
 on_both!(
+    the_comparison_sees_a_difference_in_an_error_message,
     compiled_and_resolver_answers_are_the_same_for_generated_selections,
     the_bench_partner_by_code_with_its_active_cycle_answers_the_same,
     the_bench_iterations_page_answers_the_same,
@@ -115,8 +116,17 @@ impl Pair {
     }
 
     async fn with_statement_count(backend: Backend, expose: bool) -> Pair {
-        let app = TestApp::spawn_with(backend, serve(CompiledReads::On, expose)).await;
-        let off = app.twin_with(serve(CompiledReads::Off, expose)).await;
+        Pair::of(
+            backend,
+            serve(CompiledReads::On, expose),
+            serve(CompiledReads::Off, expose),
+        )
+        .await
+    }
+
+    async fn of(backend: Backend, on: ServeArgs, off: ServeArgs) -> Pair {
+        let app = TestApp::spawn_with(backend, on).await;
+        let off = app.twin_with(off).await;
         let mut tokens = Vec::new();
         for role in ROLES {
             tokens.push(match role {
@@ -304,6 +314,33 @@ fn without_extensions_drops_only_the_top_level_extensions() {
         r#"{"data":null}"#
     );
     assert_eq!(without_extensions("Too Many Requests"), "Too Many Requests");
+}
+
+/// The harness itself: two servers that answer one request differently (only the twin adds
+/// "Did you mean" hints to validation errors) are told apart.
+async fn the_comparison_sees_a_difference_in_an_error_message(backend: Backend) {
+    let twin = ServeArgs {
+        suggestions: true,
+        ..serve(CompiledReads::Off, false)
+    };
+    let pair = Pair::of(backend, serve(CompiledReads::On, false), twin).await;
+    let typo = "{ partner(code: \"AAA\") { nme } }";
+    let difference = pair
+        .compare(Some(Role::Admin), typo, &json!({}))
+        .await
+        .err()
+        .expect("answers that differ");
+    assert!(
+        difference.contains("Did you mean") && difference.contains(typo),
+        "{difference}"
+    );
+    // The same request is the same answer.
+    pair.same(
+        Some(Role::Admin),
+        "{ partner(code: \"ZZZ\") { name } }",
+        json!({}),
+    )
+    .await;
 }
 
 // ---------------------------------------------------------------------------------------------
