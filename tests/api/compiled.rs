@@ -654,6 +654,43 @@ async fn seed(app: &TestApp) -> Dataset {
         link(app, i, o).await;
     }
 
+    // Every status of each kind of record is there.
+    let all = app
+        .ok(
+            "{ enrollments(first: 100) { nodes { status } } courseIterations(first: 100) { nodes { status } }
+               programmeCycles(first: 100) { nodes { status renews { id } } } }",
+            json!({}),
+        )
+        .await;
+    let statuses = |list: &str| {
+        let mut found: Vec<String> = all[list]["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .map(|n| n["status"].as_str().expect("status").to_owned())
+            .collect();
+        found.sort();
+        found.dedup();
+        found.join(" ")
+    };
+    assert_eq!(
+        statuses("enrollments"),
+        "ATTENDED CANCELLED COMPLETED CONFIRMED DECLINED FAILED NOMINATED NO_SHOW WAITLISTED WITHDRAWN"
+    );
+    assert_eq!(
+        statuses("courseIterations"),
+        "CANCELLED CLOSED HELD OPEN PLANNED"
+    );
+    assert_eq!(statuses("programmeCycles"), "ACTIVE APPROVED CLOSED DRAFT");
+    assert!(
+        all["programmeCycles"]["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .any(|c| c["renews"].is_object()),
+        "a cycle renews another"
+    );
+
     Dataset {
         partners: vec![aaa, bbb, ccc],
         cycles: vec![closed, active_cycle.clone(), draft, bbb_approved],
