@@ -193,6 +193,43 @@ impl TestApp {
         }
     }
 
+    /// A second application on this app's database, built with `serve` (listening on a port of
+    /// its own, with the default database settings) and running until the test ends; its address.
+    pub async fn twin_with(&self, mut serve: ServeArgs) -> String {
+        serve.listen = "127.0.0.1:0".parse().expect("address");
+        let settings = Settings {
+            database: DatabaseArgs::new(self.database.url.clone()),
+            serve,
+        };
+        let app = Application::build(settings)
+            .await
+            .unwrap_or_else(|e| panic!("twin app failed to start: {e:?}"));
+        let address = format!("http://{}", app.local_addr().expect("bound address"));
+        tokio::spawn(app.run_until_stopped());
+        address
+    }
+
+    /// POSTs a GraphQL request to the server at `address` with the given bearer token (none:
+    /// anonymous); the status and the body's text exactly as sent.
+    pub async fn gql_text_at(
+        &self,
+        address: &str,
+        token: Option<&str>,
+        query: &str,
+        variables: &Value,
+    ) -> (reqwest::StatusCode, String) {
+        let mut request = self
+            .client
+            .post(format!("{address}/graphql"))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status();
+        (status, response.text().await.expect("body"))
+    }
+
     /// A connection to the app's database as the CLI opens it (another writer than the server).
     pub async fn db(&self) -> Db {
         Db::connect(&DatabaseArgs::new(self.database.url.clone()))

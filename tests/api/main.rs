@@ -12,6 +12,7 @@ mod bulk;
 mod calendar;
 mod catalogue;
 mod change_log;
+mod compiled;
 mod concurrency;
 pub mod contacts;
 pub mod costs;
