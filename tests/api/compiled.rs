@@ -104,6 +104,9 @@ struct Pair {
 
 /// One answer, the same from both servers.
 struct Answer {
+    /// Root fields the compiled path served (`extensions.compiledFields`; 0 unless the pair
+    /// exposes statement counts).
+    compiled: u64,
     status: u16,
     /// The body without its `extensions`, as sent.
     text: String,
@@ -159,6 +162,10 @@ impl Pair {
             .app
             .gql_text_at(&self.off, token, query, variables)
             .await;
+        let compiled = serde_json::from_str::<Value>(&on)
+            .ok()
+            .and_then(|v| v["extensions"]["compiledFields"].as_u64())
+            .unwrap_or(0);
         let (on, off) = (without_extensions(&on), without_extensions(&off));
         if (on_status != off_status || on != off)
             && !self
@@ -173,6 +180,7 @@ impl Pair {
             ));
         }
         Ok(Answer {
+            compiled,
             status: on_status.as_u16(),
             json: serde_json::from_str(&on).unwrap_or(Value::Null),
             text: on,
@@ -756,14 +764,16 @@ const CYCLE_REPORT_FULL: &str = "query($cycleId: ID!) { cycleReport(cycleId: $cy
 const GENERATED_CASES: u32 = 128;
 
 async fn compiled_and_resolver_answers_are_the_same_for_generated_selections(backend: Backend) {
-    let pair = Arc::new(Pair::new(backend).await);
+    let pair = Arc::new(Pair::with_statement_count(backend, true).await);
     let data = seed(&pair.app).await;
     let pools = Arc::new(gen::pools(&pair, &data).await);
     // Cases answered with data and no error: the corpus must not be all refusals.
     let answered = Arc::new(AtomicUsize::new(0));
+    // Cases the compiled path served (at least one root field): nor all fallbacks.
+    let compiled = Arc::new(AtomicUsize::new(0));
     let handle = tokio::runtime::Handle::current();
     let result = tokio::task::spawn_blocking({
-        let (pair, answered) = (pair.clone(), answered.clone());
+        let (pair, answered, compiled) = (pair.clone(), answered.clone(), compiled.clone());
         move || {
             // Built here: proptest's boxed strategies are not Send.
             let strategy = gen::case(pools);
@@ -788,6 +798,9 @@ async fn compiled_and_resolver_answers_are_the_same_for_generated_selections(bac
                     if answer.json.get("errors").is_none() && answer.json["data"].is_object() {
                         answered.fetch_add(1, Ordering::SeqCst);
                     }
+                    if answer.compiled > 0 {
+                        compiled.fetch_add(1, Ordering::SeqCst);
+                    }
                     Ok(())
                 })
                 .map_err(|e| e.to_string())
@@ -803,6 +816,12 @@ async fn compiled_and_resolver_answers_are_the_same_for_generated_selections(bac
     assert!(
         answered >= GENERATED_CASES as usize / 8,
         "only {answered} of {GENERATED_CASES} generated documents were answered without error"
+    );
+    let compiled = compiled.load(Ordering::SeqCst);
+    eprintln!("{compiled} of {GENERATED_CASES} generated documents served by compiled reads");
+    assert!(
+        compiled >= GENERATED_CASES as usize / 8,
+        "only {compiled} of {GENERATED_CASES} generated documents were served by compiled reads"
     );
 }
 

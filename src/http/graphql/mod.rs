@@ -673,24 +673,31 @@ async fn execute_on(state: &AppState, replica: Option<usize>, request: &Requests
 /// `IPCP_COMPILED_READS=verify`: the compiled answer when it is the resolvers' answer byte for
 /// byte (extensions aside), else an internal error (and both texts in the log).
 fn verify(compiled: Executed, resolved: async_graphql::Response) -> Executed {
-    let text = |response: &async_graphql::Response| {
-        let mut bare = async_graphql::Response::new(response.data.clone());
-        bare.errors = response.errors.clone();
-        serde_json::to_string(&bare).unwrap_or_default()
+    // The data as text, and the errors in any order: the resolvers report failing fields in the
+    // order they finish.
+    let text = |response: &async_graphql::Response,
+                splice: Option<&(compiled::Markers, Vec<String>)>| {
+        let data = serde_json::to_string(&response.data).unwrap_or_default();
+        let data = match splice {
+            Some((markers, texts)) => compiled::splice(data, markers, texts).unwrap_or_default(),
+            None => data,
+        };
+        let mut errors: Vec<String> = response
+            .errors
+            .iter()
+            .map(|e| serde_json::to_string(e).unwrap_or_default())
+            .collect();
+        errors.sort();
+        (data, errors)
     };
-    let compiled_text = match &compiled.compiled {
-        Some((markers, texts)) => {
-            compiled::splice(text(&compiled.response), markers, texts).unwrap_or_default()
-        }
-        None => text(&compiled.response),
-    };
-    let resolved_text = text(&resolved);
+    let compiled_text = text(&compiled.response, compiled.compiled.as_ref());
+    let resolved_text = text(&resolved, None);
     if compiled_text == resolved_text {
         return compiled;
     }
     tracing::error!(
-        compiled = %compiled_text,
-        resolvers = %resolved_text,
+        compiled = ?compiled_text,
+        resolvers = ?resolved_text,
         "a compiled read differs from the resolvers' answer"
     );
     let mut error = async_graphql::ServerError::new(
@@ -820,4 +827,71 @@ fn request_failed(media: &'static str, errors: &[async_graphql::ServerError]) ->
         HttpError::graphql_body(errors),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compiled_answer(text: &str) -> Executed {
+        let statement = compiled::CompiledStatement {
+            key: "partner".into(),
+            sql: String::new(),
+            values: Vec::new(),
+        };
+        let markers = compiled::Markers::new(std::slice::from_ref(&statement));
+        let marker = markers
+            .quoted(0)
+            .map(|q| q.trim_matches('"').to_owned())
+            .unwrap_or_default();
+        let mut data = async_graphql::indexmap::IndexMap::new();
+        data.insert(
+            async_graphql::Name::new("partner"),
+            async_graphql::Value::String(marker),
+        );
+        Executed {
+            response: async_graphql::Response::new(async_graphql::Value::Object(data)),
+            compiled: Some((markers, vec![text.to_owned()])),
+            checking_statements: 0,
+        }
+    }
+
+    fn resolved_answer(code: &str) -> async_graphql::Response {
+        let mut partner = async_graphql::indexmap::IndexMap::new();
+        partner.insert(
+            async_graphql::Name::new("code"),
+            async_graphql::Value::from(code),
+        );
+        let mut data = async_graphql::indexmap::IndexMap::new();
+        data.insert(
+            async_graphql::Name::new("partner"),
+            async_graphql::Value::Object(partner),
+        );
+        async_graphql::Response::new(async_graphql::Value::Object(data))
+    }
+
+    #[test]
+    fn verify_answers_the_compiled_text_when_both_paths_agree() {
+        let checked = verify(compiled_answer(r#"{"code":"TKM"}"#), resolved_answer("TKM"));
+        assert!(checked.response.errors.is_empty());
+        let answer = Answer::new(checked, JSON, 0);
+        assert_eq!(answer.body, r#"{"data":{"partner":{"code":"TKM"}}}"#);
+    }
+
+    #[test]
+    fn verify_refuses_an_answer_where_the_paths_differ() {
+        let checked = verify(compiled_answer(r#"{"code":"TKM"}"#), resolved_answer("KAZ"));
+        assert_eq!(checked.response.data, async_graphql::Value::Null);
+        assert!(checked.compiled.is_none());
+        let code = checked.response.errors[0]
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get("code").cloned());
+        assert_eq!(
+            code,
+            Some(async_graphql::Value::from(
+                ErrorCode::InternalServerError.as_str()
+            ))
+        );
+    }
 }
