@@ -15,7 +15,7 @@ use async_graphql::{
 use async_graphql_value::{ConstValue, Name, Value};
 
 /// An argument as written: a literal, or a variable (with the operation's default for it).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Arg {
     Literal(ConstValue),
     Variable(Name),
@@ -169,9 +169,21 @@ fn collect<'d>(
                 let key = field.response_key().node.as_str();
                 match out.iter_mut().find(|n| n.key == key) {
                     Some(node) => {
-                        // Validation makes a repeated key the same field with the same arguments.
-                        if node.name != field.name.node.as_str() {
+                        // A repeated key is the same field with the same arguments; where
+                        // validation lets two differ (under two selections of one parent merged
+                        // later), the resolvers answer each part from its own arguments.
+                        if node.name != field.name.node.as_str()
+                            || node.args.len() != field.arguments.len()
+                        {
                             return Err(Unsupported);
+                        }
+                        for (name, value) in &field.arguments {
+                            let same = node
+                                .arg(name.node.as_str())
+                                .is_some_and(|a| arg(&value.node).is_ok_and(|b| *a == b));
+                            if !same {
+                                return Err(Unsupported);
+                            }
                         }
                         node.sets.push(&field.selection_set.node);
                     }

@@ -574,9 +574,17 @@ impl<'a, 'd> Compiler<'a, 'd> {
             "hasNextPage"
         };
         let mut numbered = false;
+        // Whether a part reads the page's rows (else the connection is one row of constants and
+        // counts, the page still read so that its arguments are checked as the resolvers do).
+        let mut rows_used = children
+            .iter()
+            .any(|c| c.name == "edges" || c.name == "nodes");
         for child in children.iter().filter(|c| c.name == "pageInfo") {
             let info = child.children(self.doc, self.vars, "PageInfo")?;
             numbered |= info.iter().any(|f| f.name == more_field);
+            rows_used |= info
+                .iter()
+                .any(|f| f.name == more_field || f.name == "startCursor" || f.name == "endCursor");
         }
         let limit = self.param(Param::PageSize {
             arg: size_arg.clone(),
@@ -589,7 +597,10 @@ impl<'a, 'd> Compiler<'a, 'd> {
             ty.table(),
             where_clause(&page_conds),
         );
-        let page = if numbered {
+        let page = if !rows_used {
+            let p = self.alias();
+            format!("(SELECT count(*) AS n_ FROM ({rows}) {p}) {q}")
+        } else if numbered {
             let p = self.alias();
             format!(
                 "(SELECT {p}.*, row_number() OVER (ORDER BY {p}.id {dir}) AS rn_ FROM ({rows}) {p}) {q}"
