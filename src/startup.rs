@@ -142,6 +142,7 @@ impl Application {
             trimmer: Default::default(),
             introspection: settings.serve.introspection,
             max_aliases: settings.serve.max_aliases,
+            max_complexity: settings.serve.max_complexity,
             draining: draining.clone(),
             expose_statement_count: settings.serve.expose_statement_count,
             public_url: settings.serve.public_url.trim_end_matches('/').to_owned(),

@@ -111,6 +111,9 @@ pub struct AppState {
     pub trimmer: Arc<crate::alloc::Trimmer>,
     pub introspection: IntrospectionMode,
     pub max_aliases: usize,
+    /// The complexity limit (`IPCP_MAX_COMPLEXITY`), also a bound on the fields a document
+    /// selects once its fragments are spread.
+    pub max_complexity: usize,
     /// Set when shutdown begins: `/readyz` then answers 503 so load balancers stop sending work.
     pub draining: Arc<AtomicBool>,
     /// Report each request's SQL statement count in `extensions.statementCount` (tests, profiling).

@@ -40,16 +40,17 @@ use crate::{
 use select::{Arg, Unsupported, Vars};
 use sql::{Compiler, Dialect, Param, Template};
 
-/// One compiled root field: its response key and the statement returning its JSON text.
+/// The compiled root fields of one request: their response keys, and the one statement returning
+/// each field's JSON text as a column, in the same order.
 #[derive(Debug, Clone)]
 pub struct CompiledStatement {
-    pub key: String,
+    pub keys: Vec<String>,
     pub sql: String,
     pub values: Vec<sea_orm::Value>,
 }
 
-/// The statements the compiler runs for this request, one per compiled root field (none when no
-/// root field compiles), for tests that read their plans.
+/// The statement the compiler runs for this request (none when no root field compiles), for
+/// tests that read its plan.
 pub fn statements(
     backend: DatabaseBackend,
     query: &str,
@@ -63,17 +64,22 @@ pub fn statements(
     let variables = Variables::from_json(variables.clone());
     Plans::default()
         .prepare(backend, &doc, query, operation_name, &variables, role)
-        .unwrap_or_default()
+        .into_iter()
+        .collect()
 }
 
-/// The compiled root fields of one operation: (response key, statement template).
-type Plan = Vec<(String, Template)>;
+/// The compiled root fields of one operation: their response keys and the statement's template
+/// (one column per key).
+struct Plan {
+    keys: Vec<String>,
+    template: Template,
+}
 
 type PlanKey = (String, Option<String>, Option<Role>, String, bool);
 
 /// Plans by (query text, operation, role, variables' shape, backend), least recently used
-/// dropped first.
-pub struct Plans(Mutex<LruCache<PlanKey, Arc<Plan>>>);
+/// dropped first (None: no root field compiles).
+pub struct Plans(Mutex<LruCache<PlanKey, Arc<Option<Plan>>>>);
 
 const CAPACITY: usize = 256;
 
@@ -89,7 +95,7 @@ impl Default for Plans {
 }
 
 impl Plans {
-    /// The bound statements of the request's compiled root fields; None when none compiles or a
+    /// The bound statement of the request's compiled root fields; None when none compiles or a
     /// compiled field's arguments do not bind (the resolvers then answer all of it).
     pub fn prepare(
         &self,
@@ -99,7 +105,7 @@ impl Plans {
         operation_name: Option<&str>,
         variables: &Variables,
         role: Option<Role>,
-    ) -> Option<Vec<CompiledStatement>> {
+    ) -> Option<CompiledStatement> {
         let op = select::query_operation(doc, operation_name)?;
         let vars = Vars::new(&op.node, variables);
         let dialect = match backend {
@@ -129,24 +135,19 @@ impl Plans {
         } else {
             Arc::new(compile(doc, &op.node, &vars, dialect, role))
         };
-        if plan.is_empty() {
-            return None;
-        }
-        let mut out = Vec::with_capacity(plan.len());
-        for (key, template) in plan.iter() {
-            let values = template
-                .params
-                .iter()
-                .map(|p| bind(p, &vars))
-                .collect::<std::result::Result<Vec<_>, Unsupported>>()
-                .ok()?;
-            out.push(CompiledStatement {
-                key: key.clone(),
-                sql: template.sql.clone(),
-                values,
-            });
-        }
-        Some(out)
+        let plan = plan.as_ref().as_ref()?;
+        let values = plan
+            .template
+            .params
+            .iter()
+            .map(|p| bind(p, &vars))
+            .collect::<std::result::Result<Vec<_>, Unsupported>>()
+            .ok()?;
+        Some(CompiledStatement {
+            keys: plan.keys.clone(),
+            sql: plan.template.sql.clone(),
+            values,
+        })
     }
 }
 
@@ -156,19 +157,29 @@ fn compile(
     vars: &Vars<'_>,
     dialect: Dialect,
     role: Option<Role>,
-) -> Plan {
-    let Ok(roots) = select::merged(doc, vars, &op.selection_set.node, "Query") else {
-        return Vec::new();
-    };
-    roots
-        .iter()
-        .filter_map(|node| {
-            Compiler::new(doc, vars, dialect, role)
-                .root(node)
-                .ok()
-                .map(|template| (node.key.clone(), template))
-        })
-        .collect()
+) -> Option<Plan> {
+    let roots = select::merged(doc, vars, &op.selection_set.node, "Query").ok()?;
+    let mut keys = Vec::new();
+    let mut columns = Vec::new();
+    let mut params = Vec::new();
+    for node in &roots {
+        if let Ok(template) = Compiler::new(doc, vars, dialect, role, params.len()).root(node) {
+            keys.push(node.key.clone());
+            columns.push(format!("({})", template.sql));
+            params.extend(template.params);
+        }
+    }
+    if keys.is_empty() {
+        return None;
+    }
+    // Every compiled root field in one statement: one round trip, one snapshot.
+    Some(Plan {
+        keys,
+        template: Template {
+            sql: format!("SELECT {}", columns.join(", ")),
+            params,
+        },
+    })
 }
 
 /// A parameter's value for this request, or Unsupported when the compiled path would not give
@@ -235,23 +246,30 @@ fn bind(param: &Param, vars: &Vars<'_>) -> std::result::Result<sea_orm::Value, U
     })
 }
 
-/// Runs one compiled statement: the field's JSON text, None when its row is missing.
+/// Runs the compiled statement: each field's JSON text, None when a field's row is missing.
 pub async fn run<C: ConnectionTrait>(
     conn: &C,
     statement: &CompiledStatement,
-) -> Result<Option<String>> {
+) -> Result<Option<Vec<String>>> {
     let backend = conn.get_database_backend();
-    let row = conn
+    let Some(row) = conn
         .query_one_raw(Statement::from_sql_and_values(
             backend,
             statement.sql.clone(),
             statement.values.clone(),
         ))
-        .await?;
-    match row {
-        Some(row) => Ok(row.try_get_by_index::<Option<String>>(0)?),
-        None => Ok(None),
+        .await?
+    else {
+        return Ok(None);
+    };
+    let mut texts = Vec::with_capacity(statement.keys.len());
+    for i in 0..statement.keys.len() {
+        match row.try_get_by_index::<Option<String>>(i)? {
+            Some(text) => texts.push(text),
+            None => return Ok(None),
+        }
     }
+    Ok(Some(texts))
 }
 
 /// The compiled root fields of one request, by response key, with the marker each stands as in
@@ -262,13 +280,14 @@ pub struct Markers {
 }
 
 impl Markers {
-    pub fn new(statements: &[CompiledStatement]) -> Markers {
+    pub fn new(statement: &CompiledStatement) -> Markers {
         let nonce = nonce();
         Markers {
-            keys: statements
+            keys: statement
+                .keys
                 .iter()
                 .enumerate()
-                .map(|(i, s)| (s.key.clone(), format!("ipcp-compiled:{nonce}:{i}")))
+                .map(|(i, key)| (key.clone(), format!("ipcp-compiled:{nonce}:{i}")))
                 .collect(),
         }
     }

@@ -60,7 +60,14 @@ pub struct Unsupported;
 pub struct Vars<'a> {
     given: &'a Variables,
     defaults: Vec<(Name, ConstValue)>,
+    /// Fields the compiler may still visit: it reads a document before async-graphql's depth and
+    /// complexity checks do, so a document whose fragments multiply (each spreading the next
+    /// twice) stops here and is left to those checks.
+    budget: std::cell::Cell<usize>,
 }
+
+/// Fields one request's compilation visits at most (fragments counted each time they spread).
+const FIELD_BUDGET: usize = 20_000;
 
 impl<'a> Vars<'a> {
     pub fn new(op: &OperationDefinition, given: &'a Variables) -> Vars<'a> {
@@ -74,7 +81,11 @@ impl<'a> Vars<'a> {
                     .map(|v| (d.node.name.node.clone(), v.node.clone()))
             })
             .collect();
-        Vars { given, defaults }
+        Vars {
+            given,
+            defaults,
+            budget: std::cell::Cell::new(FIELD_BUDGET),
+        }
     }
 
     pub fn get(&self, name: &Name) -> Option<&ConstValue> {
@@ -162,6 +173,8 @@ fn collect<'d>(
     for item in &set.items {
         match &item.node {
             Selection::Field(field) => {
+                let left = vars.budget.get().checked_sub(1).ok_or(Unsupported)?;
+                vars.budget.set(left);
                 let field = &field.node;
                 if !included(vars, &field.directives)? {
                     continue;
@@ -202,6 +215,8 @@ fn collect<'d>(
                 }
             }
             Selection::FragmentSpread(spread) => {
+                let left = vars.budget.get().checked_sub(1).ok_or(Unsupported)?;
+                vars.budget.set(left);
                 if !included(vars, &spread.node.directives)? {
                     continue;
                 }

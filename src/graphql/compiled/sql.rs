@@ -278,15 +278,19 @@ pub struct Compiler<'a, 'd> {
     dialect: Dialect,
     role: Option<Role>,
     params: Vec<Param>,
+    /// Parameters of the root fields compiled before this one, in the same statement.
+    first_param: usize,
     aliases: usize,
 }
 
 impl<'a, 'd> Compiler<'a, 'd> {
+    /// A compiler of one root field whose parameters are numbered after `first_param` others.
     pub fn new(
         doc: &'d ExecutableDocument,
         vars: &'a Vars<'a>,
         dialect: Dialect,
         role: Option<Role>,
+        first_param: usize,
     ) -> Self {
         Compiler {
             doc,
@@ -294,6 +298,7 @@ impl<'a, 'd> Compiler<'a, 'd> {
             dialect,
             role,
             params: Vec::new(),
+            first_param,
             aliases: 0,
         }
     }
@@ -370,9 +375,10 @@ impl<'a, 'd> Compiler<'a, 'd> {
 
     fn param(&mut self, param: Param) -> String {
         self.params.push(param);
+        let n = self.first_param + self.params.len();
         match self.dialect {
-            Dialect::Postgres => format!("${}", self.params.len()),
-            Dialect::Sqlite => format!("?{}", self.params.len()),
+            Dialect::Postgres => format!("${n}"),
+            Dialect::Sqlite => format!("?{n}"),
         }
     }
 

@@ -440,6 +440,16 @@ fn plan(state: &AppState, caller: &Caller, incoming: &Incoming<'_>) -> Result<Pl
             ),
         ));
     }
+    // Each field costs at least 1 in complexity: beyond the limit the checks would refuse the
+    // document anyway, after walking every spread field.
+    let fields = document::expanded_fields(&document, incoming.operation_name.as_deref());
+    if fields > state.max_complexity {
+        return Err(coded_error(
+            media,
+            ErrorCode::QueryTooComplex,
+            "Query is too complex.",
+        ));
+    }
     Ok(Plan {
         operation: document::operation_type(&document, incoming.operation_name.as_deref()),
         document,
@@ -620,7 +630,7 @@ async fn execute_on(state: &AppState, replica: Option<usize>, request: &Requests
         None => (&state.schema, &state.compiled_schema, state.db.clone()),
     };
     let resolvers = || async { Batched::new(schema.execute(request.build())).await };
-    let statements = match (state.compiled_reads, request.plan.operation) {
+    let statement = match (state.compiled_reads, request.plan.operation) {
         (CompiledReads::On | CompiledReads::Verify, Some(OperationType::Query)) => {
             state.plans.prepare(
                 db.backend(),
@@ -633,24 +643,17 @@ async fn execute_on(state: &AppState, replica: Option<usize>, request: &Requests
         }
         _ => None,
     };
-    let Some(statements) = statements else {
+    let Some(statement) = statement else {
         return Executed::resolved(resolvers().await);
     };
-    let markers = compiled::Markers::new(&statements);
+    let markers = compiled::Markers::new(&statement);
     let response =
         Batched::new(compiled_schema.execute(request.build().data(markers.clone()))).await;
     // A request error, or a null that reached the top: nothing to splice.
     if response.data == async_graphql::Value::Null {
         return Executed::resolved(response);
     }
-    let texts = futures_util::future::join_all(
-        statements
-            .iter()
-            .map(|statement| compiled::run(&db.conn, statement)),
-    )
-    .await;
-    let texts: Option<Vec<String>> = texts.into_iter().map(|t| t.ok().flatten()).collect();
-    let Some(texts) = texts else {
+    let Ok(Some(texts)) = compiled::run(&db.conn, &statement).await else {
         return Executed::resolved(resolvers().await);
     };
     let executed = Executed {
@@ -835,11 +838,11 @@ mod tests {
 
     fn compiled_answer(text: &str) -> Executed {
         let statement = compiled::CompiledStatement {
-            key: "partner".into(),
+            keys: vec!["partner".into()],
             sql: String::new(),
             values: Vec::new(),
         };
-        let markers = compiled::Markers::new(std::slice::from_ref(&statement));
+        let markers = compiled::Markers::new(&statement);
         let marker = markers
             .quoted(0)
             .map(|q| q.trim_matches('"').to_owned())
