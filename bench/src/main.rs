@@ -989,8 +989,8 @@ fn report(
          answer); *p50 ratio* is the service's median latency over the SQL's. *SQL statements per \
          request* is what the server ran for one request (`extensions.statementCount`, BEGIN/COMMIT \
          not counted): with the resolvers it depends on the query's depth, not on its row count; with \
-         compiled reads it should be one per root field (more where a root field fell back to the \
-         resolvers). *Server peak RSS* is the highest VmRSS of that server sampled every 50 ms while \
+         compiled reads it is one for all the root fields the compiler serves (more where a root \
+         field fell back to the resolvers). *Server peak RSS* is the highest VmRSS of that server sampled every 50 ms while \
          that row's load ran on it (memory the allocator keeps after a case shows in the next ones); \
          over the whole run (VmHWM) the compiled server peaked at {:.1} MiB (queries and writes), the \
          resolvers' at {:.1} MiB (queries). The load generator, the servers and PostgreSQL share the \
@@ -1194,12 +1194,12 @@ fn targets_25(queries: &[QueryRow], peaks: (f64, f64)) -> String {
         seen.push(r.case.name);
         line(
             format!(
-                "{}: statements per request = {} (one per root field, each compiled)",
+                "{}: statements per request ≤ {} (at most one per root field, each compiled)",
                 r.case.name, r.case.root_fields
             ),
             r.statements.0.to_string(),
             r.statements.1.to_string(),
-            usize::try_from(r.statements.0).is_ok_and(|n| n == r.case.root_fields),
+            usize::try_from(r.statements.0).is_ok_and(|n| (1..=r.case.root_fields).contains(&n)),
         );
     }
     let max_clients = queries.iter().map(|r| r.clients).max().unwrap_or(0);
